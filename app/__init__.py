@@ -1,0 +1,1 @@
+"""Stellwerk: knowledge and routing service for IT second-level support."""

@@ -1,0 +1,34 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from sqlalchemy import text
+
+from app.deps import SessionDep
+from app.errors import ServiceUnavailable
+from app.schemas import Health, Readiness
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=Health, summary="The process is alive")
+def health() -> Health:
+    return Health(status="ok")
+
+
+@router.get("/ready", response_model=Readiness, summary="Database reachable and index loaded")
+def ready(request: Request, session: SessionDep) -> Readiness:
+    try:
+        session.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise ServiceUnavailable(f"Database not reachable: {type(exc).__name__}") from exc
+    live = getattr(request.app.state, "live_index", None)
+    if live is None:
+        raise ServiceUnavailable("The search index is not loaded yet.")
+    return Readiness(
+        status="ready",
+        database=session.get_bind().dialect.name,
+        indexed_passages=len(live.searcher),
+        model=live.embedder.model_id,
+    )

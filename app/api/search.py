@@ -1,0 +1,29 @@
+"""POST /search: find articles and resolved tickets for a query."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter
+
+from app.deps import LiveIndexDep, SessionDep, SettingsDep
+from app.errors import InvalidInput
+from app.schemas import SearchRequest, SearchResponse
+from app.services.search import index_filters, resolve_hits
+
+router = APIRouter(tags=["search"])
+
+
+@router.post("/search", response_model=SearchResponse, summary="Search the knowledge base")
+def search(
+    body: SearchRequest, session: SessionDep, live: LiveIndexDep, settings: SettingsDep
+) -> SearchResponse:
+    started = time.perf_counter()
+    if body.k > settings.search_max_k:
+        raise InvalidInput(
+            f"k must be at most {settings.search_max_k}.",
+            details=[{"field": "k", "message": f"at most {settings.search_max_k}"}],
+        )
+    hits = live.search(body.query, body.k, index_filters(body.filters))
+    results = [item.to_search_hit() for item in resolve_hits(session, hits)]
+    return SearchResponse(hits=results, took_ms=round((time.perf_counter() - started) * 1000, 2))

@@ -1,0 +1,263 @@
+"""The `stellwerk` command line: serve, ingest, index and database maintenance."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db import engine_from_settings, migrate, session_factory
+from app.errors import StellwerkError
+from app.models import Article, Passage, Ticket
+from app.settings import Settings
+from index.embedder import Embedder
+from index.errors import IndexError_
+from index.snapshot import current_snapshot_dir, read_manifest
+from ingest.errors import IngestError
+
+cli = typer.Typer(
+    help="Stellwerk: knowledge and routing for IT second-level support.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+ingest_cli = typer.Typer(help="Ingest articles and resolved tickets.", no_args_is_help=True)
+index_cli = typer.Typer(help="Inspect and rebuild the search index.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+cli.add_typer(ingest_cli, name="ingest")
+cli.add_typer(index_cli, name="index")
+cli.add_typer(db_cli, name="db")
+
+T = TypeVar("T")
+DEMO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Context:
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+
+
+@contextmanager
+def _context(*, migrate_schema: bool = True) -> Iterator[Context]:
+    settings = Settings()
+    engine = engine_from_settings(settings)
+    try:
+        if migrate_schema and settings.auto_migrate:
+            migrate(engine)
+        yield Context(settings, engine, session_factory(engine))
+    finally:
+        engine.dispose()
+
+
+def _fail_cleanly(action: Callable[[], T]) -> T:
+    """Run a command body; known failures exit 1 with a one-line reason."""
+    try:
+        return action()
+    except (StellwerkError, IngestError, IndexError_) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _embedder(settings: Settings) -> Embedder:
+    from app.main import load_configured_embedder
+
+    typer.echo(f"loading model {settings.embedding_model} ...", err=True)
+    return load_configured_embedder(settings)
+
+
+def _save_snapshot(ctx: Context, embedder: Embedder, *, rebuild: bool = False) -> None:
+    from ingest.index_sync import refresh_snapshot
+
+    manifest = refresh_snapshot(
+        ctx.factory,
+        index_dir=ctx.settings.index_dir,
+        dim=embedder.dim,
+        model_id=embedder.model_id,
+        exact_max=ctx.settings.index_exact_max_vectors,
+        keep=ctx.settings.snapshots_kept,
+        rebuild=rebuild,
+    )
+    typer.echo(
+        f"index snapshot: {manifest.count} passages, {manifest.index_kind}, "
+        f"model {manifest.model_id}",
+        err=True,
+    )
+
+
+def _ingest_articles(ctx: Context, embedder: Embedder, directory: Path, keep: bool) -> None:
+    from ingest.pipeline import ingest_articles
+
+    report = ingest_articles(
+        ctx.factory,
+        embedder,
+        directory,
+        max_words=ctx.settings.chunk_max_words,
+        delete_missing=not keep,
+        show_progress=sys.stderr.isatty(),
+    )
+    typer.echo(report.summary("articles"))
+
+
+def _ingest_tickets(
+    ctx: Context, embedder: Embedder, path: Path, mapping: str | None, source: str | None
+) -> None:
+    from ingest.pipeline import ingest_tickets
+    from ingest.tickets import parse_mapping, read_tickets
+
+    columns = parse_mapping(mapping)
+    # Validate the whole file before writing anything: bad input loses nothing.
+    tickets = list(read_tickets(path, mapping=columns, default_source=source))
+    report = ingest_tickets(
+        ctx.factory,
+        embedder,
+        tickets,
+        max_words=ctx.settings.chunk_max_words,
+        show_progress=sys.stderr.isatty(),
+        total=len(tickets),
+    )
+    typer.echo(report.summary("tickets"))
+
+
+@ingest_cli.command("articles")
+def ingest_articles_command(
+    directory: Annotated[Path, typer.Argument(help="Folder of markdown articles.")],
+    keep_missing: Annotated[
+        bool, typer.Option(help="Keep articles whose file is no longer in the folder.")
+    ] = False,
+) -> None:
+    """Ingest a folder of markdown articles incrementally."""
+
+    def run() -> None:
+        with _context() as ctx:
+            embedder = _embedder(ctx.settings)
+            _ingest_articles(ctx, embedder, directory, keep_missing)
+            _save_snapshot(ctx, embedder)
+
+    _fail_cleanly(run)
+
+
+@ingest_cli.command("tickets")
+def ingest_tickets_command(
+    path: Annotated[Path, typer.Argument(help="Tickets as .jsonl or .csv.")],
+    map_: Annotated[
+        str | None,
+        typer.Option(
+            "--map", help="Column mapping for exports: title=Short description,team=Group"
+        ),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Source name for tickets without one (default: file name).")
+    ] = None,
+) -> None:
+    """Ingest resolved tickets (upsert by source and id, personal data masked)."""
+
+    def run() -> None:
+        if not path.is_file():
+            raise IngestError(f"{path} is not a file.")
+        with _context() as ctx:
+            embedder = _embedder(ctx.settings)
+            _ingest_tickets(ctx, embedder, path, map_, source)
+            _save_snapshot(ctx, embedder)
+
+    _fail_cleanly(run)
+
+
+@cli.command("demo")
+def demo_command(
+    articles: Annotated[Path, typer.Option(help="Articles folder.")] = DEMO_ROOT / "articles",
+    tickets: Annotated[Path, typer.Option(help="Demo tickets.")] = DEMO_ROOT
+    / "demo"
+    / "tickets.jsonl",
+) -> None:
+    """Build the demo knowledge base from the articles folder and the demo tickets."""
+
+    def run() -> None:
+        with _context() as ctx:
+            embedder = _embedder(ctx.settings)
+            _ingest_articles(ctx, embedder, articles, keep=False)
+            _ingest_tickets(ctx, embedder, tickets, None, "demo")
+            _save_snapshot(ctx, embedder)
+
+    _fail_cleanly(run)
+
+
+@index_cli.command("rebuild")
+def index_rebuild_command() -> None:
+    """Recreate the index from the database alone, re-embedding what another model embedded."""
+
+    def run() -> None:
+        from ingest.reindex import reembed_stale_passages
+
+        with _context() as ctx:
+            embedder = _embedder(ctx.settings)
+            count = reembed_stale_passages(ctx.factory, embedder, show_progress=sys.stderr.isatty())
+            typer.echo(f"re-embedded {count} passages with {embedder.model_id}")
+            _save_snapshot(ctx, embedder, rebuild=True)
+
+    _fail_cleanly(run)
+
+
+@index_cli.command("status")
+def index_status_command() -> None:
+    """Show what the database and the current snapshot hold."""
+
+    def run() -> None:
+        with _context() as ctx, ctx.factory() as session:
+            articles = session.scalar(select(func.count()).select_from(Article)) or 0
+            tickets = session.scalar(select(func.count()).select_from(Ticket)) or 0
+            passages = session.scalar(select(func.count()).select_from(Passage)) or 0
+            typer.echo(f"database: {articles} articles, {tickets} tickets, {passages} passages")
+            snapshot = current_snapshot_dir(ctx.settings.index_dir)
+            if snapshot is None:
+                typer.echo("snapshot: none (the service builds the index from the database)")
+                return
+            manifest = read_manifest(snapshot)
+            typer.echo(
+                f"snapshot: {snapshot.name}: {manifest.count} passages, {manifest.index_kind}, "
+                f"model {manifest.model_id}, built {manifest.built_at}"
+            )
+
+    _fail_cleanly(run)
+
+
+@db_cli.command("upgrade")
+def db_upgrade_command() -> None:
+    """Apply pending database migrations."""
+    with _context(migrate_schema=False) as ctx:
+        migrate(ctx.engine)
+        typer.echo("database schema is up to date")
+
+
+@cli.command("serve")
+def serve_command(
+    host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+) -> None:
+    """Run the HTTP service."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level,
+    )
+
+
+def main() -> None:
+    cli()

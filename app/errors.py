@@ -1,0 +1,132 @@
+"""One error shape for every failure, and the handlers that produce it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from index.errors import IndexError_
+from ingest.errors import IngestError
+
+log = logging.getLogger("stellwerk.errors")
+
+
+class StellwerkError(Exception):
+    """Base of the errors the API reports; subclasses fix `status` and `code`."""
+
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+class NotFound(StellwerkError):
+    status = 404
+    code = "not_found"
+
+
+class ArticleNotFound(NotFound):
+    code = "article_not_found"
+
+
+class TicketNotFound(NotFound):
+    code = "ticket_not_found"
+
+
+class Conflict(StellwerkError):
+    status = 409
+    code = "conflict"
+
+
+class InvalidInput(StellwerkError):
+    status = 422
+    code = "invalid_input"
+
+
+class PayloadTooLarge(StellwerkError):
+    status = 413
+    code = "payload_too_large"
+
+
+class ServiceUnavailable(StellwerkError):
+    status = 503
+    code = "not_ready"
+
+
+def error_body(
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "status": status, "details": details or []}}
+
+
+def error_response(
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> JSONResponse:
+    return JSONResponse(error_body(status, code, message, details), status_code=status)
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    details = []
+    for problem in exc.errors():
+        location = [str(part) for part in problem.get("loc", ()) if part != "body"]
+        details.append(
+            {
+                "field": ".".join(location) or "body",
+                "message": str(problem.get("msg", "invalid")),
+                "type": str(problem.get("type", "invalid")),
+            }
+        )
+    return details
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Translate every exception into the one error shape."""
+
+    @app.exception_handler(StellwerkError)
+    async def _stellwerk(request: Request, exc: StellwerkError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(IngestError)
+    async def _ingest(request: Request, exc: IngestError) -> JSONResponse:
+        return error_response(422, exc.code, str(exc), exc.details)
+
+    @app.exception_handler(IndexError_)
+    async def _index(request: Request, exc: IndexError_) -> JSONResponse:
+        return error_response(503, exc.code, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = _validation_details(exc)
+        fields = ", ".join(d["field"] for d in details)
+        return error_response(422, "validation_failed", f"Invalid input: {fields}", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", "Internal server error.")

@@ -1,0 +1,90 @@
+"""The application factory: builds the FastAPI app and wires its parts in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import __doc__ as app_doc
+from app.api import articles, health, search, suggest, tickets
+from app.db import engine_from_settings, migrate, session_factory
+from app.errors import install_error_handlers
+from app.limits import BodySizeLimit
+from app.settings import Settings
+from index.embedder import Embedder, load_embedder
+from ingest.index_sync import LiveIndex, open_searcher
+
+log = logging.getLogger("stellwerk")
+
+API_PREFIX = "/api/v1"
+
+
+def load_configured_embedder(settings: Settings) -> Embedder:
+    return load_embedder(
+        settings.embedding_model,
+        cache_dir=settings.model_cache_dir,
+        batch_size=settings.embedding_batch_size,
+        max_seq_length=settings.embedding_max_seq_length,
+        threads=settings.embedding_threads,
+    )
+
+
+def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
+    """Build the app. Nothing heavy happens here; the lifespan loads model and index.
+
+    `embedder` lets tests share one loaded model across apps; by default the configured
+    model is loaded at start-up.
+    """
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = engine_from_settings(settings)
+        try:
+            if settings.auto_migrate:
+                migrate(engine)
+            factory = session_factory(engine)
+            model = embedder or load_configured_embedder(settings)
+            with factory() as session:
+                searcher, manifest = open_searcher(
+                    session,
+                    index_dir=settings.index_dir,
+                    dim=model.dim,
+                    model_id=model.model_id,
+                    exact_max=settings.index_exact_max_vectors,
+                )
+            log.info(
+                "index ready: %d passages (%s)",
+                len(searcher),
+                "from snapshot" if manifest else "built from the database",
+            )
+            app.state.session_factory = factory
+            app.state.live_index = LiveIndex(
+                searcher,
+                embedder=model,
+                factory=factory,
+                refresh_seconds=settings.index_refresh_seconds,
+            )
+            yield
+        finally:
+            app.state.live_index = None
+            engine.dispose()
+
+    app = FastAPI(
+        title="Stellwerk",
+        summary=(app_doc or "").strip(),
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.live_index = None
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    for router in (health.router, search.router, suggest.router, tickets.router, articles.router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

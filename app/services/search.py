@@ -1,0 +1,109 @@
+"""Turn index hits into search results with titles, snippets and links."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Article, Passage, Ticket
+from app.schemas import SearchFilters, SearchHit
+from app.services.links import article_id, article_link, ticket_id, ticket_link
+from index.searcher import DocumentHit, FilterValue
+
+SNIPPET_CHARS = 300
+
+
+def index_filters(filters: SearchFilters) -> dict[str, FilterValue]:
+    wanted: dict[str, FilterValue] = {}
+    if filters.kind:
+        wanted["kind"] = filters.kind
+    if filters.team:
+        wanted["team"] = filters.team
+    if filters.language:
+        wanted["language"] = filters.language
+    return wanted
+
+
+def snippet_of(text: str) -> str:
+    flat = " ".join(text.split())
+    if len(flat) <= SNIPPET_CHARS:
+        return flat
+    cut = flat[:SNIPPET_CHARS].rsplit(" ", 1)[0]
+    return cut + " …"
+
+
+@dataclass(frozen=True)
+class ResolvedHit:
+    """A document hit with its database rows loaded."""
+
+    hit: DocumentHit
+    passage: Passage
+    article: Article | None
+    ticket: Ticket | None
+
+    def to_search_hit(self) -> SearchHit:
+        passage = self.passage
+        if self.article is not None:
+            article = self.article
+            return SearchHit(
+                id=article_id(article.slug),
+                kind="article",
+                title=article.title,
+                heading_path=list(passage.heading_path),
+                snippet=snippet_of(passage.text),
+                score=round(self.hit.score, 4),
+                link=article_link(article.slug, passage.anchor),
+                team=article.team,
+                language=article.language,
+            )
+        assert self.ticket is not None
+        ticket = self.ticket
+        return SearchHit(
+            id=ticket_id(ticket.source, ticket.external_id),
+            kind="ticket",
+            title=ticket.title,
+            heading_path=list(passage.heading_path),
+            snippet=snippet_of(passage.text),
+            score=round(self.hit.score, 4),
+            link=ticket_link(ticket.source, ticket.external_id),
+            team=ticket.team,
+            language=ticket.language,
+        )
+
+
+def resolve_hits(session: Session, hits: Sequence[DocumentHit]) -> list[ResolvedHit]:
+    """Load passages, articles and tickets of the hits in three queries; drop vanished ones."""
+    if not hits:
+        return []
+    passages = {
+        p.id: p
+        for p in session.scalars(
+            select(Passage).where(Passage.id.in_([h.best_passage_id for h in hits]))
+        )
+    }
+    article_ids = [p.article_id for p in passages.values() if p.article_id is not None]
+    ticket_ids = [p.ticket_id for p in passages.values() if p.ticket_id is not None]
+    articles: Mapping[int, Article] = (
+        {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(article_ids)))}
+        if article_ids
+        else {}
+    )
+    tickets: Mapping[int, Ticket] = (
+        {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))}
+        if ticket_ids
+        else {}
+    )
+    resolved = []
+    for hit in hits:
+        passage = passages.get(hit.best_passage_id)
+        if passage is None:
+            continue
+        article = articles.get(passage.article_id) if passage.article_id else None
+        ticket = tickets.get(passage.ticket_id) if passage.ticket_id else None
+        if article is None and ticket is None:
+            continue
+        resolved.append(ResolvedHit(hit, passage, article, ticket))
+    return resolved

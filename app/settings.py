@@ -1,0 +1,111 @@
+"""Every runtime setting of Stellwerk, read from STELLWERK_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration for the service, the CLI and the ingestion pipeline.
+
+    Tests build `Settings(...)` directly; production reads the environment (prefix
+    `STELLWERK_`) and an optional `.env` file.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="STELLWERK_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Folder for all local state: SQLite database, index snapshots, model cache.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the database, e.g. postgresql+psycopg://user@host/db. "
+            "Empty means a SQLite file `stellwerk.db` in the data folder."
+        ),
+    )
+    auto_migrate: bool = Field(
+        default=True,
+        description="Apply pending Alembic migrations when the service or a CLI command starts.",
+    )
+    embedding_model: str = Field(
+        default="multilingual-e5-small",
+        description=(
+            "Embedding model: a built-in name (multilingual-e5-small, all-minilm-l6-v2), a local "
+            "sentence-transformers folder, or a model name already in the local Hugging Face "
+            "cache. Nothing is downloaded."
+        ),
+    )
+    embedding_batch_size: int = Field(
+        default=32, ge=1, le=1024, description="Texts per forward pass when encoding."
+    )
+    embedding_max_seq_length: int = Field(
+        default=512, ge=16, le=8192, description="Token window of the model; longer text is cut."
+    )
+    embedding_threads: int = Field(
+        default=0, ge=0, description="CPU threads for the model; 0 lets torch decide."
+    )
+    chunk_max_words: int = Field(
+        default=180,
+        ge=20,
+        description="Longest passage in words; longer sections are split at paragraph borders.",
+    )
+    index_exact_max_vectors: int = Field(
+        default=200_000,
+        ge=0,
+        description=(
+            "Up to this many vectors the index is exact (flat inner product); above it, HNSW. "
+            "See docs/BENCHMARKS.md for the measurement behind the default."
+        ),
+    )
+    index_refresh_seconds: float = Field(
+        default=1.0,
+        ge=0.0,
+        description=(
+            "How often a search checks the database for writes made by other processes "
+            "(CLI ingests, other replicas). Writes through this process are visible at once."
+        ),
+    )
+    snapshots_kept: int = Field(
+        default=2, ge=1, description="Index snapshots kept on disk; older ones are deleted."
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Largest accepted request body; larger gets 413."
+    )
+    search_max_k: int = Field(default=50, ge=1, le=1000, description="Largest k a client may ask.")
+    suggest_solutions: int = Field(
+        default=5, ge=1, le=50, description="How many solutions /suggest returns."
+    )
+    routing_neighbours: int = Field(
+        default=20, ge=1, description="Similar resolved tickets that vote on the team."
+    )
+    routing_min_confidence: float = Field(
+        default=0.45,
+        ge=0.0,
+        le=1.0,
+        description="Below this team confidence /suggest leaves the decision to the dispatcher.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `stellwerk serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `stellwerk serve` binds to.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Log level of the service."
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'stellwerk.db').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.data_dir / "models"

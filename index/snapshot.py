@@ -1,0 +1,175 @@
+"""Index snapshots on disk: a directory per build, a manifest, and an atomic CURRENT pointer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from index.dense import DenseIndex, IndexKind
+from index.errors import SnapshotCorrupt, SnapshotMismatch
+
+FORMAT_VERSION = 1
+POINTER = "CURRENT"
+SNAPSHOTS = "snapshots"
+INDEX_FILE = "dense.faiss"
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a snapshot holds and how it was built."""
+
+    model_id: str
+    dim: int
+    count: int
+    index_kind: IndexKind
+    watermark: int
+    built_at: str
+    checksum: str
+    format_version: int = FORMAT_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Manifest:
+        return cls(**data)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def current_snapshot_dir(root: Path) -> Path | None:
+    pointer = root / POINTER
+    if not pointer.exists():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    return root / SNAPSHOTS / name if name else None
+
+
+def read_manifest(snapshot_dir: Path) -> Manifest:
+    try:
+        data = json.loads((snapshot_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+        return Manifest.from_json(data)
+    except (OSError, ValueError, TypeError) as exc:
+        raise SnapshotCorrupt(f"Unreadable manifest in {snapshot_dir}: {exc}") from exc
+
+
+def write_snapshot(
+    root: Path,
+    index: DenseIndex,
+    *,
+    model_id: str,
+    watermark: int,
+    keep: int = 2,
+    extra: dict[str, Any] | None = None,
+) -> Manifest:
+    """Write `index` as a new snapshot and make it current in one atomic step.
+
+    Files go to a fresh directory first and are fsynced; only then the CURRENT pointer is
+    replaced, so a reader (or a crash) sees either the old snapshot or the new one, whole.
+    """
+    snapshots = root / SNAPSHOTS
+    snapshots.mkdir(parents=True, exist_ok=True)
+    built_at = datetime.now(UTC)
+    name = f"{built_at:%Y%m%dT%H%M%S%fZ}-{os.getpid()}"
+    staging = Path(tempfile.mkdtemp(prefix=".building-", dir=snapshots))
+    try:
+        index_path = staging / INDEX_FILE
+        index.save(index_path)
+        manifest = Manifest(
+            model_id=model_id,
+            dim=index.dim,
+            count=len(index),
+            index_kind=index.kind,
+            watermark=watermark,
+            built_at=built_at.isoformat(),
+            checksum=_sha256(index_path),
+            extra=extra or {},
+        )
+        manifest_path = staging / MANIFEST_FILE
+        manifest_path.write_text(json.dumps(asdict(manifest), indent=2), encoding="utf-8")
+        for path in (index_path, manifest_path):
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+        final = snapshots / name
+        staging.rename(final)
+        _fsync_dir(snapshots)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    pointer_tmp = root / f".{POINTER}.{os.getpid()}.tmp"
+    pointer_tmp.write_text(name + "\n", encoding="utf-8")
+    with pointer_tmp.open("rb") as handle:
+        os.fsync(handle.fileno())
+    pointer_tmp.replace(root / POINTER)
+    _fsync_dir(root)
+    prune_snapshots(root, keep=keep)
+    return manifest
+
+
+def prune_snapshots(root: Path, *, keep: int) -> None:
+    """Delete all but the newest `keep` snapshots; never the current one."""
+    snapshots = root / SNAPSHOTS
+    if not snapshots.exists():
+        return
+    current = current_snapshot_dir(root)
+    finished = sorted(
+        (p for p in snapshots.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.name,
+    )
+    for old in finished[:-keep] if keep > 0 else finished:
+        if current is not None and old.resolve() == current.resolve():
+            continue
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def load_snapshot(
+    root: Path, *, expected_model_id: str, expected_dim: int
+) -> tuple[DenseIndex, Manifest] | None:
+    """Load the current snapshot, or None if there is none yet.
+
+    Raises SnapshotMismatch when it was built by another model and SnapshotCorrupt when its
+    files do not match the manifest.
+    """
+    snapshot_dir = current_snapshot_dir(root)
+    if snapshot_dir is None:
+        return None
+    manifest = read_manifest(snapshot_dir)
+    if manifest.model_id != expected_model_id or manifest.dim != expected_dim:
+        raise SnapshotMismatch(
+            f"The index in {snapshot_dir} was built with model {manifest.model_id!r} "
+            f"(dimension {manifest.dim}), but the configured model is {expected_model_id!r} "
+            f"(dimension {expected_dim}). Run `stellwerk index rebuild` to re-embed."
+        )
+    index_path = snapshot_dir / INDEX_FILE
+    if not index_path.exists() or _sha256(index_path) != manifest.checksum:
+        raise SnapshotCorrupt(
+            f"The index file in {snapshot_dir} does not match its manifest checksum. "
+            "Run `stellwerk index rebuild`."
+        )
+    index = DenseIndex.load(index_path, manifest.index_kind)
+    if len(index) != manifest.count:
+        raise SnapshotCorrupt(
+            f"{snapshot_dir} holds {len(index)} vectors, manifest says "
+            f"{manifest.count}. Run `stellwerk index rebuild`."
+        )
+    return index, manifest

@@ -1,0 +1,1 @@
+"""Ingestion: read articles and resolved tickets, chunk them, embed them, store them."""

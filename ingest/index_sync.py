@@ -1,0 +1,225 @@
+"""Keep a searcher in step with the database: load a snapshot, replay the change log, save."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.models import Article, IndexChange, Passage, Ticket
+from index.dense import DenseIndex, choose_kind
+from index.embedder import Embedder, Vectors
+from index.errors import SnapshotMismatch
+from index.searcher import DocumentHit, FilterValue, PassageMeta, Searcher
+from index.snapshot import Manifest, load_snapshot, write_snapshot
+
+log = logging.getLogger("stellwerk.index")
+
+_BATCH = 5000
+
+
+def _article_facets(article: Article) -> dict[str, str]:
+    return {
+        "kind": "article",
+        "article_kind": article.kind,
+        "team": article.team or "",
+        "language": article.language,
+        "audience": article.audience,
+    }
+
+
+def _ticket_facets(ticket: Ticket) -> dict[str, str]:
+    return {
+        "kind": "ticket",
+        "team": ticket.team or "",
+        "language": ticket.language or "",
+        "audience": "internal",
+    }
+
+
+def _metas_and_vectors(
+    session: Session, passage_ids: Sequence[int] | None, model_id: str
+) -> tuple[list[PassageMeta], Vectors]:
+    """Metadata and stored vectors of the given passages (all when None)."""
+    metas: list[PassageMeta] = []
+    blobs: list[bytes] = []
+    id_batches: Iterable[Sequence[int] | None] = (
+        [None]
+        if passage_ids is None
+        else [passage_ids[i : i + _BATCH] for i in range(0, len(passage_ids), _BATCH)]
+    )
+    for ids in id_batches:
+        article_query = (
+            select(Passage.id, Passage.model_id, Passage.embedding, Article)
+            .join(Article, Passage.article_id == Article.id)
+            .order_by(Passage.id)
+        )
+        ticket_query = (
+            select(Passage.id, Passage.model_id, Passage.embedding, Ticket)
+            .join(Ticket, Passage.ticket_id == Ticket.id)
+            .order_by(Passage.id)
+        )
+        if ids is not None:
+            article_query = article_query.where(Passage.id.in_(ids))
+            ticket_query = ticket_query.where(Passage.id.in_(ids))
+        rows: list[tuple[int, str, bytes, str, dict[str, str]]] = [
+            (pid, model, blob, f"article:{article.id}", _article_facets(article))
+            for pid, model, blob, article in session.execute(article_query)
+        ]
+        rows += [
+            (pid, model, blob, f"ticket:{ticket.id}", _ticket_facets(ticket))
+            for pid, model, blob, ticket in session.execute(ticket_query)
+        ]
+        for pid, passage_model, blob, doc_key, facets in rows:
+            if passage_model != model_id:
+                raise SnapshotMismatch(
+                    f"Passage {pid} was embedded with {passage_model!r}, the configured "
+                    f"model is {model_id!r}. Run `stellwerk index rebuild`."
+                )
+            metas.append(PassageMeta(pid, doc_key, facets))
+            blobs.append(blob)
+    vectors = (
+        np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
+        if blobs
+        else np.zeros((0, 0), dtype=np.float32)
+    )
+    return metas, vectors
+
+
+def _latest_seq(session: Session) -> int:
+    return int(session.scalar(select(func.max(IndexChange.seq))) or 0)
+
+
+def build_searcher(session: Session, *, dim: int, model_id: str, exact_max: int) -> Searcher:
+    """A fresh searcher from the database alone (the stored vectors)."""
+    watermark = _latest_seq(session)
+    metas, vectors = _metas_and_vectors(session, None, model_id)
+    index = DenseIndex(dim, choose_kind(len(metas), exact_max))
+    searcher = Searcher(index, watermark=watermark)
+    if metas:
+        searcher.add(metas, vectors.reshape(len(metas), dim))
+    return searcher
+
+
+def catch_up(session: Session, searcher: Searcher, model_id: str) -> int:
+    """Apply logged changes newer than the searcher's watermark; returns how many."""
+    rows = session.execute(
+        select(IndexChange.seq, IndexChange.passage_id, IndexChange.op)
+        .where(IndexChange.seq > searcher.watermark)
+        .order_by(IndexChange.seq)
+    ).all()
+    if not rows:
+        return 0
+    last_op: dict[int, str] = {}
+    for _, pid, op in rows:
+        last_op[pid] = op
+    removed = [pid for pid, op in last_op.items() if op == "remove"]
+    added = [pid for pid, op in last_op.items() if op == "add"]
+    searcher.remove(removed)
+    if added:
+        metas, vectors = _metas_and_vectors(session, added, model_id)
+        if metas:
+            searcher.add(metas, vectors.reshape(len(metas), searcher.dim))
+    searcher.watermark = int(rows[-1][0])
+    return len(rows)
+
+
+def open_searcher(
+    session: Session, *, index_dir: Path, dim: int, model_id: str, exact_max: int
+) -> tuple[Searcher, Manifest | None]:
+    """Load the current snapshot and bring it up to date; build from the database if none."""
+    loaded = load_snapshot(index_dir, expected_model_id=model_id, expected_dim=dim)
+    if loaded is None:
+        return build_searcher(session, dim=dim, model_id=model_id, exact_max=exact_max), None
+    index, manifest = loaded
+    searcher = Searcher(index, watermark=manifest.watermark)
+    present = [int(i) for i in index.ids()]
+    metas, _ = _metas_and_vectors(session, present, model_id)
+    searcher.set_metadata(metas)
+    dropped = searcher.drop_unknown()
+    if dropped:
+        log.info("dropped %d passages deleted since the snapshot", len(dropped))
+    catch_up(session, searcher, model_id)
+    return searcher, manifest
+
+
+def save_searcher(searcher: Searcher, *, index_dir: Path, model_id: str, keep: int) -> Manifest:
+    return write_snapshot(
+        index_dir, searcher.index, model_id=model_id, watermark=searcher.watermark, keep=keep
+    )
+
+
+class LiveIndex:
+    """The service's view of the index: searches, and catches up with other writers."""
+
+    def __init__(
+        self,
+        searcher: Searcher,
+        *,
+        embedder: Embedder,
+        factory: sessionmaker[Session],
+        refresh_seconds: float,
+    ) -> None:
+        self.searcher = searcher
+        self.embedder = embedder
+        self._factory = factory
+        self._refresh_seconds = refresh_seconds
+        self._last_refresh = time.monotonic()
+        self._refresh_lock = threading.Lock()
+
+    def refresh(self, *, force: bool = False) -> int:
+        """Replay changes committed by anyone; throttled unless forced (after own writes)."""
+        now = time.monotonic()
+        if not force and now - self._last_refresh < self._refresh_seconds:
+            return 0
+        with self._refresh_lock:
+            self._last_refresh = time.monotonic()
+            with self._factory() as session:
+                return catch_up(session, self.searcher, self.embedder.model_id)
+
+    def search(
+        self, query: str, k: int, filters: Mapping[str, FilterValue] | None = None
+    ) -> list[DocumentHit]:
+        self.refresh()
+        vector = self.embedder.encode_queries([query])[0]
+        return self.searcher.search_documents(vector, k, filters)
+
+    def search_vector(
+        self, vector: Vectors, k: int, filters: Mapping[str, FilterValue] | None = None
+    ) -> list[DocumentHit]:
+        self.refresh()
+        return self.searcher.search_documents(vector, k, filters)
+
+
+def refresh_snapshot(
+    factory: sessionmaker[Session],
+    *,
+    index_dir: Path,
+    dim: int,
+    model_id: str,
+    exact_max: int,
+    keep: int,
+    rebuild: bool = False,
+) -> Manifest:
+    """Write a snapshot that includes every committed change (after an ingest or rebuild).
+
+    The previous snapshot is reused and caught up; it is rebuilt from the database when asked
+    to, or when the collection crossed the size at which the index type changes.
+    """
+    with factory() as session:
+        searcher: Searcher | None = None
+        if not rebuild:
+            searcher, _ = open_searcher(
+                session, index_dir=index_dir, dim=dim, model_id=model_id, exact_max=exact_max
+            )
+            if searcher.index.kind != choose_kind(len(searcher), exact_max):
+                searcher = None
+        if searcher is None:
+            searcher = build_searcher(session, dim=dim, model_id=model_id, exact_max=exact_max)
+    return save_searcher(searcher, index_dir=index_dir, model_id=model_id, keep=keep)

@@ -1,0 +1,155 @@
+"""Resolved tickets: the canonical schema and readers for JSONL and CSV exports."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ingest.errors import InvalidTicket
+from ingest.pii import mask_personal_data
+
+CANONICAL_FIELDS = (
+    "id",
+    "title",
+    "description",
+    "resolution",
+    "team",
+    "created_at",
+    "resolved_at",
+    "language",
+    "tags",
+    "source",
+)
+
+
+class ResolvedTicket(BaseModel):
+    """One resolved ticket in Stellwerk's canonical shape."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, max_length=200, description="Id in the source ticket tool.")
+    title: str = Field(min_length=1, max_length=1000)
+    description: str = Field(default="", max_length=100_000)
+    resolution: str = Field(default="", max_length=100_000)
+    team: str | None = Field(default=None, max_length=100)
+    created_at: datetime | None = None
+    resolved_at: datetime | None = None
+    language: str | None = Field(default=None, max_length=10)
+    tags: list[str] = Field(default_factory=list)
+    source: str = Field(default="import", min_length=1, max_length=100)
+
+    @field_validator("id", "source", mode="before")
+    @classmethod
+    def _stringify(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("team", "language", "created_at", "resolved_at", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _split_tags(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            separator = ";" if ";" in value else ","
+            return [tag.strip() for tag in value.split(separator) if tag.strip()]
+        return value
+
+    def masked(self) -> ResolvedTicket:
+        """The same ticket with e-mail addresses and phone numbers replaced."""
+        return self.model_copy(
+            update={
+                "title": mask_personal_data(self.title),
+                "description": mask_personal_data(self.description),
+                "resolution": mask_personal_data(self.resolution),
+            }
+        )
+
+
+def parse_mapping(spec: str | None) -> dict[str, str]:
+    """Parse `title=Short description,team=Assignment group` into canonical -> column."""
+    if not spec:
+        return {}
+    mapping: dict[str, str] = {}
+    for pair in spec.split(","):
+        if not pair.strip():
+            continue
+        canonical, sep, column = pair.partition("=")
+        canonical, column = canonical.strip(), column.strip()
+        if not sep or not column:
+            raise InvalidTicket(f"Invalid mapping {pair!r}: expected field=column.")
+        if canonical not in CANONICAL_FIELDS:
+            raise InvalidTicket(
+                f"Unknown field {canonical!r} in mapping; known: {', '.join(CANONICAL_FIELDS)}."
+            )
+        mapping[canonical] = column
+    return mapping
+
+
+def validate_ticket(
+    record: Mapping[str, Any], *, where: str, default_source: str
+) -> ResolvedTicket:
+    data = dict(record)
+    if not data.get("source"):
+        data["source"] = default_source
+    try:
+        return ResolvedTicket.model_validate(data)
+    except ValidationError as exc:
+        details = [
+            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"], "at": where}
+            for err in exc.errors()
+        ]
+        fields = ", ".join(d["field"] for d in details)
+        raise InvalidTicket(f"{where}: invalid ticket ({fields})", details=details) from exc
+
+
+def _apply_mapping(row: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[str, Any]:
+    record = dict(row)
+    for canonical, column in mapping.items():
+        if column not in row:
+            raise InvalidTicket(f"Column {column!r} (mapped to {canonical}) is not in the file.")
+        record[canonical] = row[column]
+    return record
+
+
+def read_tickets(
+    path: Path, *, mapping: Mapping[str, str] | None = None, default_source: str | None = None
+) -> Iterator[ResolvedTicket]:
+    """Yield validated tickets from a .jsonl or .csv file; the first bad record raises."""
+    mapping = mapping or {}
+    source = default_source or path.stem
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                where = f"{path.name}:{number}"
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InvalidTicket(f"{where}: not valid JSON ({exc.msg})") from exc
+                if not isinstance(row, dict):
+                    raise InvalidTicket(f"{where}: expected a JSON object")
+                yield validate_ticket(
+                    _apply_mapping(row, mapping), where=where, default_source=source
+                )
+    elif suffix == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            for number, row in enumerate(csv.DictReader(handle), start=2):
+                yield validate_ticket(
+                    _apply_mapping(row, mapping),
+                    where=f"{path.name}:{number}",
+                    default_source=source,
+                )
+    else:
+        raise InvalidTicket(f"Unsupported ticket file type {suffix!r}; use .jsonl or .csv.")

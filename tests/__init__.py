@@ -1,0 +1,1 @@
+"""Stellwerk's test suite."""

@@ -1,0 +1,149 @@
+"""The HTTP API end to end with a fake embedder, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.factories import article_markdown, ticket
+
+VPN = article_markdown(
+    "VPN drops every few minutes",
+    """
+## Symptom
+The GlobalProtect VPN disconnects every ten minutes at home.
+
+## Fix
+Disable the power saving of the WLAN adapter and update the VPN client.
+""",
+    team="network",
+)
+PRINTER = article_markdown(
+    "Drucker druckt nicht",
+    """
+## Lösung
+Druckerwarteschlange leeren und den Spooler-Dienst neu starten.
+""",
+    team="workplace",
+    language="de",
+)
+
+
+def _create(client: TestClient, slug: str, markdown: str) -> None:
+    response = client.post("/api/v1/articles", json={"slug": slug, "markdown": markdown})
+    assert response.status_code == 201, response.text
+
+
+def test_health_and_ready(client: TestClient) -> None:
+    assert client.get("/api/v1/health").json() == {"status": "ok"}
+    ready = client.get("/api/v1/ready").json()
+    assert ready["status"] == "ready"
+    assert ready["indexed_passages"] == 0
+    assert ready["model"] == "fake-hashing-64"
+
+
+def test_article_written_is_searchable_at_once(client: TestClient) -> None:
+    _create(client, "vpn-drops", VPN)
+    _create(client, "drucker", PRINTER)
+    response = client.post("/api/v1/search", json={"query": "VPN disconnects", "k": 5})
+    assert response.status_code == 200
+    hits = response.json()["hits"]
+    assert hits[0]["id"] == "article:vpn-drops"
+    assert hits[0]["kind"] == "article"
+    assert hits[0]["heading_path"][0] == "VPN drops every few minutes"
+    assert hits[0]["link"].startswith("/api/v1/articles/vpn-drops")
+    assert len(hits) == 2
+
+
+def test_search_filters_apply_inside_retrieval(client: TestClient) -> None:
+    _create(client, "vpn-drops", VPN)
+    _create(client, "drucker", PRINTER)
+    response = client.post(
+        "/api/v1/search", json={"query": "VPN disconnects", "k": 5, "filters": {"team": "workplace"}}
+    )
+    hits = response.json()["hits"]
+    assert [h["id"] for h in hits] == ["article:drucker"]
+
+
+def test_update_replaces_and_delete_removes_from_search(client: TestClient) -> None:
+    _create(client, "vpn-drops", VPN)
+    replaced = VPN.replace("GlobalProtect", "AnyConnect")
+    response = client.put("/api/v1/articles/vpn-drops", json={"markdown": replaced})
+    assert response.status_code == 200
+    assert "AnyConnect" in client.get("/api/v1/articles/vpn-drops").json()["markdown"]
+    ready = client.get("/api/v1/ready").json()
+    assert ready["indexed_passages"] == 2
+    assert client.delete("/api/v1/articles/vpn-drops").status_code == 204
+    assert client.post("/api/v1/search", json={"query": "VPN"}).json()["hits"] == []
+    assert client.get("/api/v1/articles/vpn-drops").status_code == 404
+
+
+def test_duplicate_create_is_a_conflict(client: TestClient) -> None:
+    _create(client, "vpn-drops", VPN)
+    response = client.post("/api/v1/articles", json={"slug": "vpn-drops", "markdown": VPN})
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
+
+
+def test_invalid_front_matter_names_the_field_and_writes_nothing(client: TestClient) -> None:
+    bad = VPN.replace("audience: internal", "audience: everyone")
+    response = client.post("/api/v1/articles", json={"slug": "vpn-drops", "markdown": bad})
+    assert response.status_code == 422
+    body = response.json()["error"]
+    assert body["code"] == "invalid_article"
+    assert body["details"][0]["field"] == "audience"
+    assert client.get("/api/v1/articles").json()["total"] == 0
+
+
+def test_ticket_push_upserts_and_masks_personal_data(client: TestClient) -> None:
+    record = ticket(
+        "INC-1",
+        "VPN drops at home",
+        "Call me on +49 170 1234567 or mail max.mustermann@example.com, VPN drops.",
+        resolution="Updated the VPN client.",
+    )
+    first = client.post("/api/v1/tickets", json=record)
+    assert first.status_code == 201
+    stored = first.json()["ticket"]
+    assert "1234567" not in stored["description"]
+    assert "example.com" not in stored["description"]
+    record["resolution"] = "Replaced the WLAN driver."
+    second = client.post("/api/v1/tickets", json=record)
+    assert second.status_code == 200
+    assert second.json()["created"] is False
+    read = client.get("/api/v1/tickets/test/INC-1").json()
+    assert read["resolution"] == "Replaced the WLAN driver."
+    hits = client.post("/api/v1/search", json={"query": "VPN drops"}).json()["hits"]
+    assert [h["id"] for h in hits] == ["ticket:test:INC-1"]
+
+
+def test_suggest_returns_solutions_team_and_escalation(client: TestClient) -> None:
+    _create(client, "vpn-drops", VPN)
+    for number in range(3):
+        client.post(
+            "/api/v1/tickets",
+            json=ticket(f"N{number}", "VPN disconnects", "VPN drops every ten minutes"),
+        )
+    client.post(
+        "/api/v1/tickets",
+        json=ticket("W1", "Drucker druckt nicht", "Warteschlange hängt", team="workplace"),
+    )
+    response = client.post(
+        "/api/v1/suggest", json={"title": "VPN drops", "description": "every ten minutes"}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["team"]["name"] == "network"
+    assert body["team"]["confidence"] > 0.5
+    assert body["escalation"]["action"] == "escalate"
+    assert body["escalation"]["team"] == "network"
+    kinds = {s["kind"] for s in body["solutions"]}
+    assert kinds == {"article", "ticket"}
+    ticket_solutions = [s for s in body["solutions"] if s["kind"] == "ticket"]
+    assert ticket_solutions[0]["resolution"] == "Fixed."
+
+
+def test_suggest_on_empty_knowledge_base_leaves_it_to_the_dispatcher(client: TestClient) -> None:
+    body = client.post("/api/v1/suggest", json={"title": "Something odd"}).json()
+    assert body["solutions"] == []
+    assert body["team"] is None
+    assert body["escalation"]["action"] == "dispatcher"

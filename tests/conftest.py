@@ -1,0 +1,104 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), settings, embedders, API clients."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db import create_db_engine, migrate, session_factory
+from app.main import create_app
+from app.settings import Settings
+from index.embedder import SentenceTransformerEmbedder, load_embedder
+from tests.fakes import HashingEmbedder
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "STELLWERK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+# The converted default model is cached where `make run` caches it, so it is built once.
+MODEL_CACHE = Path(os.environ.get("STELLWERK_TEST_MODEL_CACHE", REPO_ROOT / "var" / "models"))
+
+
+def _postgres_schema_url() -> Iterator[str]:
+    """A fresh schema per test, so every test starts from an empty database."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_ADMIN_URL else "?"
+    try:
+        yield f"{POSTGRES_ADMIN_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'stellwerk.db'}"
+    else:
+        yield from _postgres_schema_url()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'stellwerk.db'}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        index_refresh_seconds=0.0,
+        embedding_model="fake",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def factory(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    engine = create_db_engine(settings.resolved_database_url)
+    migrate(engine)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def fake_embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture
+def client(settings: Settings, fake_embedder: HashingEmbedder) -> Iterator[TestClient]:
+    app = create_app(settings, embedder=fake_embedder)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> SentenceTransformerEmbedder:
+    """The real default model (multilingual-e5-small), loaded once per test session."""
+    return load_embedder("multilingual-e5-small", cache_dir=MODEL_CACHE)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that read shared/data skip only outside CI when the folder is absent."""
+    if SHARED_DATA.exists():
+        return
+    if os.environ.get("CI"):
+        raise pytest.UsageError(f"{SHARED_DATA} is missing in CI; data tests cannot run.")
+    skip = pytest.mark.skip(reason=f"{SHARED_DATA} not present on this machine")
+    for item in items:
+        if "data" in item.keywords:
+            item.add_marker(skip)
