@@ -36,7 +36,6 @@ cli.add_typer(index_cli, name="index")
 cli.add_typer(db_cli, name="db")
 
 T = TypeVar("T")
-DEMO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -173,10 +172,10 @@ def ingest_tickets_command(
 
 @cli.command("demo")
 def demo_command(
-    articles: Annotated[Path, typer.Option(help="Articles folder.")] = DEMO_ROOT / "articles",
-    tickets: Annotated[Path, typer.Option(help="Demo tickets.")] = DEMO_ROOT
-    / "demo"
-    / "tickets.jsonl",
+    articles: Annotated[Path, typer.Option(help="Articles folder.")] = Path("articles"),
+    tickets: Annotated[Path, typer.Option(help="Demo tickets (JSONL).")] = Path(
+        "demo/tickets.jsonl"
+    ),
 ) -> None:
     """Build the demo knowledge base from the articles folder and the demo tickets."""
 

@@ -25,7 +25,7 @@ API_PREFIX = "/api/v1"
 def load_configured_embedder(settings: Settings) -> Embedder:
     return load_embedder(
         settings.embedding_model,
-        cache_dir=settings.model_cache_dir,
+        cache_dir=settings.resolved_model_cache_dir,
         batch_size=settings.embedding_batch_size,
         max_seq_length=settings.embedding_max_seq_length,
         threads=settings.embedding_threads,

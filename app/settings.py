@@ -41,6 +41,13 @@ class Settings(BaseSettings):
             "cache. Nothing is downloaded."
         ),
     )
+    model_cache_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Where built-in models are unpacked for sentence-transformers; empty means "
+            "`models/` in the data folder. Container images point it at a baked-in folder."
+        ),
+    )
     embedding_batch_size: int = Field(
         default=32, ge=1, le=1024, description="Texts per forward pass when encoding."
     )
@@ -107,5 +114,5 @@ class Settings(BaseSettings):
         return self.data_dir / "index"
 
     @property
-    def model_cache_dir(self) -> Path:
-        return self.data_dir / "models"
+    def resolved_model_cache_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"

@@ -58,7 +58,8 @@ def test_search_filters_apply_inside_retrieval(client: TestClient) -> None:
     _create(client, "vpn-drops", VPN)
     _create(client, "drucker", PRINTER)
     response = client.post(
-        "/api/v1/search", json={"query": "VPN disconnects", "k": 5, "filters": {"team": "workplace"}}
+        "/api/v1/search",
+        json={"query": "VPN disconnects", "k": 5, "filters": {"team": "workplace"}},
     )
     hits = response.json()["hits"]
     assert [h["id"] for h in hits] == ["article:drucker"]

@@ -1,0 +1,69 @@
+"""The FAISS wrapper: exact and HNSW, removal, filters inside the search."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.dense import DenseIndex, IndexKind, choose_kind
+
+
+def _vectors(count: int, dim: int = 16, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(count, dim)).astype(np.float32)
+    normalised: np.ndarray = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return normalised
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_search_finds_the_vector_itself(kind: IndexKind) -> None:
+    vectors = _vectors(200)
+    index = DenseIndex(16, kind)
+    index.add(np.arange(1000, 1200, dtype=np.int64), vectors)
+    ids, scores = index.search(vectors[7], 3)
+    assert ids[0] == 1007
+    assert scores[0] == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_removed_ids_are_never_returned(kind: IndexKind) -> None:
+    vectors = _vectors(50)
+    index = DenseIndex(16, kind)
+    index.add(np.arange(50, dtype=np.int64), vectors)
+    index.remove(np.array([7], dtype=np.int64))
+    ids, _ = index.search(vectors[7], 50)
+    assert 7 not in ids
+    assert len(index) == 49
+    assert 7 not in index.ids()
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_allowed_ids_restrict_before_k(kind: IndexKind) -> None:
+    vectors = _vectors(300)
+    index = DenseIndex(16, kind)
+    index.add(np.arange(300, dtype=np.int64), vectors)
+    allowed = np.array([5, 150, 299], dtype=np.int64)
+    ids, _ = index.search(vectors[0], 3, allowed)
+    assert sorted(ids.tolist()) == [5, 150, 299]
+
+
+def test_hnsw_compacts_tombstones_on_save(tmp_path: pytest.TempPathFactory) -> None:
+    vectors = _vectors(40)
+    index = DenseIndex(16, "hnsw")
+    index.add(np.arange(40, dtype=np.int64), vectors)
+    index.remove(np.arange(10, dtype=np.int64))
+    assert index.tombstones == 10
+    index.compact()
+    assert index.tombstones == 0
+    assert sorted(index.ids().tolist()) == list(range(10, 40))
+
+
+def test_kind_follows_collection_size() -> None:
+    assert choose_kind(1000, exact_max_vectors=200_000) == "flat"
+    assert choose_kind(300_000, exact_max_vectors=200_000) == "hnsw"
+
+
+def test_wrong_dimension_is_refused() -> None:
+    index = DenseIndex(16)
+    with pytest.raises(ValueError, match="dimension"):
+        index.add(np.array([1], dtype=np.int64), _vectors(1, dim=8))
