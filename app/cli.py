@@ -102,6 +102,7 @@ def _ingest_articles(ctx: Context, embedder: Embedder, directory: Path, keep: bo
         max_words=ctx.settings.chunk_max_words,
         delete_missing=not keep,
         show_progress=sys.stderr.isatty(),
+        group_passages=ctx.settings.ingest_batch_passages,
     )
     typer.echo(report.summary("articles"))
 
@@ -122,6 +123,7 @@ def _ingest_tickets(
         max_words=ctx.settings.chunk_max_words,
         show_progress=sys.stderr.isatty(),
         total=len(tickets),
+        group_passages=ctx.settings.ingest_batch_passages,
     )
     typer.echo(report.summary("tickets"))
 

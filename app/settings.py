@@ -62,6 +62,14 @@ class Settings(BaseSettings):
         ge=20,
         description="Longest passage in words; longer sections are split at paragraph borders.",
     )
+    ingest_batch_passages: int = Field(
+        default=512,
+        ge=1,
+        description=(
+            "Passages embedded and committed together during an ingest; a crash loses at "
+            "most one batch, larger batches keep the model busier."
+        ),
+    )
     index_exact_max_vectors: int = Field(
         default=200_000,
         ge=0,

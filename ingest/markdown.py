@@ -71,6 +71,20 @@ class ParsedArticle:
         return self.meta.model_dump(mode="json")
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """Safe YAML that keeps numbers as written: a tag like 0x80070005 must not become an int."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, pattern)
+        for tag, pattern in resolvers
+        if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def validate_slug(slug: str) -> str:
     if not _SLUG.match(slug):
         raise InvalidArticle(
@@ -96,7 +110,7 @@ def split_front_matter(source: str) -> tuple[dict[str, Any], str]:
             details=[{"field": "front_matter", "message": "missing"}],
         )
     try:
-        data = yaml.safe_load(match.group(1)) or {}
+        data = yaml.load(match.group(1), Loader=_FrontMatterLoader) or {}  # noqa: S506
     except yaml.YAMLError as exc:
         raise InvalidArticle(
             f"The front matter is not valid YAML: {exc}",
@@ -118,8 +132,8 @@ def parse_meta(data: dict[str, Any]) -> ArticleMeta:
             {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
             for err in exc.errors()
         ]
-        fields = ", ".join(d["field"] for d in details)
-        raise InvalidArticle(f"Invalid front matter: {fields}", details=details) from exc
+        problems = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+        raise InvalidArticle(f"Invalid front matter: {problems}", details=details) from exc
 
 
 def _inline_text(token: Token) -> str:

@@ -23,7 +23,7 @@ from ingest.tickets import ResolvedTicket
 
 # Passages embedded per database transaction. Large groups keep the model busy (it sorts a
 # group by length to pad less); each group is committed whole, so a crash loses at most one.
-PASSAGES_PER_GROUP = 512
+DEFAULT_GROUP_PASSAGES = 512
 TICKETS_PER_READ = 2000
 
 
@@ -112,6 +112,7 @@ def ingest_articles(
     max_words: int,
     delete_missing: bool = True,
     show_progress: bool = False,
+    group_passages: int = DEFAULT_GROUP_PASSAGES,
 ) -> IngestReport:
     """Bring the database in line with a folder of articles, re-embedding only changes."""
     started = time.perf_counter()
@@ -128,7 +129,7 @@ def ingest_articles(
     chunks = [article_chunks(a, max_words) for a in changed]
     counts = [len(c) for c in chunks]
     with tqdm(total=sum(counts), unit="passage", disable=not show_progress) as bar:
-        for group in _groups(counts, PASSAGES_PER_GROUP):
+        for group in _groups(counts, group_passages):
             group_chunks = [chunk for i in group for chunk in chunks[i]]
             vectors = _split(_embed(embedder, group_chunks), [counts[i] for i in group])
             with factory() as session, session.begin():
@@ -176,6 +177,7 @@ def ingest_tickets(
     max_words: int,
     show_progress: bool = False,
     total: int | None = None,
+    group_passages: int = DEFAULT_GROUP_PASSAGES,
 ) -> IngestReport:
     """Upsert resolved tickets by (source, id), masking personal data first."""
     started = time.perf_counter()
@@ -184,7 +186,7 @@ def ingest_tickets(
         for batch in _batched(tickets, TICKETS_PER_READ):
             # Later duplicates of the same (source, id) win, as a later export would.
             unique = {(t.source, t.id): t.masked() for t in batch}
-            _ingest_ticket_batch(factory, embedder, unique, max_words, report)
+            _ingest_ticket_batch(factory, embedder, unique, max_words, group_passages, report)
             bar.update(len(batch))
     report.seconds = time.perf_counter() - started
     return report
@@ -195,6 +197,7 @@ def _ingest_ticket_batch(
     embedder: Embedder,
     tickets: dict[tuple[str, str], ResolvedTicket],
     max_words: int,
+    group_passages: int,
     report: IngestReport,
 ) -> None:
     with factory() as session:
@@ -209,7 +212,7 @@ def _ingest_ticket_batch(
     report.unchanged += len(tickets) - len(changed)
     chunks = [ticket_chunks(tickets[key], max_words) for key in changed]
     counts = [len(c) for c in chunks]
-    for group in _groups(counts, PASSAGES_PER_GROUP):
+    for group in _groups(counts, group_passages):
         group_chunks = [chunk for i in group for chunk in chunks[i]]
         vectors = _split(_embed(embedder, group_chunks), [counts[i] for i in group])
         with factory() as session, session.begin():

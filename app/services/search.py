@@ -59,8 +59,9 @@ class ResolvedHit:
                 team=article.team,
                 language=article.language,
             )
-        assert self.ticket is not None
         ticket = self.ticket
+        if ticket is None:
+            raise ValueError("a resolved hit has an article or a ticket")
         return SearchHit(
             id=ticket_id(ticket.source, ticket.external_id),
             kind="ticket",

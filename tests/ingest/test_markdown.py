@@ -71,3 +71,8 @@ def test_slug_must_be_safe() -> None:
 
 def test_anchor_strips_accents_and_punctuation() -> None:
     assert anchor_for("Wenn das nicht hilft: Übergabe!") == "wenn-das-nicht-hilft-ubergabe"
+
+
+def test_numeric_yaml_tags_become_text() -> None:
+    article = parse_article("t", "---\ntitle: T\ntags: [0x80070005, 2024, vpn]\n---\nBody\n")
+    assert article.meta.tags == ["0x80070005", "2024", "vpn"]
