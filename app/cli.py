@@ -66,11 +66,16 @@ def _fail_cleanly(action: Callable[[], T]) -> T:
         raise typer.Exit(1) from exc
 
 
-def _embedder(settings: Settings) -> Embedder:
+def _embedder(ctx: Context, *, check_model: bool = True) -> Embedder:
     from app.main import load_configured_embedder
+    from ingest.index_sync import ensure_same_model
 
-    typer.echo(f"loading model {settings.embedding_model} ...", err=True)
-    return load_configured_embedder(settings)
+    typer.echo(f"loading model {ctx.settings.embedding_model} ...", err=True)
+    embedder = load_configured_embedder(ctx.settings)
+    if check_model:
+        with ctx.factory() as session:
+            ensure_same_model(session, embedder.model_id)
+    return embedder
 
 
 def _save_snapshot(ctx: Context, embedder: Embedder, *, rebuild: bool = False) -> None:
@@ -139,7 +144,7 @@ def ingest_articles_command(
 
     def run() -> None:
         with _context() as ctx:
-            embedder = _embedder(ctx.settings)
+            embedder = _embedder(ctx)
             _ingest_articles(ctx, embedder, directory, keep_missing)
             _save_snapshot(ctx, embedder)
 
@@ -165,7 +170,7 @@ def ingest_tickets_command(
         if not path.is_file():
             raise IngestError(f"{path} is not a file.")
         with _context() as ctx:
-            embedder = _embedder(ctx.settings)
+            embedder = _embedder(ctx)
             _ingest_tickets(ctx, embedder, path, map_, source)
             _save_snapshot(ctx, embedder)
 
@@ -183,7 +188,7 @@ def demo_command(
 
     def run() -> None:
         with _context() as ctx:
-            embedder = _embedder(ctx.settings)
+            embedder = _embedder(ctx)
             _ingest_articles(ctx, embedder, articles, keep=False)
             _ingest_tickets(ctx, embedder, tickets, None, "demo")
             _save_snapshot(ctx, embedder)
@@ -199,7 +204,7 @@ def index_rebuild_command() -> None:
         from ingest.reindex import reembed_stale_passages
 
         with _context() as ctx:
-            embedder = _embedder(ctx.settings)
+            embedder = _embedder(ctx, check_model=False)
             count = reembed_stale_passages(ctx.factory, embedder, show_progress=sys.stderr.isatty())
             typer.echo(f"re-embedded {count} passages with {embedder.model_id}")
             _save_snapshot(ctx, embedder, rebuild=True)

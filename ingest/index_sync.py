@@ -92,6 +92,17 @@ def _metas_and_vectors(
     return metas, vectors
 
 
+def ensure_same_model(session: Session, model_id: str) -> None:
+    """Refuse to mix models: stored passages embedded by another model need a rebuild first."""
+    other = session.scalar(select(Passage.model_id).where(Passage.model_id != model_id).limit(1))
+    if other is not None:
+        raise SnapshotMismatch(
+            f"The database holds passages embedded with {other!r}, but the configured model "
+            f"is {model_id!r}. Run `stellwerk index rebuild` first (or set "
+            "STELLWERK_EMBEDDING_MODEL back)."
+        )
+
+
 def _latest_seq(session: Session) -> int:
     return int(session.scalar(select(func.max(IndexChange.seq))) or 0)
 
