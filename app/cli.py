@@ -31,9 +31,11 @@ cli = typer.Typer(
 ingest_cli = typer.Typer(help="Ingest articles and resolved tickets.", no_args_is_help=True)
 index_cli = typer.Typer(help="Inspect and rebuild the search index.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+eval_cli = typer.Typer(help="Measure retrieval and routing quality.", no_args_is_help=True)
 cli.add_typer(ingest_cli, name="ingest")
 cli.add_typer(index_cli, name="index")
 cli.add_typer(db_cli, name="db")
+cli.add_typer(eval_cli, name="eval")
 
 T = TypeVar("T")
 
@@ -231,6 +233,48 @@ def index_status_command() -> None:
                 f"snapshot: {snapshot.name}: {manifest.count} passages, {manifest.index_kind}, "
                 f"model {manifest.model_id}, built {manifest.built_at}"
             )
+
+    _fail_cleanly(run)
+
+
+@eval_cli.command("retrieval")
+def eval_retrieval_command(
+    dataset: Annotated[
+        Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(help="Keep the indexed corpus here and reuse it next time (default: temp)."),
+    ] = None,
+) -> None:
+    """Index a retrieval benchmark with the configured model and score bm25, dense, hybrid."""
+    import json
+    import tempfile
+
+    from app.main import load_configured_embedder
+    from app.retrieval_eval import evaluate_retrieval
+
+    def run() -> None:
+        settings = Settings()
+        embedder = load_configured_embedder(settings)
+        with tempfile.TemporaryDirectory(prefix="stellwerk-eval-") as scratch:
+            result = evaluate_retrieval(
+                dataset,
+                embedder,
+                workspace or Path(scratch),
+                max_words=settings.chunk_max_words,
+                exact_max=settings.index_exact_max_vectors,
+                default_system=settings.search_system,
+                show_progress=True,
+            )
+        if as_json:
+            typer.echo(json.dumps(result))
+            return
+        typer.echo(f"{result['dataset']}: {result['queries']} queries, {result['documents']} docs")
+        for system, figures in result["systems"].items():
+            cells = "  ".join(f"{name} {value}" for name, value in figures.items())
+            typer.echo(f"  {system:7} {cells}")
 
     _fail_cleanly(run)
 

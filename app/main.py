@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
                 embedder=model,
                 factory=factory,
                 refresh_seconds=settings.index_refresh_seconds,
+                default_system=settings.search_system,
             )
             yield
         finally:

@@ -86,6 +86,13 @@ class Settings(BaseSettings):
             "(CLI ingests, other replicas). Writes through this process are visible at once."
         ),
     )
+    search_system: Literal["hybrid", "dense", "bm25", "rrf"] = Field(
+        default="hybrid",
+        description=(
+            "Ranking used by /search and /suggest: hybrid (dense and BM25, fused by how much "
+            "each can be trusted for the query), dense, bm25, or rrf (reciprocal rank fusion)."
+        ),
+    )
     snapshots_kept: int = Field(
         default=2, ge=1, description="Index snapshots kept on disk; older ones are deleted."
     )

@@ -10,6 +10,15 @@ import numpy as np
 
 from index.dense import DenseIndex, Ids
 from index.embedder import Vectors
+from index.fusion import (
+    FusionWeights,
+    Ranked,
+    System,
+    confidence_fusion,
+    ranked_keys,
+    reciprocal_rank_fusion,
+)
+from index.lexical import LexicalIndex
 
 FilterValue = str | Sequence[str]
 
@@ -75,11 +84,24 @@ class FacetIndex:
         return result
 
 
-class Searcher:
-    """Thread-safe owner of the dense index and its metadata."""
+# Candidates each retriever contributes to a fused ranking.
+FUSION_CANDIDATES = 100
 
-    def __init__(self, index: DenseIndex, *, watermark: int = 0) -> None:
+
+class Searcher:
+    """Thread-safe owner of the dense and lexical indexes and their passage metadata."""
+
+    def __init__(
+        self,
+        index: DenseIndex,
+        lexical: LexicalIndex | None = None,
+        *,
+        watermark: int = 0,
+        weights: FusionWeights | None = None,
+    ) -> None:
         self._index = index
+        self._lexical = lexical if lexical is not None else LexicalIndex()
+        self.weights = weights or FusionWeights()
         self._meta: dict[int, PassageMeta] = {}
         self._facets = FacetIndex()
         self._lock = threading.RLock()
@@ -92,6 +114,10 @@ class Searcher:
     @property
     def index(self) -> DenseIndex:
         return self._index
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        return self._lexical
 
     def __len__(self) -> int:
         with self._lock:
@@ -107,15 +133,19 @@ class Searcher:
                 self._meta[meta.passage_id] = meta
                 self._facets.add(meta)
 
-    def add(self, metas: Sequence[PassageMeta], vectors: Vectors) -> None:
+    def add(self, metas: Sequence[PassageMeta], vectors: Vectors, texts: Sequence[str]) -> None:
+        """Add passages to both indexes; `texts` are what the lexical index analyses."""
         with self._lock:
-            fresh = [m for m in metas if m.passage_id not in self._meta]
+            keep = [m.passage_id not in self._meta for m in metas]
+            fresh = [m for m, new in zip(metas, keep, strict=True) if new]
             if len(fresh) != len(metas):
-                keep = np.array([m.passage_id not in self._meta for m in metas])
-                vectors = vectors[keep]
+                vectors = vectors[np.array(keep)]
             ids = np.array([m.passage_id for m in fresh], dtype=np.int64)
             self._index.add(ids, vectors)
-            for meta in fresh:
+            for meta, text in zip(
+                fresh, (t for t, new in zip(texts, keep, strict=True) if new), strict=True
+            ):
+                self._lexical.add(meta.passage_id, text)
                 self._meta[meta.passage_id] = meta
                 self._facets.add(meta)
 
@@ -123,6 +153,7 @@ class Searcher:
         with self._lock:
             present = [pid for pid in passage_ids if pid in self._meta]
             self._index.remove(np.array(present, dtype=np.int64))
+            self._lexical.remove(present)
             for pid in present:
                 self._facets.remove(self._meta.pop(pid))
 
@@ -131,6 +162,7 @@ class Searcher:
         with self._lock:
             orphans = [int(i) for i in self._index.ids() if int(i) not in self._meta]
             self._index.remove(np.array(orphans, dtype=np.int64))
+            self._lexical.remove(orphans)
             return orphans
 
     def search_passages(
@@ -141,35 +173,107 @@ class Searcher:
             ids, scores = self._index.search(query, k, allowed)
             return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
 
-    def search_documents(
-        self, query: Vectors, k: int, filters: Mapping[str, FilterValue] | None = None
-    ) -> list[DocumentHit]:
-        """The k best documents, each scored by its best passage.
+    def _group(self, passages: Sequence[tuple[int, float]]) -> dict[str, list[tuple[int, float]]]:
+        grouped: dict[str, list[tuple[int, float]]] = {}
+        for pid, score in passages:
+            meta = self._meta.get(pid)
+            if meta is not None:
+                grouped.setdefault(meta.doc_key, []).append((pid, score))
+        return grouped
 
-        Passages are fetched in growing rounds until k distinct documents are found or the
-        (filtered) collection is exhausted, so long documents cannot crowd out the k.
+    def _dense_documents(
+        self, query: Vectors, k: int, allowed: Ids | None
+    ) -> dict[str, list[tuple[int, float]]]:
+        """Passages fetched in growing rounds until k documents (or everything) are found."""
+        total = len(self._index)
+        fetch = max(4 * k, 32)
+        while True:
+            ids, scores = self._index.search(query, fetch, allowed)
+            grouped = self._group([(int(i), float(s)) for i, s in zip(ids, scores, strict=True)])
+            if len(grouped) >= k or len(ids) < fetch or fetch >= total:
+                return grouped
+            fetch *= 4
+
+    def _lexical_documents(
+        self, text: str, k: int, allowed: Ids | None
+    ) -> dict[str, list[tuple[int, float]]]:
+        total = len(self._lexical)
+        fetch = max(4 * k, 32)
+        while True:
+            passages = self._lexical.search(text, fetch, allowed)
+            grouped = self._group(passages)
+            if len(grouped) >= k or len(passages) < fetch or fetch >= total:
+                return grouped
+            fetch *= 4
+
+    def search_documents(
+        self,
+        query: Vectors | None,
+        k: int,
+        filters: Mapping[str, FilterValue] | None = None,
+        *,
+        text: str | None = None,
+        system: System = "dense",
+    ) -> list[DocumentHit]:
+        """The k best documents for a query, each scored by its best passage.
+
+        `system` picks the ranking: `dense` (embeddings), `bm25` (lexical), `hybrid` (both,
+        fused by confidence) or `rrf` (both, reciprocal rank fusion). Filters apply inside
+        each retriever, before anything is cut to k.
         """
         with self._lock:
-            total = len(self._index)
-            fetch = max(4 * k, 32)
-            while True:
-                passages = self.search_passages(query, fetch, filters)
-                grouped: dict[str, list[tuple[int, float]]] = {}
-                for pid, score in passages:
-                    meta = self._meta.get(pid)
-                    if meta is not None:
-                        grouped.setdefault(meta.doc_key, []).append((pid, score))
-                if len(grouped) >= k or len(passages) < fetch or fetch >= total:
-                    break
-                fetch *= 4
-        hits = [
-            DocumentHit(
-                doc_key=doc_key,
-                score=members[0][1],
-                best_passage_id=members[0][0],
-                passage_ids=tuple(pid for pid, _ in members),
+            allowed = self._facets.allowed(filters) if filters else None
+            dense: dict[str, list[tuple[int, float]]] = {}
+            lexical: dict[str, list[tuple[int, float]]] = {}
+            depth = k if system in ("dense", "bm25") else max(k, FUSION_CANDIDATES)
+            if system != "bm25":
+                if query is None:
+                    raise ValueError(f"system {system} needs a query vector")
+                dense = self._dense_documents(query, depth, allowed)
+            if system != "dense":
+                if text is None:
+                    raise ValueError(f"system {system} needs the query text")
+                lexical = self._lexical_documents(text, depth, allowed)
+            ceiling = self._lexical.max_score(text) if system == "hybrid" and text else 0.0
+        dense_ranked = _ranked(dense)
+        lexical_ranked = _ranked(lexical)
+        if system == "dense":
+            order, scores = (
+                [r.doc_key for r in dense_ranked],
+                {r.doc_key: r.score for r in dense_ranked},
             )
-            for doc_key, members in grouped.items()
-        ]
-        hits.sort(key=lambda hit: hit.score, reverse=True)
-        return hits[:k]
+        elif system == "bm25":
+            order, scores = (
+                [r.doc_key for r in lexical_ranked],
+                {r.doc_key: r.score for r in lexical_ranked},
+            )
+        else:
+            scores = (
+                reciprocal_rank_fusion([dense_ranked, lexical_ranked])
+                if system == "rrf"
+                else confidence_fusion(
+                    dense_ranked, lexical_ranked, lexical_ceiling=ceiling, weights=self.weights
+                )
+            )
+            order = ranked_keys(scores)
+        hits = []
+        for doc_key in order[:k]:
+            members = dense.get(doc_key) or lexical[doc_key]
+            passage_ids = {pid for pid, _ in dense.get(doc_key, [])} | {
+                pid for pid, _ in lexical.get(doc_key, [])
+            }
+            hits.append(
+                DocumentHit(
+                    doc_key=doc_key,
+                    score=scores[doc_key],
+                    best_passage_id=members[0][0],
+                    passage_ids=tuple(sorted(passage_ids)),
+                )
+            )
+        return hits
+
+
+def _ranked(grouped: Mapping[str, list[tuple[int, float]]]) -> list[Ranked]:
+    ranked = [Ranked(doc_key, members[0][1], members[0][0]) for doc_key, members in grouped.items()]
+    ranked.sort(key=lambda item: item.score, reverse=True)
+    return ranked

@@ -14,11 +14,13 @@ from typing import Any
 
 from index.dense import DenseIndex, IndexKind
 from index.errors import SnapshotCorrupt, SnapshotMismatch
+from index.lexical import LexicalIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 POINTER = "CURRENT"
 SNAPSHOTS = "snapshots"
 INDEX_FILE = "dense.faiss"
+LEXICAL_FILE = "lexical.npz"
 MANIFEST_FILE = "manifest.json"
 
 
@@ -33,6 +35,7 @@ class Manifest:
     watermark: int
     built_at: str
     checksum: str
+    lexical_checksum: str
     format_version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -76,13 +79,14 @@ def read_manifest(snapshot_dir: Path) -> Manifest:
 def write_snapshot(
     root: Path,
     index: DenseIndex,
+    lexical: LexicalIndex,
     *,
     model_id: str,
     watermark: int,
     keep: int = 2,
     extra: dict[str, Any] | None = None,
 ) -> Manifest:
-    """Write `index` as a new snapshot and make it current in one atomic step.
+    """Write both indexes as a new snapshot and make it current in one atomic step.
 
     Files go to a fresh directory first and are fsynced; only then the CURRENT pointer is
     replaced, so a reader (or a crash) sees either the old snapshot or the new one, whole.
@@ -95,6 +99,8 @@ def write_snapshot(
     try:
         index_path = staging / INDEX_FILE
         index.save(index_path)
+        lexical_path = staging / LEXICAL_FILE
+        lexical.save(lexical_path)
         manifest = Manifest(
             model_id=model_id,
             dim=index.dim,
@@ -103,11 +109,12 @@ def write_snapshot(
             watermark=watermark,
             built_at=built_at.isoformat(),
             checksum=_sha256(index_path),
+            lexical_checksum=_sha256(lexical_path),
             extra=extra or {},
         )
         manifest_path = staging / MANIFEST_FILE
         manifest_path.write_text(json.dumps(asdict(manifest), indent=2), encoding="utf-8")
-        for path in (index_path, manifest_path):
+        for path in (index_path, lexical_path, manifest_path):
             with path.open("rb") as handle:
                 os.fsync(handle.fileno())
         final = snapshots / name
@@ -144,8 +151,8 @@ def prune_snapshots(root: Path, *, keep: int) -> None:
 
 def load_snapshot(
     root: Path, *, expected_model_id: str, expected_dim: int
-) -> tuple[DenseIndex, Manifest] | None:
-    """Load the current snapshot, or None if there is none yet.
+) -> tuple[DenseIndex, LexicalIndex, Manifest] | None:
+    """Load the current snapshot, or None if there is none yet (or only an older format).
 
     Raises SnapshotMismatch when it was built by another model and SnapshotCorrupt when its
     files do not match the manifest.
@@ -153,6 +160,12 @@ def load_snapshot(
     snapshot_dir = current_snapshot_dir(root)
     if snapshot_dir is None:
         return None
+    try:
+        raw = json.loads((snapshot_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SnapshotCorrupt(f"Unreadable manifest in {snapshot_dir}: {exc}") from exc
+    if raw.get("format_version") != FORMAT_VERSION:
+        return None  # written by an older version: rebuilt from the database
     manifest = read_manifest(snapshot_dir)
     if manifest.model_id != expected_model_id or manifest.dim != expected_dim:
         raise SnapshotMismatch(
@@ -166,10 +179,17 @@ def load_snapshot(
             f"The index file in {snapshot_dir} does not match its manifest checksum. "
             "Run `stellwerk index rebuild`."
         )
-    index = DenseIndex.load(index_path, manifest.index_kind)
-    if len(index) != manifest.count:
+    lexical_path = snapshot_dir / LEXICAL_FILE
+    if not lexical_path.exists() or _sha256(lexical_path) != manifest.lexical_checksum:
         raise SnapshotCorrupt(
-            f"{snapshot_dir} holds {len(index)} vectors, manifest says "
-            f"{manifest.count}. Run `stellwerk index rebuild`."
+            f"The lexical index in {snapshot_dir} does not match its manifest checksum. "
+            "Run `stellwerk index rebuild`."
         )
-    return index, manifest
+    index = DenseIndex.load(index_path, manifest.index_kind)
+    lexical = LexicalIndex.load(lexical_path)
+    if len(index) != manifest.count or len(lexical) != manifest.count:
+        raise SnapshotCorrupt(
+            f"{snapshot_dir} holds {len(index)} vectors and {len(lexical)} lexical entries, "
+            f"manifest says {manifest.count}. Run `stellwerk index rebuild`."
+        )
+    return index, lexical, manifest

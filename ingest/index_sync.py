@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,10 @@ from app.models import Article, IndexChange, Passage, Ticket
 from index.dense import DenseIndex, choose_kind
 from index.embedder import Embedder, Vectors
 from index.errors import SnapshotMismatch
+from index.fusion import System
 from index.searcher import DocumentHit, FilterValue, PassageMeta, Searcher
 from index.snapshot import Manifest, load_snapshot, write_snapshot
+from ingest.chunking import Chunk
 
 log = logging.getLogger("stellwerk.index")
 
@@ -43,53 +46,57 @@ def _ticket_facets(ticket: Ticket) -> dict[str, str]:
     }
 
 
-def _metas_and_vectors(
+@dataclass
+class StoredPassages:
+    """Passages as the indexes need them: metadata, vectors and the text to analyse."""
+
+    metas: list[PassageMeta] = field(default_factory=list)
+    vectors: Vectors = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    texts: list[str] = field(default_factory=list)
+
+
+def _stored_passages(
     session: Session, passage_ids: Sequence[int] | None, model_id: str
-) -> tuple[list[PassageMeta], Vectors]:
-    """Metadata and stored vectors of the given passages (all when None)."""
-    metas: list[PassageMeta] = []
+) -> StoredPassages:
+    """Metadata, stored vectors and texts of the given passages (all when None)."""
+    stored = StoredPassages()
     blobs: list[bytes] = []
     id_batches: Iterable[Sequence[int] | None] = (
         [None]
         if passage_ids is None
         else [passage_ids[i : i + _BATCH] for i in range(0, len(passage_ids), _BATCH)]
     )
+    columns = (Passage.id, Passage.model_id, Passage.embedding, Passage.heading_path, Passage.text)
     for ids in id_batches:
         article_query = (
-            select(Passage.id, Passage.model_id, Passage.embedding, Article)
-            .join(Article, Passage.article_id == Article.id)
-            .order_by(Passage.id)
-        )
+            select(*columns, Article).join(Article, Passage.article_id == Article.id)
+        ).order_by(Passage.id)
         ticket_query = (
-            select(Passage.id, Passage.model_id, Passage.embedding, Ticket)
-            .join(Ticket, Passage.ticket_id == Ticket.id)
-            .order_by(Passage.id)
-        )
+            select(*columns, Ticket).join(Ticket, Passage.ticket_id == Ticket.id)
+        ).order_by(Passage.id)
         if ids is not None:
             article_query = article_query.where(Passage.id.in_(ids))
             ticket_query = ticket_query.where(Passage.id.in_(ids))
-        rows: list[tuple[int, str, bytes, str, dict[str, str]]] = [
-            (pid, model, blob, f"article:{article.id}", _article_facets(article))
-            for pid, model, blob, article in session.execute(article_query)
+        rows: list[tuple[int, str, bytes, list[str], str, str, dict[str, str]]] = [
+            (pid, model, blob, path, text, f"article:{article.id}", _article_facets(article))
+            for pid, model, blob, path, text, article in session.execute(article_query)
         ]
         rows += [
-            (pid, model, blob, f"ticket:{ticket.id}", _ticket_facets(ticket))
-            for pid, model, blob, ticket in session.execute(ticket_query)
+            (pid, model, blob, path, text, f"ticket:{ticket.id}", _ticket_facets(ticket))
+            for pid, model, blob, path, text, ticket in session.execute(ticket_query)
         ]
-        for pid, passage_model, blob, doc_key, facets in rows:
+        for pid, passage_model, blob, path, text, doc_key, facets in rows:
             if passage_model != model_id:
                 raise SnapshotMismatch(
                     f"Passage {pid} was embedded with {passage_model!r}, the configured "
                     f"model is {model_id!r}. Run `stellwerk index rebuild`."
                 )
-            metas.append(PassageMeta(pid, doc_key, facets))
+            stored.metas.append(PassageMeta(pid, doc_key, facets))
+            stored.texts.append(Chunk(tuple(path), None, text).embedding_text())
             blobs.append(blob)
-    vectors = (
-        np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
-        if blobs
-        else np.zeros((0, 0), dtype=np.float32)
-    )
-    return metas, vectors
+    if blobs:
+        stored.vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
+    return stored
 
 
 def ensure_same_model(session: Session, model_id: str) -> None:
@@ -110,11 +117,11 @@ def _latest_seq(session: Session) -> int:
 def build_searcher(session: Session, *, dim: int, model_id: str, exact_max: int) -> Searcher:
     """A fresh searcher from the database alone (the stored vectors)."""
     watermark = _latest_seq(session)
-    metas, vectors = _metas_and_vectors(session, None, model_id)
-    index = DenseIndex(dim, choose_kind(len(metas), exact_max))
+    stored = _stored_passages(session, None, model_id)
+    index = DenseIndex(dim, choose_kind(len(stored.metas), exact_max))
     searcher = Searcher(index, watermark=watermark)
-    if metas:
-        searcher.add(metas, vectors.reshape(len(metas), dim))
+    if stored.metas:
+        searcher.add(stored.metas, stored.vectors.reshape(len(stored.metas), dim), stored.texts)
     return searcher
 
 
@@ -134,9 +141,11 @@ def catch_up(session: Session, searcher: Searcher, model_id: str) -> int:
     added = [pid for pid, op in last_op.items() if op == "add"]
     searcher.remove(removed)
     if added:
-        metas, vectors = _metas_and_vectors(session, added, model_id)
-        if metas:
-            searcher.add(metas, vectors.reshape(len(metas), searcher.dim))
+        stored = _stored_passages(session, added, model_id)
+        if stored.metas:
+            searcher.add(
+                stored.metas, stored.vectors.reshape(len(stored.metas), searcher.dim), stored.texts
+            )
     searcher.watermark = int(rows[-1][0])
     return len(rows)
 
@@ -148,11 +157,10 @@ def open_searcher(
     loaded = load_snapshot(index_dir, expected_model_id=model_id, expected_dim=dim)
     if loaded is None:
         return build_searcher(session, dim=dim, model_id=model_id, exact_max=exact_max), None
-    index, manifest = loaded
-    searcher = Searcher(index, watermark=manifest.watermark)
+    index, lexical, manifest = loaded
+    searcher = Searcher(index, lexical, watermark=manifest.watermark)
     present = [int(i) for i in index.ids()]
-    metas, _ = _metas_and_vectors(session, present, model_id)
-    searcher.set_metadata(metas)
+    searcher.set_metadata(_stored_passages(session, present, model_id).metas)
     dropped = searcher.drop_unknown()
     if dropped:
         log.info("dropped %d passages deleted since the snapshot", len(dropped))
@@ -162,7 +170,12 @@ def open_searcher(
 
 def save_searcher(searcher: Searcher, *, index_dir: Path, model_id: str, keep: int) -> Manifest:
     return write_snapshot(
-        index_dir, searcher.index, model_id=model_id, watermark=searcher.watermark, keep=keep
+        index_dir,
+        searcher.index,
+        searcher.lexical,
+        model_id=model_id,
+        watermark=searcher.watermark,
+        keep=keep,
     )
 
 
@@ -176,8 +189,10 @@ class LiveIndex:
         embedder: Embedder,
         factory: sessionmaker[Session],
         refresh_seconds: float,
+        default_system: System = "hybrid",
     ) -> None:
         self.searcher = searcher
+        self.default_system: System = default_system
         self.embedder = embedder
         self._factory = factory
         self._refresh_seconds = refresh_seconds
@@ -195,17 +210,18 @@ class LiveIndex:
                 return catch_up(session, self.searcher, self.embedder.model_id)
 
     def search(
-        self, query: str, k: int, filters: Mapping[str, FilterValue] | None = None
+        self,
+        query: str,
+        k: int,
+        filters: Mapping[str, FilterValue] | None = None,
+        *,
+        system: System | None = None,
     ) -> list[DocumentHit]:
+        """Search with the configured default system unless another is asked for."""
         self.refresh()
-        vector = self.embedder.encode_queries([query])[0]
-        return self.searcher.search_documents(vector, k, filters)
-
-    def search_vector(
-        self, vector: Vectors, k: int, filters: Mapping[str, FilterValue] | None = None
-    ) -> list[DocumentHit]:
-        self.refresh()
-        return self.searcher.search_documents(vector, k, filters)
+        chosen = system or self.default_system
+        vector = self.embedder.encode_queries([query])[0] if chosen != "bm25" else None
+        return self.searcher.search_documents(vector, k, filters, text=query, system=chosen)
 
 
 def refresh_snapshot(

@@ -88,13 +88,17 @@ def suggest(
     min_confidence: float,
 ) -> tuple[list[Solution], TeamSuggestion | None, Escalation]:
     live.refresh()
-    vector = live.embedder.encode_queries([ticket_text(request)])[0]
-    article_hits = resolve_hits(
-        session, live.searcher.search_documents(vector, solutions + 3, {"kind": "article"})
-    )
-    ticket_hits = resolve_hits(
-        session, live.searcher.search_documents(vector, neighbours, {"kind": "ticket"})
-    )
+    text = ticket_text(request)
+    vector = live.embedder.encode_queries([text])[0]
+
+    def search(k: int, kind: str) -> list[ResolvedHit]:
+        hits = live.searcher.search_documents(
+            vector, k, {"kind": kind}, text=text, system=live.default_system
+        )
+        return resolve_hits(session, hits)
+
+    article_hits = search(solutions + 3, "article")
+    ticket_hits = search(neighbours, "ticket")
     candidates = [a for a in article_hits if a.article is not None and a.article.kind != "team"]
     candidates += ticket_hits
     candidates.sort(key=lambda item: item.hit.score, reverse=True)

@@ -22,7 +22,8 @@ def _searcher() -> Searcher:
         PassageMeta(4, "ticket:9", {"kind": "ticket", "team": "workplace"}),
     ]
     vectors = np.vstack([_unit(1, 0, 0), _unit(1, 0.1, 0), _unit(1, 0.2, 0), _unit(0, 1, 0)])
-    searcher.add(metas, vectors)
+    texts = ["vpn drops", "vpn fix", "vpn client", "printer offline"]
+    searcher.add(metas, vectors, texts)
     return searcher
 
 

@@ -9,8 +9,10 @@ import pytest
 
 from index.dense import DenseIndex
 from index.errors import SnapshotCorrupt, SnapshotMismatch
+from index.lexical import LexicalIndex
 from index.snapshot import (
     INDEX_FILE,
+    LEXICAL_FILE,
     SNAPSHOTS,
     current_snapshot_dir,
     load_snapshot,
@@ -18,22 +20,26 @@ from index.snapshot import (
 )
 
 
-def _index(count: int) -> DenseIndex:
+def _indexes(count: int) -> tuple[DenseIndex, LexicalIndex]:
     rng = np.random.default_rng(count)
     vectors = rng.normal(size=(count, 8)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     index = DenseIndex(8)
     index.add(np.arange(count, dtype=np.int64), vectors)
-    return index
+    lexical = LexicalIndex()
+    lexical.add_many((i, f"passage number {i} about printers") for i in range(count))
+    return index, lexical
 
 
 def test_round_trip_with_manifest(tmp_path: Path) -> None:
-    manifest = write_snapshot(tmp_path, _index(5), model_id="m", watermark=42)
+    manifest = write_snapshot(tmp_path, *_indexes(5), model_id="m", watermark=42)
     assert (manifest.count, manifest.dim, manifest.watermark) == (5, 8, 42)
     loaded = load_snapshot(tmp_path, expected_model_id="m", expected_dim=8)
     assert loaded is not None
-    index, read_back = loaded
+    index, lexical, read_back = loaded
     assert len(index) == 5
+    assert lexical.search("printers", 10)[0][1] > 0
+    assert len(lexical) == 5
     assert read_back == manifest
 
 
@@ -42,13 +48,13 @@ def test_no_snapshot_yet(tmp_path: Path) -> None:
 
 
 def test_snapshot_of_another_model_is_refused_with_advice(tmp_path: Path) -> None:
-    write_snapshot(tmp_path, _index(3), model_id="all-minilm-l6-v2", watermark=1)
+    write_snapshot(tmp_path, *_indexes(3), model_id="all-minilm-l6-v2", watermark=1)
     with pytest.raises(SnapshotMismatch, match="stellwerk index rebuild"):
         load_snapshot(tmp_path, expected_model_id="multilingual-e5-small", expected_dim=8)
 
 
 def test_tampered_index_file_is_detected(tmp_path: Path) -> None:
-    write_snapshot(tmp_path, _index(3), model_id="m", watermark=1)
+    write_snapshot(tmp_path, *_indexes(3), model_id="m", watermark=1)
     snapshot = current_snapshot_dir(tmp_path)
     assert snapshot is not None
     with (snapshot / INDEX_FILE).open("ab") as handle:
@@ -57,20 +63,30 @@ def test_tampered_index_file_is_detected(tmp_path: Path) -> None:
         load_snapshot(tmp_path, expected_model_id="m", expected_dim=8)
 
 
+def test_tampered_lexical_file_is_detected(tmp_path: Path) -> None:
+    write_snapshot(tmp_path, *_indexes(3), model_id="m", watermark=1)
+    snapshot = current_snapshot_dir(tmp_path)
+    assert snapshot is not None
+    with (snapshot / LEXICAL_FILE).open("ab") as handle:
+        handle.write(b"garbage")
+    with pytest.raises(SnapshotCorrupt, match="lexical"):
+        load_snapshot(tmp_path, expected_model_id="m", expected_dim=8)
+
+
 def test_new_snapshot_replaces_pointer_and_old_ones_are_pruned(tmp_path: Path) -> None:
     for count in (1, 2, 3, 4):
-        write_snapshot(tmp_path, _index(count), model_id="m", watermark=count, keep=2)
+        write_snapshot(tmp_path, *_indexes(count), model_id="m", watermark=count, keep=2)
     remaining = [p for p in (tmp_path / SNAPSHOTS).iterdir() if not p.name.startswith(".")]
     assert len(remaining) == 2
     loaded = load_snapshot(tmp_path, expected_model_id="m", expected_dim=8)
     assert loaded is not None
-    assert loaded[1].watermark == 4
+    assert loaded[2].watermark == 4
 
 
 def test_failed_write_leaves_the_previous_snapshot_current(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_snapshot(tmp_path, _index(3), model_id="m", watermark=1)
+    write_snapshot(tmp_path, *_indexes(3), model_id="m", watermark=1)
     before = current_snapshot_dir(tmp_path)
 
     def explode(self: DenseIndex, path: Path) -> None:
@@ -79,10 +95,10 @@ def test_failed_write_leaves_the_previous_snapshot_current(
 
     monkeypatch.setattr(DenseIndex, "save", explode)
     with pytest.raises(OSError, match="disk full"):
-        write_snapshot(tmp_path, _index(9), model_id="m", watermark=2)
+        write_snapshot(tmp_path, *_indexes(9), model_id="m", watermark=2)
     assert current_snapshot_dir(tmp_path) == before
     leftovers = [p for p in (tmp_path / SNAPSHOTS).iterdir() if p.name.startswith(".")]
     assert leftovers == []
     loaded = load_snapshot(tmp_path, expected_model_id="m", expected_dim=8)
     assert loaded is not None
-    assert loaded[1].watermark == 1
+    assert loaded[2].watermark == 1

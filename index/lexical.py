@@ -1,0 +1,324 @@
+"""BM25 over passages, updated incrementally, with German compounds matched at query time."""
+
+from __future__ import annotations
+
+import bisect
+import math
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from index.analysis import MIN_COMPOUND_PART, Analyzer
+
+Ids = npt.NDArray[np.int64]
+
+K1 = 1.2
+B = 0.75
+# A compound part ("Drucker" inside "Druckerwarteschlange") is weaker evidence than the word.
+COMPOUND_WEIGHT = 0.6
+MAX_EXPANSIONS = 64
+FORMAT = "stellwerk-bm25-v1"
+
+
+class LexicalIndex:
+    """Inverted index of analysed passage texts, keyed by passage id.
+
+    Removal marks a passage dead (its postings are skipped and dropped on `compact`), so
+    adds and removes cost as much as the passage itself, never a rebuild.
+    """
+
+    def __init__(self, analyzer: Analyzer | None = None) -> None:
+        self.analyzer = analyzer or Analyzer()
+        self._term_ids: dict[str, int] = {}
+        self._terms: list[str] = []
+        self._postings: list[tuple[array[int], array[int]]] = []
+        self._passage_ids: list[int] = []
+        self._row_of: dict[int, int] = {}
+        self._lengths: array[float] = array("f")
+        self._alive: array[int] = array("b")
+        self._alive_count = 0
+        self._alive_length = 0.0
+        self._sorted_terms: list[str] = []
+        self._sorted_reversed: list[str] = []
+        self._alive_cache: npt.NDArray[np.bool_] | None = None
+        self._length_cache: npt.NDArray[np.float32] | None = None
+
+    def __len__(self) -> int:
+        return self._alive_count
+
+    def __contains__(self, passage_id: int) -> bool:
+        row = self._row_of.get(passage_id)
+        return row is not None and bool(self._alive[row])
+
+    @property
+    def dead(self) -> int:
+        return len(self._passage_ids) - self._alive_count
+
+    def _term_id(self, term: str) -> int:
+        term_id = self._term_ids.get(term)
+        if term_id is None:
+            term_id = len(self._terms)
+            self._term_ids[term] = term_id
+            self._terms.append(term)
+            self._postings.append((array("i"), array("i")))
+            bisect.insort(self._sorted_terms, term)
+            bisect.insort(self._sorted_reversed, term[::-1])
+        return term_id
+
+    def add(self, passage_id: int, text: str) -> None:
+        if passage_id in self:
+            return
+        terms = self.analyzer.document_terms(text)
+        row = len(self._passage_ids)
+        self._passage_ids.append(passage_id)
+        self._row_of[passage_id] = row
+        self._lengths.append(float(len(terms)))
+        self._alive.append(1)
+        self._alive_count += 1
+        self._alive_length += len(terms)
+        for term, frequency in Counter(terms).items():
+            rows, frequencies = self._postings[self._term_id(term)]
+            rows.append(row)
+            frequencies.append(frequency)
+        self._invalidate()
+
+    def add_many(self, items: Iterable[tuple[int, str]]) -> None:
+        for passage_id, text in items:
+            self.add(passage_id, text)
+
+    def remove(self, passage_ids: Iterable[int]) -> None:
+        for passage_id in passage_ids:
+            row = self._row_of.pop(passage_id, None)
+            if row is None or not self._alive[row]:
+                continue
+            self._alive[row] = 0
+            self._alive_count -= 1
+            self._alive_length -= self._lengths[row]
+        self._invalidate()
+
+    def ids(self) -> Ids:
+        return np.array(sorted(self._row_of), dtype=np.int64)
+
+    def _invalidate(self) -> None:
+        self._alive_cache = None
+        self._length_cache = None
+
+    def _alive_rows(self) -> npt.NDArray[np.bool_]:
+        if self._alive_cache is None:
+            self._alive_cache = np.frombuffer(self._alive, dtype=np.int8).astype(bool)
+        return self._alive_cache
+
+    def _row_lengths(self) -> npt.NDArray[np.float32]:
+        if self._length_cache is None:
+            self._length_cache = np.array(self._lengths, dtype=np.float32)
+        return self._length_cache
+
+    def _with_prefix(self, stem: str) -> list[str]:
+        start = bisect.bisect_left(self._sorted_terms, stem)
+        found = []
+        for term in self._sorted_terms[start : start + 10 * MAX_EXPANSIONS]:
+            if not term.startswith(stem):
+                break
+            if len(term) >= len(stem) + MIN_COMPOUND_PART:
+                found.append(term)
+        return found[:MAX_EXPANSIONS]
+
+    def _with_suffix(self, stem: str) -> list[str]:
+        reversed_stem = stem[::-1]
+        start = bisect.bisect_left(self._sorted_reversed, reversed_stem)
+        found = []
+        for reversed_term in self._sorted_reversed[start : start + 10 * MAX_EXPANSIONS]:
+            if not reversed_term.startswith(reversed_stem):
+                break
+            if len(reversed_term) >= len(stem) + MIN_COMPOUND_PART:
+                found.append(reversed_term[::-1])
+        return found[:MAX_EXPANSIONS]
+
+    def _known(self, word: str) -> tuple[str, ...] | None:
+        variants = self.analyzer.word_variants(word)
+        return variants if any(v in self._term_ids for v in variants) else None
+
+    def _split_compound(self, word: str) -> list[tuple[str, ...]]:
+        """Parts of an unknown compound that the index knows ("Netzlaufwerk" -> netz, laufwerk).
+
+        Both parts known is the best split; otherwise the longest known head or tail, so that
+        "Druckerproblem" still finds documents about the "Drucker".
+        """
+        if len(word) < 2 * MIN_COMPOUND_PART or self._known(word):
+            return []
+        fallback: list[tuple[str, ...]] = []
+        for cut in range(len(word) - MIN_COMPOUND_PART, MIN_COMPOUND_PART - 1, -1):
+            head, tail = word[:cut], word[cut:]
+            heads = [head] + [head[: -len(s)] for s in ("s", "es", "n", "en") if head.endswith(s)]
+            known_heads = [
+                variants
+                for candidate in heads
+                if len(candidate) >= MIN_COMPOUND_PART and (variants := self._known(candidate))
+            ]
+            known_tail = self._known(tail)
+            if known_heads and known_tail:
+                return [known_heads[0], known_tail]
+            if not fallback and known_heads and len(head) > MIN_COMPOUND_PART:
+                fallback = [known_heads[0]]
+            if not fallback and known_tail and len(tail) > MIN_COMPOUND_PART:
+                fallback = [known_tail]
+        return fallback
+
+    def weighted_query(self, text: str) -> list[list[tuple[str, float]]]:
+        """Query groups of (term, weight): the token's stems, plus compounds that contain it."""
+        groups: list[list[tuple[str, float]]] = []
+        for group in self.analyzer.query_groups(text):
+            weights = dict.fromkeys(group, 1.0)
+            for term in group:
+                if len(term) >= MIN_COMPOUND_PART and not any(ch.isdigit() for ch in term):
+                    for found in self._with_prefix(term) + self._with_suffix(term):
+                        weights.setdefault(found, COMPOUND_WEIGHT)
+            groups.append(list(weights.items()))
+        for word in self.analyzer.query_words(text):
+            for part in self._split_compound(word):
+                groups.append([(term, COMPOUND_WEIGHT) for term in part])
+        return groups
+
+    def search(self, text: str, k: int, allowed_ids: Ids | None = None) -> list[tuple[int, float]]:
+        """Top-k (passage id, BM25 score), restricted to `allowed_ids` if given."""
+        rows_total = len(self._passage_ids)
+        if k <= 0 or self._alive_count == 0:
+            return []
+        alive = self._alive_rows()
+        lengths = self._row_lengths()
+        average = self._alive_length / self._alive_count
+        scores = np.zeros(rows_total, dtype=np.float32)
+        for group in self.weighted_query(text):
+            group_scores: npt.NDArray[np.float32] | None = None
+            for term, weight in group:
+                term_id = self._term_ids.get(term)
+                if term_id is None:
+                    continue
+                rows_array, frequencies_array = self._postings[term_id]
+                rows = np.array(rows_array, dtype=np.int64)
+                live = alive[rows]
+                document_frequency = int(np.count_nonzero(live))
+                if document_frequency == 0:
+                    continue
+                idf = math.log(
+                    1 + (self._alive_count - document_frequency + 0.5) / (document_frequency + 0.5)
+                )
+                frequencies = np.array(frequencies_array, dtype=np.float32)
+                norm = K1 * (1 - B + B * lengths[rows] / average)
+                contribution = (weight * idf) * frequencies * (K1 + 1) / (frequencies + norm)
+                if group_scores is None:
+                    group_scores = np.zeros(rows_total, dtype=np.float32)
+                np.maximum.at(group_scores, rows, contribution.astype(np.float32))
+            if group_scores is not None:
+                scores += group_scores
+        mask = alive.copy()
+        if allowed_ids is not None:
+            allowed_rows = [self._row_of[i] for i in allowed_ids.tolist() if i in self._row_of]
+            restricted = np.zeros(rows_total, dtype=bool)
+            restricted[allowed_rows] = True
+            mask &= restricted
+        scores[~mask] = 0.0
+        candidates = np.flatnonzero(scores > 0)
+        if len(candidates) == 0:
+            return []
+        if len(candidates) > k:
+            top = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
+        else:
+            top = candidates
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self._passage_ids[row], float(scores[row])) for row in top]
+
+    def max_score(self, text: str) -> float:
+        """BM25 of a passage that matched every query group perfectly (for normalising)."""
+        total = 0.0
+        for group in self.weighted_query(text):
+            best = 0.0
+            for term, weight in group:
+                term_id = self._term_ids.get(term)
+                if term_id is None:
+                    continue
+                df = len(self._postings[term_id][0])
+                if df and self._alive_count:
+                    n = self._alive_count
+                    best = max(best, weight * math.log(1 + (n - df + 0.5) / (df + 0.5)))
+            total += best * (K1 + 1)
+        return total
+
+    def compact(self) -> None:
+        """Drop dead passages from the postings and renumber rows."""
+        if self.dead == 0:
+            return
+        live_rows = [row for row in range(len(self._passage_ids)) if self._alive[row]]
+        new_row = {old: new for new, old in enumerate(live_rows)}
+        for term_id, (rows, frequencies) in enumerate(self._postings):
+            kept_rows, kept_frequencies = array("i"), array("i")
+            for row, frequency in zip(rows, frequencies, strict=True):
+                mapped = new_row.get(row)
+                if mapped is not None:
+                    kept_rows.append(mapped)
+                    kept_frequencies.append(frequency)
+            self._postings[term_id] = (kept_rows, kept_frequencies)
+        self._passage_ids = [self._passage_ids[row] for row in live_rows]
+        self._row_of = {pid: row for row, pid in enumerate(self._passage_ids)}
+        self._lengths = array("f", (self._lengths[row] for row in live_rows))
+        self._alive = array("b", [1] * len(live_rows))
+        self._invalidate()
+
+    def save(self, path: Path) -> None:
+        self.compact()
+        pointers = np.zeros(len(self._terms) + 1, dtype=np.int64)
+        for term_id, (rows, _) in enumerate(self._postings):
+            pointers[term_id + 1] = pointers[term_id] + len(rows)
+        rows_flat = np.zeros(int(pointers[-1]), dtype=np.int32)
+        frequencies_flat = np.zeros(int(pointers[-1]), dtype=np.int32)
+        for term_id, (rows, frequencies) in enumerate(self._postings):
+            start, end = pointers[term_id], pointers[term_id + 1]
+            rows_flat[start:end] = np.array(rows, dtype=np.int32)
+            frequencies_flat[start:end] = np.array(frequencies, dtype=np.int32)
+        with path.open("wb") as handle:
+            np.savez(
+                handle,
+                format=np.array(FORMAT),
+                terms=np.array("\n".join(self._terms)),
+                pointers=pointers,
+                rows=rows_flat,
+                frequencies=frequencies_flat,
+                passage_ids=np.array(self._passage_ids, dtype=np.int64),
+                lengths=np.array(self._lengths, dtype=np.float32),
+            )
+
+    @classmethod
+    def load(cls, path: Path, analyzer: Analyzer | None = None) -> LexicalIndex:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["format"]) != FORMAT:
+                raise ValueError(f"{path} is not a {FORMAT} file")
+            joined = str(data["terms"])
+            terms = joined.split("\n") if joined else []
+            pointers = data["pointers"]
+            rows_flat = data["rows"]
+            frequencies_flat = data["frequencies"]
+            passage_ids: Sequence[int] = data["passage_ids"].tolist()
+            lengths = data["lengths"]
+        index = cls(analyzer)
+        index._terms = terms
+        index._term_ids = {term: term_id for term_id, term in enumerate(terms)}
+        index._postings = [
+            (
+                array("i", rows_flat[pointers[t] : pointers[t + 1]].tobytes()),
+                array("i", frequencies_flat[pointers[t] : pointers[t + 1]].tobytes()),
+            )
+            for t in range(len(terms))
+        ]
+        index._passage_ids = list(passage_ids)
+        index._row_of = {pid: row for row, pid in enumerate(index._passage_ids)}
+        index._lengths = array("f", lengths.astype(np.float32).tobytes())
+        index._alive = array("b", [1] * len(index._passage_ids))
+        index._alive_count = len(index._passage_ids)
+        index._alive_length = float(lengths.sum())
+        index._sorted_terms = sorted(terms)
+        index._sorted_reversed = sorted(term[::-1] for term in terms)
+        return index
