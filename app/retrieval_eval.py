@@ -65,10 +65,11 @@ def _measure(
     dataset: BeirDataset,
     doc_ids: dict[str, str],
     system: System,
+    max_queries: int | None,
 ) -> dict[str, float]:
     totals = {"ndcg@10": 0.0, "mrr@10": 0.0, "recall@1": 0.0, "recall@10": 0.0, "recall@100": 0.0}
     latencies: list[float] = []
-    judged = [qid for qid in dataset.queries if dataset.qrels.get(qid)]
+    judged = [qid for qid in dataset.queries if dataset.qrels.get(qid)][:max_queries]
     for query_id in judged:
         text = dataset.queries[query_id]
         started = time.perf_counter()
@@ -98,7 +99,9 @@ def evaluate_retrieval(
     default_system: System,
     systems: Sequence[System] = SYSTEMS,
     show_progress: bool = False,
+    max_queries: int | None = None,
 ) -> dict[str, Any]:
+    """Index the folder's corpus and score each system on its judged queries (all by default)."""
     dataset = load_beir(folder)
     searcher, doc_ids = index_dataset(
         dataset,
@@ -110,13 +113,13 @@ def evaluate_retrieval(
     )
     results = {}
     for system in tqdm(systems, desc="systems", disable=not show_progress):
-        results[system] = _measure(searcher, embedder, dataset, doc_ids, system)
+        results[system] = _measure(searcher, embedder, dataset, doc_ids, system, max_queries)
     return {
         "dataset": dataset.name,
         "model": embedder.model_id,
         "documents": len(dataset.documents),
         "passages": len(searcher),
-        "queries": sum(1 for q in dataset.queries if dataset.qrels.get(q)),
+        "queries": len([q for q in dataset.queries if dataset.qrels.get(q)][:max_queries]),
         "default_system": default_system,
         "systems": results,
     }

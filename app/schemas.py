@@ -34,7 +34,11 @@ class SearchHit(BaseModel):
     title: str
     heading_path: list[str] = Field(description="Headings above the best-matching passage.")
     snippet: str
-    score: float
+    highlights: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="Character spans [start, end) in the snippet of words the query matched.",
+    )
+    score: float = Field(description="Ranking score of the system used; comparable per query.")
     link: str
     team: str | None
     language: str | None

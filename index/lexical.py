@@ -168,19 +168,21 @@ class LexicalIndex:
                 fallback = [known_tail]
         return fallback
 
+    def _expanded(self, terms: tuple[str, ...], weight: float) -> list[tuple[str, float]]:
+        """The terms themselves, plus indexed compounds that begin or end with them."""
+        weights = dict.fromkeys(terms, weight)
+        for term in terms:
+            if len(term) >= MIN_COMPOUND_PART and not any(ch.isdigit() for ch in term):
+                for found in self._with_prefix(term) + self._with_suffix(term):
+                    weights.setdefault(found, weight * COMPOUND_WEIGHT)
+        return list(weights.items())
+
     def weighted_query(self, text: str) -> list[list[tuple[str, float]]]:
         """Query groups of (term, weight): the token's stems, plus compounds that contain it."""
-        groups: list[list[tuple[str, float]]] = []
-        for group in self.analyzer.query_groups(text):
-            weights = dict.fromkeys(group, 1.0)
-            for term in group:
-                if len(term) >= MIN_COMPOUND_PART and not any(ch.isdigit() for ch in term):
-                    for found in self._with_prefix(term) + self._with_suffix(term):
-                        weights.setdefault(found, COMPOUND_WEIGHT)
-            groups.append(list(weights.items()))
+        groups = [self._expanded(group, 1.0) for group in self.analyzer.query_groups(text)]
         for word in self.analyzer.query_words(text):
             for part in self._split_compound(word):
-                groups.append([(term, COMPOUND_WEIGHT) for term in part])
+                groups.append(self._expanded(part, COMPOUND_WEIGHT))
         return groups
 
     def search(self, text: str, k: int, allowed_ids: Ids | None = None) -> list[tuple[int, float]]:

@@ -31,6 +31,8 @@ def _article_facets(article: Article) -> dict[str, str]:
     return {
         "kind": "article",
         "article_kind": article.kind,
+        # Team charters route tickets but are not solutions to them.
+        "solution": "no" if article.kind == "team" else "yes",
         "team": article.team or "",
         "language": article.language,
         "audience": article.audience,
@@ -40,6 +42,7 @@ def _article_facets(article: Article) -> dict[str, str]:
 def _ticket_facets(ticket: Ticket) -> dict[str, str]:
     return {
         "kind": "ticket",
+        "solution": "yes",
         "team": ticket.team or "",
         "language": ticket.language or "",
         "audience": "internal",

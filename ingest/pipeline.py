@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,8 +186,11 @@ def ingest_tickets(
         for batch in _batched(tickets, TICKETS_PER_READ):
             # Later duplicates of the same (source, id) win, as a later export would.
             unique = {(t.source, t.id): t.masked() for t in batch}
-            _ingest_ticket_batch(factory, embedder, unique, max_words, group_passages, report)
-            bar.update(len(batch))
+            duplicates = len(batch) - len(unique)
+            _ingest_ticket_batch(
+                factory, embedder, unique, max_words, group_passages, report, bar.update
+            )
+            bar.update(duplicates)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -199,6 +202,7 @@ def _ingest_ticket_batch(
     max_words: int,
     group_passages: int,
     report: IngestReport,
+    advance: Callable[[int], object],
 ) -> None:
     with factory() as session:
         rows = session.execute(
@@ -210,6 +214,7 @@ def _ingest_ticket_batch(
     hashes = {key: ticket_hash(t) for key, t in tickets.items()}
     changed = [key for key in tickets if known.get(key) != hashes[key]]
     report.unchanged += len(tickets) - len(changed)
+    advance(len(tickets) - len(changed))
     chunks = [ticket_chunks(tickets[key], max_words) for key in changed]
     counts = [len(c) for c in chunks]
     for group in _groups(counts, group_passages):
@@ -239,3 +244,4 @@ def _ingest_ticket_batch(
                 else:
                     report.added += 1
         report.passages += len(group_chunks)
+        advance(len(group))

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from app.deps import LiveIndexDep, SessionDep, SettingsDep
 from app.errors import InvalidInput
 from app.schemas import SearchRequest, SearchResponse
-from app.services.search import index_filters, resolve_hits
+from app.services.search import index_filters, resolve_hits, snippet_maker
 
 router = APIRouter(tags=["search"])
 
@@ -25,5 +25,6 @@ def search(
             details=[{"field": "k", "message": f"at most {settings.search_max_k}"}],
         )
     hits = live.search(body.query, body.k, index_filters(body.filters))
-    results = [item.to_search_hit() for item in resolve_hits(session, hits)]
+    snippet_of = snippet_maker(live, body.query)
+    results = [item.to_search_hit(snippet_of) for item in resolve_hits(session, hits)]
     return SearchResponse(hits=results, took_ms=round((time.perf_counter() - started) * 1000, 2))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session
 
 from app.models import Article, Passage, Ticket
 from app.schemas import SearchFilters, SearchHit
+from app.services.highlight import Snippet, make_snippet
 from app.services.links import article_id, article_link, ticket_id, ticket_link
 from index.searcher import DocumentHit, FilterValue
+from ingest.index_sync import LiveIndex
 
-SNIPPET_CHARS = 300
+SnippetMaker = Callable[[str], Snippet]
 
 
 def index_filters(filters: SearchFilters) -> dict[str, FilterValue]:
@@ -27,12 +29,12 @@ def index_filters(filters: SearchFilters) -> dict[str, FilterValue]:
     return wanted
 
 
-def snippet_of(text: str) -> str:
-    flat = " ".join(text.split())
-    if len(flat) <= SNIPPET_CHARS:
-        return flat
-    cut = flat[:SNIPPET_CHARS].rsplit(" ", 1)[0]
-    return cut + " …"
+def snippet_maker(live: LiveIndex, query: str) -> SnippetMaker:
+    """Snippets that mark the words the lexical index matched for this query."""
+    lexical = live.searcher.lexical
+    terms = {term for group in lexical.weighted_query(query) for term, _ in group}
+    variants = lexical.analyzer.word_variants
+    return lambda text: make_snippet(text, terms, variants)
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,9 @@ class ResolvedHit:
     article: Article | None
     ticket: Ticket | None
 
-    def to_search_hit(self) -> SearchHit:
+    def to_search_hit(self, snippet_of: SnippetMaker) -> SearchHit:
         passage = self.passage
+        snippet = snippet_of(passage.text)
         if self.article is not None:
             article = self.article
             return SearchHit(
@@ -53,7 +56,8 @@ class ResolvedHit:
                 kind="article",
                 title=article.title,
                 heading_path=list(passage.heading_path),
-                snippet=snippet_of(passage.text),
+                snippet=snippet.text,
+                highlights=snippet.highlights,
                 score=round(self.hit.score, 4),
                 link=article_link(article.slug, passage.anchor),
                 team=article.team,
@@ -67,7 +71,8 @@ class ResolvedHit:
             kind="ticket",
             title=ticket.title,
             heading_path=list(passage.heading_path),
-            snippet=snippet_of(passage.text),
+            snippet=snippet.text,
+            highlights=snippet.highlights,
             score=round(self.hit.score, 4),
             link=ticket_link(ticket.source, ticket.external_id),
             team=ticket.team,

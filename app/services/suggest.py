@@ -19,7 +19,8 @@ from app.schemas import (
     TeamSuggestion,
 )
 from app.services.links import article_link
-from app.services.search import ResolvedHit, resolve_hits
+from app.services.search import ResolvedHit, SnippetMaker, resolve_hits, snippet_maker
+from index.fusion import System
 from ingest.index_sync import LiveIndex
 from ingest.markdown import sections_of
 
@@ -72,8 +73,8 @@ def _charters(session: Session) -> dict[str, Article]:
     return {a.team: a for a in rows if a.team}
 
 
-def _solution(item: ResolvedHit) -> Solution:
-    hit = item.to_search_hit()
+def _solution(item: ResolvedHit, snippet_of: SnippetMaker) -> Solution:
+    hit = item.to_search_hit(snippet_of)
     resolution = item.ticket.resolution if item.ticket is not None else None
     return Solution(**hit.model_dump(), resolution=resolution or None)
 
@@ -91,19 +92,18 @@ def suggest(
     text = ticket_text(request)
     vector = live.embedder.encode_queries([text])[0]
 
-    def search(k: int, kind: str) -> list[ResolvedHit]:
-        hits = live.searcher.search_documents(
-            vector, k, {"kind": kind}, text=text, system=live.default_system
-        )
+    def search(k: int, facet: str, value: str, system: System) -> list[ResolvedHit]:
+        hits = live.searcher.search_documents(vector, k, {facet: value}, text=text, system=system)
         return resolve_hits(session, hits)
 
-    article_hits = search(solutions + 3, "article")
-    ticket_hits = search(neighbours, "ticket")
-    candidates = [a for a in article_hits if a.article is not None and a.article.kind != "team"]
-    candidates += ticket_hits
-    candidates.sort(key=lambda item: item.hit.score, reverse=True)
-    ranked = [_solution(item) for item in candidates[:solutions]]
+    # One ranking for the solutions, so articles and tickets compete on the same scale.
+    solution_hits = search(solutions, "solution", "yes", live.default_system)
+    snippet_of = snippet_maker(live, text)
+    ranked = [_solution(item, snippet_of) for item in solution_hits]
 
+    # The team vote weighs neighbours by cosine similarity, so it asks the dense index.
+    ticket_hits = search(neighbours, "kind", "ticket", "dense")
+    article_hits = search(solutions, "kind", "article", "dense")
     votes = team_vote(ticket_hits, article_hits)
     charters = _charters(session)
     if not votes:

@@ -1,0 +1,85 @@
+"""BM25: German compounds, identifiers, both languages, incremental changes, persistence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.analysis import Analyzer
+from index.lexical import LexicalIndex
+
+
+@pytest.fixture
+def lexical() -> LexicalIndex:
+    index = LexicalIndex()
+    index.add(1, "Druckerwarteschlange hängt, nichts wird gedruckt. Fehler 0x80070005.")
+    index.add(2, "VPN drops every 10 minutes on srv-vpn01.corp.local")
+    index.add(3, "Outlook startet nicht nach dem Update")
+    index.add(4, "Netzlaufwerk nicht verbunden")
+    index.add(5, "Printer offline after driver update KB5034441")
+    return index
+
+
+def _ids(hits: list[tuple[int, float]]) -> list[int]:
+    return [pid for pid, _ in hits]
+
+
+def test_a_word_finds_the_compound_that_contains_it(lexical: LexicalIndex) -> None:
+    assert _ids(lexical.search("Drucker", 5)) == [1]
+    assert _ids(lexical.search("Warteschlange", 5)) == [1]
+
+
+def test_an_unknown_compound_is_split_into_known_words(lexical: LexicalIndex) -> None:
+    lexical.add(6, "Das Laufwerk H: fehlt")
+    assert set(_ids(lexical.search("Netzwerklaufwerk", 5))) == {4, 6}
+
+
+def test_error_codes_kb_numbers_and_hosts_match_intact(lexical: LexicalIndex) -> None:
+    assert _ids(lexical.search("0x80070005", 5)) == [1]
+    assert _ids(lexical.search("KB5034441", 5)) == [5]
+    assert _ids(lexical.search("srv-vpn01.corp.local", 5)) == [2]
+    # a different code with shared digits does not match
+    assert lexical.search("0x80070006", 5) == []
+
+
+def test_inflections_match_in_german_and_english(lexical: LexicalIndex) -> None:
+    assert _ids(lexical.search("Outlook startete nicht", 5))[0] == 3
+    assert _ids(lexical.search("VPN dropping", 5)) == [2]
+    assert 5 in _ids(lexical.search("updates", 5))
+
+
+def test_removed_passages_disappear_and_allowed_ids_filter(lexical: LexicalIndex) -> None:
+    lexical.remove([3])
+    assert 3 not in _ids(lexical.search("Outlook Update", 5))
+    assert _ids(lexical.search("update", 5, np.array([5], dtype=np.int64))) == [5]
+    assert len(lexical) == 4
+
+
+def test_save_and_load_keep_the_ranking(lexical: LexicalIndex, tmp_path: Path) -> None:
+    lexical.remove([2])
+    before = lexical.search("update Drucker", 5)
+    path = tmp_path / "lexical.npz"
+    lexical.save(path)
+    loaded = LexicalIndex.load(path)
+    after = loaded.search("update Drucker", 5)
+    assert _ids(after) == _ids(before)
+    assert [score for _, score in after] == pytest.approx([score for _, score in before])
+    assert len(loaded) == 4
+    assert 2 not in loaded
+
+
+def test_rarer_terms_weigh_more() -> None:
+    index = LexicalIndex()
+    for number in range(10):
+        index.add(number, f"printer problem number {number}")
+    index.add(99, "printer toner empty")
+    assert _ids(index.search("printer toner", 1)) == [99]
+
+
+def test_analyzer_keeps_negations_and_drops_fillers() -> None:
+    terms = Analyzer().document_terms("Outlook startet nicht und die Maus")
+    assert "nicht" in terms
+    assert "und" not in terms
+    assert "die" not in terms
