@@ -1,0 +1,189 @@
+"""`stellwerk routing train|status` and `stellwerk eval routing`: the router's commands."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from app.errors import StellwerkError
+from app.settings import Settings
+from index.errors import IndexError_
+from ingest.errors import IngestError
+
+routing_cli = typer.Typer(help="Train and inspect the team router.", no_args_is_help=True)
+
+T = TypeVar("T")
+
+
+def routing_dir(settings: Settings) -> Path:
+    return settings.data_dir / "routing"
+
+
+def _fail_cleanly(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except (StellwerkError, IngestError, IndexError_) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@routing_cli.command("train")
+def train_command() -> None:
+    """Train the router from the team charters and resolved tickets in the database."""
+    from app.db import engine_from_settings, migrate, session_factory
+    from app.main import load_configured_embedder
+    from app.routing.config import routing_config_from
+    from app.routing.service import Router
+
+    def run() -> None:
+        settings = Settings()
+        engine = engine_from_settings(settings)
+        try:
+            if settings.auto_migrate:
+                migrate(engine)
+            typer.echo(f"loading model {settings.embedding_model} ...", err=True)
+            embedder = load_configured_embedder(settings)
+            router = Router.open(
+                routing_dir(settings),
+                config=routing_config_from(settings),
+                model_id=embedder.model_id,
+            )
+            trained = router.retrain(session_factory(engine), embedder)
+        finally:
+            engine.dispose()
+        status = router.status()
+        if not trained:
+            typer.echo(f"error: {status.last_reason}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"routing: {status.last_reason}; teams {status.teams}")
+
+    _fail_cleanly(run)
+
+
+@routing_cli.command("status")
+def status_command() -> None:
+    """Show the saved routing model: stage, tickets per team, embedding model, when trained."""
+    from app.routing.store import current_version_dir, read_routing_manifest
+
+    def run() -> None:
+        version = current_version_dir(routing_dir(Settings()))
+        if version is None:
+            typer.echo("routing: no trained model (run `stellwerk routing train`)")
+            return
+        manifest = read_routing_manifest(version)
+        typer.echo(
+            f"routing: {manifest.stage} model {version.name}, {manifest.tickets} tickets, "
+            f"embedding model {manifest.model_id}, trained {manifest.trained_at}"
+        )
+        for team, count in manifest.teams.items():
+            typer.echo(f"  {team}: {count}")
+        if manifest.charters:
+            typer.echo(f"  charters: {', '.join(manifest.charters)}")
+
+    _fail_cleanly(run)
+
+
+def _print_summary(result: dict[str, Any]) -> None:
+    typer.echo(f"{result['train']} train / {result['test']} test tickets, {result['model_id']}")
+    for system, figures in result["systems"].items():
+        cells = "  ".join(
+            f"{name} {figures[name]}"
+            for name in ("accuracy", "macro_f1", "top3_accuracy", "accuracy_at_80_coverage", "ece")
+        )
+        typer.echo(f"  {system:11} {cells}")
+        for language, sub in figures.get("by_language", {}).items():
+            typer.echo(f"    {language}: accuracy {sub['accuracy']} (n={sub['n']})")
+
+
+def eval_routing(
+    train: Annotated[
+        Path | None, typer.Option(help="Resolved tickets with a team (JSONL) to train on.")
+    ] = None,
+    test: Annotated[Path | None, typer.Option(help="Tickets with a team (JSONL) to score.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    sample_train: Annotated[
+        int | None, typer.Option(help="Stratified sample of the training tickets.")
+    ] = None,
+    sample_test: Annotated[
+        int | None, typer.Option(help="Stratified sample of the test tickets.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for samples and splits.")] = 0,
+    by_language: Annotated[
+        bool, typer.Option("--by-language", help="Add the figures per language.")
+    ] = False,
+    split_by_cluster: Annotated[
+        bool,
+        typer.Option(
+            "--split-by-cluster",
+            help="Split --train itself into train and test so that near-duplicates "
+            "(cosine above --cluster-threshold) stay on one side.",
+        ),
+    ] = False,
+    cluster_threshold: Annotated[
+        float, typer.Option(help="Cosine above which two tickets are near-duplicates.")
+    ] = 0.93,
+    test_fraction: Annotated[
+        float, typer.Option(help="Share of tickets held out with --split-by-cluster.")
+    ] = 0.3,
+    charters: Annotated[
+        Path | None,
+        typer.Option(help="Articles folder: also score routing by its team charters alone."),
+    ] = None,
+) -> None:
+    """Score the router against a TF-IDF + LinearSVC baseline on the same tickets."""
+    from app.main import load_configured_embedder
+    from app.routing.config import routing_config_from
+    from app.routing.dataset import read_labelled, stratified_sample
+    from app.routing.errors import DatasetError
+    from app.routing.evaluation import evaluate_cluster_split, evaluate_routing
+
+    def run() -> None:
+        if split_by_cluster and (train is None or test is not None):
+            raise DatasetError("--split-by-cluster splits the --train file; give no --test.")
+        if not split_by_cluster and test is None:
+            raise DatasetError("Give --test FILE (or --split-by-cluster to split --train).")
+        if train is None and charters is None:
+            raise DatasetError("Without --train only charter routing can be scored: --charters.")
+        settings = Settings()
+        config = routing_config_from(settings)
+        typer.echo(f"loading model {settings.embedding_model} ...", err=True)
+        embedder = load_configured_embedder(settings)
+        if split_by_cluster and train is not None:
+            result = evaluate_cluster_split(
+                stratified_sample(read_labelled(train), sample_train, seed=seed),
+                embedder,
+                threshold=cluster_threshold,
+                test_fraction=test_fraction,
+                seed=seed,
+                config=config,
+                charters_folder=charters,
+                by_language=by_language,
+                show_progress=True,
+            )
+        else:
+            train_set = (
+                stratified_sample(read_labelled(train), sample_train, seed=seed) if train else []
+            )
+            test_set = (
+                stratified_sample(read_labelled(test), sample_test, seed=seed) if test else []
+            )
+            result = evaluate_routing(
+                train_set,
+                test_set,
+                embedder,
+                config=config,
+                charters_folder=charters,
+                by_language=by_language,
+                show_progress=True,
+            )
+        result["seed"] = seed
+        if as_json:
+            typer.echo(json.dumps(result))
+        else:
+            _print_summary(result)
+
+    _fail_cleanly(run)

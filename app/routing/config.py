@@ -1,0 +1,42 @@
+"""The router's settings in one place; the app fills them from `Settings`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from app.routing.model import ClassifierConfig
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    """How the router decides, and when it trusts which stage."""
+
+    min_confidence: float = 0.5
+    classifier_min_tickets: int = 200
+    classifier_min_teams: int = 2
+    neighbours: int = 20
+    evidence_tickets: int = 5
+    evidence_lines_per_team: int = 2
+    vote_temperature: float = 0.02
+    charter_temperature: float = 0.02
+    charter_weight: float = 1.0
+    max_words: int = 180
+    models_kept: int = 2
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+
+
+def routing_config_from(settings: object) -> RoutingConfig:
+    """Read the routing settings; fields the settings do not define keep their defaults."""
+    defaults = RoutingConfig()
+    names = {
+        "min_confidence": "routing_min_confidence",
+        "classifier_min_tickets": "routing_classifier_min_tickets",
+        "neighbours": "routing_neighbours",
+        "models_kept": "routing_models_kept",
+        "max_words": "chunk_max_words",
+    }
+    values = {
+        field_name: getattr(settings, setting, getattr(defaults, field_name))
+        for field_name, setting in names.items()
+    }
+    return replace(defaults, **values)

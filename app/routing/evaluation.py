@@ -1,0 +1,226 @@
+"""`stellwerk eval routing`: train the router and a TF-IDF baseline, score both on new tickets."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.routing.cold_start import CharterIndex, charter_from_article, charter_probabilities
+from app.routing.config import RoutingConfig
+from app.routing.dataset import LabelledTicket, near_duplicate_clusters, split_by_cluster
+from app.routing.features import embed_tickets
+from app.routing.memory import TicketMemory, neighbour_vote
+from app.routing.metrics import Matrix, routing_report
+from app.routing.model import TeamClassifier
+from index.embedder import Embedder, Vectors
+
+BASELINE_CONFIDENCE = "CalibratedClassifierCV(LinearSVC, method='sigmoid', cv=5)"
+
+
+def _matrix(rows: Sequence[dict[str, float]], teams: Sequence[str]) -> Matrix:
+    return np.array([[row.get(team, 0.0) for team in teams] for row in rows], dtype=np.float64)
+
+
+def tfidf_svm_probabilities(
+    train_texts: Sequence[str], train_teams: Sequence[str], test_texts: Sequence[str]
+) -> tuple[Matrix, list[str]]:
+    """The baseline: word uni+bigram TF-IDF and a LinearSVC, calibrated with Platt scaling."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    features = vectorizer.fit_transform(list(train_texts))
+    counts = np.unique(np.asarray(train_teams), return_counts=True)[1]
+    folds = int(max(2, min(5, counts.min())))
+    model = CalibratedClassifierCV(LinearSVC(random_state=0), method="sigmoid", cv=folds)
+    model.fit(features, list(train_teams))
+    probabilities = model.predict_proba(vectorizer.transform(list(test_texts)))
+    return np.asarray(probabilities, dtype=np.float64), [str(t) for t in model.classes_]
+
+
+def vote_probabilities(
+    train_vectors: Vectors,
+    train_teams: Sequence[str],
+    test_vectors: Vectors,
+    config: RoutingConfig,
+) -> Matrix:
+    """The router's second stage alone: similarity-weighted vote of the nearest tickets."""
+    memory = TicketMemory(
+        ticket_ids=[None] * len(train_teams),
+        external_ids=[""] * len(train_teams),
+        titles=[""] * len(train_teams),
+        teams=list(train_teams),
+        vectors=train_vectors,
+    )
+    teams = sorted(set(train_teams))
+    rows = [
+        neighbour_vote(
+            memory.nearest(vector, config.neighbours),
+            {},
+            temperature=config.vote_temperature,
+            charter_weight=config.charter_weight,
+        )
+        for vector in test_vectors
+    ]
+    return _matrix(rows, teams)
+
+
+def charters_from_folder(folder: Path, embedder: Embedder) -> CharterIndex:
+    """Team charters (`kind: team`) of an articles folder, embedded with the given model."""
+    from ingest.pipeline import read_article_dir
+
+    charters = [
+        charter_from_article(
+            team=parsed.meta.team,
+            slug=parsed.slug,
+            title=parsed.meta.title,
+            body=parsed.body,
+            name=str(parsed.front_matter.get("name") or "") or None,
+            tags=parsed.meta.tags,
+        )
+        for parsed in read_article_dir(folder)
+        if parsed.meta.kind == "team" and parsed.meta.team
+    ]
+    return CharterIndex.build(charters, embedder)
+
+
+def _reports(
+    probabilities: Matrix,
+    teams: Sequence[str],
+    test: Sequence[LabelledTicket],
+    by_language: bool,
+) -> dict[str, Any]:
+    truth = [t.team for t in test]
+    report = routing_report(probabilities, teams, truth)
+    if by_language:
+        languages: dict[str, Any] = {}
+        for language in sorted({t.language for t in test}):
+            rows = [i for i, t in enumerate(test) if t.language == language]
+            languages[language] = routing_report(
+                probabilities[rows], teams, [truth[i] for i in rows]
+            )
+        report["by_language"] = languages
+    return report
+
+
+def evaluate_routing(
+    train: Sequence[LabelledTicket],
+    test: Sequence[LabelledTicket],
+    embedder: Embedder,
+    *,
+    config: RoutingConfig | None = None,
+    charters_folder: Path | None = None,
+    by_language: bool = False,
+    show_progress: bool = False,
+    encode: Callable[[Sequence[LabelledTicket]], Vectors] | None = None,
+) -> dict[str, Any]:
+    """Every system on the same split; `encode` lets experiments reuse cached vectors."""
+    config = config or RoutingConfig()
+
+    def default_encode(tickets: Sequence[LabelledTicket]) -> Vectors:
+        return embed_tickets(
+            embedder,
+            [t.text for t in tickets],
+            max_words=config.max_words,
+            show_progress=show_progress,
+        )
+
+    encode = encode or default_encode
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    test_vectors = encode(test)
+    train_vectors = encode(train) if train else np.zeros((0, embedder.dim), dtype=np.float32)
+    seconds["encode"] = time.perf_counter() - started
+    systems: dict[str, Any] = {}
+    train_teams = [t.team for t in train]
+    test_texts = [t.text.lexical for t in test]
+    if len(set(train_teams)) >= 2:
+        started = time.perf_counter()
+        classifier = TeamClassifier(config.classifier).fit(
+            [t.text.lexical for t in train], train_vectors, train_teams
+        )
+        probabilities = classifier.predict_proba(test_texts, test_vectors)
+        seconds["stellwerk"] = time.perf_counter() - started
+        systems["stellwerk"] = _reports(probabilities, classifier.teams, test, by_language)
+
+        started = time.perf_counter()
+        baseline, teams = tfidf_svm_probabilities(
+            [t.text.lexical for t in train], train_teams, test_texts
+        )
+        seconds["tfidf_svm"] = time.perf_counter() - started
+        systems["tfidf_svm"] = _reports(baseline, teams, test, by_language)
+        systems["tfidf_svm"]["confidence_from"] = BASELINE_CONFIDENCE
+
+        votes = vote_probabilities(train_vectors, train_teams, test_vectors, config)
+        systems["ticket_vote"] = _reports(votes, sorted(set(train_teams)), test, by_language)
+    if charters_folder is not None:
+        charter_index = charters_from_folder(charters_folder, embedder)
+        rows = [
+            charter_probabilities(charter_index, v, temperature=config.charter_temperature)
+            for v in test_vectors
+        ]
+        systems["charters"] = _reports(
+            _matrix(rows, charter_index.teams), charter_index.teams, test, by_language
+        )
+    return {
+        "model_id": embedder.model_id,
+        "train": len(train),
+        "test": len(test),
+        "teams": sorted({t.team for t in (*train, *test)}),
+        "systems": systems,
+        "seconds": {name: round(value, 1) for name, value in seconds.items()},
+        "classifier_config": asdict(config.classifier),
+    }
+
+
+def evaluate_cluster_split(
+    tickets: Sequence[LabelledTicket],
+    embedder: Embedder,
+    *,
+    threshold: float,
+    test_fraction: float,
+    seed: int,
+    config: RoutingConfig | None = None,
+    charters_folder: Path | None = None,
+    by_language: bool = False,
+    show_progress: bool = False,
+) -> dict[str, Any]:
+    """Hold out whole near-duplicate clusters, for sets padded with paraphrases.
+
+    A random split of such a set puts a paraphrase of a test ticket into the training set
+    and measures recall of the paraphrase, not routing.
+    """
+    config = config or RoutingConfig()
+    vectors = embed_tickets(
+        embedder, [t.text for t in tickets], max_words=config.max_words, show_progress=show_progress
+    )
+    clusters = near_duplicate_clusters(vectors, threshold)
+    train_rows, test_rows = split_by_cluster(clusters, test_fraction=test_fraction, seed=seed)
+    position = {id(ticket): row for row, ticket in enumerate(tickets)}
+
+    def lookup(subset: Sequence[LabelledTicket]) -> Vectors:
+        return vectors[[position[id(ticket)] for ticket in subset]]
+
+    result = evaluate_routing(
+        [tickets[i] for i in train_rows],
+        [tickets[i] for i in test_rows],
+        embedder,
+        config=config,
+        charters_folder=charters_folder,
+        by_language=by_language,
+        encode=lookup,
+    )
+    result["split"] = {
+        "by": "near-duplicate cluster (connected components of cosine > threshold)",
+        "cluster_threshold": threshold,
+        "clusters": len(set(clusters)),
+        "largest_cluster": int(np.bincount(np.asarray(clusters)).max()) if clusters else 0,
+        "test_fraction": test_fraction,
+    }
+    return result

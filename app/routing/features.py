@@ -1,0 +1,108 @@
+"""Turn tickets into routing features: the embedding as the pipeline makes it, and TF-IDF."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from index.embedder import Embedder, Vectors
+from ingest.chunking import chunk_ticket
+
+DEFAULT_MAX_WORDS = 180
+
+
+@dataclass(frozen=True)
+class TicketText:
+    """The parts of a ticket the router reads."""
+
+    title: str
+    description: str
+
+    @property
+    def lexical(self) -> str:
+        return f"{self.title}\n{self.description}".strip()
+
+
+def passage_texts(ticket: TicketText, max_words: int = DEFAULT_MAX_WORDS) -> list[str]:
+    """The texts the ingest pipeline embeds for this ticket (one per passage)."""
+    return [c.embedding_text() for c in chunk_ticket(ticket.title, ticket.description, max_words)]
+
+
+def mean_vector(vectors: Vectors) -> Vectors:
+    """Average of a ticket's passage vectors, renormalised (one passage: unchanged)."""
+    mean = vectors.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return np.asarray(mean / norm if norm > 0 else mean, dtype=np.float32)
+
+
+def embed_tickets(
+    embedder: Embedder,
+    tickets: Sequence[TicketText],
+    *,
+    max_words: int = DEFAULT_MAX_WORDS,
+    batch: int = 256,
+    show_progress: bool = False,
+) -> Vectors:
+    """One vector per ticket, encoded exactly as ingested tickets are, averaged per ticket."""
+    if not tickets:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    texts_per_ticket = [passage_texts(t, max_words) for t in tickets]
+    rows: list[Vectors] = []
+    with tqdm(total=len(tickets), unit="ticket", disable=not show_progress) as bar:
+        for start in range(0, len(tickets), batch):
+            group = texts_per_ticket[start : start + batch]
+            flat = [text for texts in group for text in texts]
+            vectors = embedder.encode_documents(flat)
+            offset = 0
+            for texts in group:
+                rows.append(mean_vector(vectors[offset : offset + len(texts)]))
+                offset += len(texts)
+            bar.update(len(group))
+    return np.vstack(rows).astype(np.float32)
+
+
+class LexicalFeatures:
+    """TF-IDF of word uni+bigrams and character n-grams, fitted on the training tickets.
+
+    Character n-grams inside word boundaries catch German compounds and inflections that
+    whole words miss ("Druckerwarteschlange" shares grams with "Drucker").
+    """
+
+    def __init__(self, *, char_ngrams: bool = True, max_features: int = 200_000) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import FeatureUnion
+
+        parts: list[tuple[str, Any]] = [
+            (
+                "words",
+                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_features=max_features),
+            )
+        ]
+        if char_ngrams:
+            parts.append(
+                (
+                    "chars",
+                    TfidfVectorizer(
+                        analyzer="char_wb",
+                        ngram_range=(3, 5),
+                        sublinear_tf=True,
+                        min_df=2,
+                        max_features=max_features,
+                    ),
+                )
+            )
+        self._union: Any = FeatureUnion(parts)
+        self.word_columns = 0
+
+    def fit_transform(self, texts: Sequence[str]) -> Any:
+        """A sparse matrix, one row per text: word columns first, then character columns."""
+        matrix = self._union.fit_transform(list(texts)).tocsr()
+        self.word_columns = len(self._union.transformer_list[0][1].vocabulary_)
+        return matrix
+
+    def transform(self, texts: Sequence[str]) -> Any:
+        return self._union.transform(list(texts)).tocsr()

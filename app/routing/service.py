@@ -1,0 +1,152 @@
+"""The router the app holds: routes without waiting, retrains in the background, reports why."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.routing.config import RoutingConfig
+from app.routing.decision import RoutingDecision, decide
+from app.routing.errors import RoutingError
+from app.routing.staged import RoutingModel
+from app.routing.store import RoutingManifest, load_routing_model, save_routing_model
+from app.routing.training import train_from_database
+from index.embedder import Embedder, Vectors
+
+log = logging.getLogger("stellwerk.routing")
+
+
+@dataclass(frozen=True)
+class RouterStatus:
+    """What is serving, and how the last training went."""
+
+    stage: str
+    model_id: str | None
+    trained_at: str | None
+    tickets: int
+    teams: dict[str, int]
+    training: bool
+    last_attempt_at: str | None
+    last_outcome: str | None  # "trained", "rejected" or "failed"
+    last_reason: str | None
+
+
+class Router:
+    """Holds the serving routing model; a retrain swaps it only when it succeeds."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        config: RoutingConfig,
+        model: RoutingModel | None = None,
+        manifest: RoutingManifest | None = None,
+    ) -> None:
+        self.root = root
+        self.config = config
+        self._model = model
+        self._manifest = manifest
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._again = False
+        self._last_attempt_at: str | None = None
+        self._last_outcome: str | None = None
+        self._last_reason: str | None = None
+
+    @classmethod
+    def open(cls, root: Path, *, config: RoutingConfig, model_id: str) -> Router:
+        """Load the saved model; a missing or unusable one leaves the router empty, with why."""
+        router = cls(root, config=config)
+        try:
+            loaded = load_routing_model(root, expected_model_id=model_id)
+        except RoutingError as exc:
+            log.warning("routing model not loaded: %s", exc)
+            router._record("failed", str(exc))
+            return router
+        if loaded is not None:
+            router._model, router._manifest = loaded
+        return router
+
+    @property
+    def model(self) -> RoutingModel | None:
+        return self._model
+
+    def route(self, text: str, vector: Vectors) -> RoutingDecision:
+        """Route with whatever model is serving now; never waits for a training."""
+        model = self._model  # one read: a concurrent swap cannot mix two models
+        if model is None:
+            return replace(
+                decide({}, stage="none", min_confidence=self.config.min_confidence),
+                reason="dispatcher decides: the router has no model yet (no charters, no "
+                "tickets, or training still running).",
+            )
+        return model.route(text, vector, self.config)
+
+    def _record(self, outcome: str, reason: str | None) -> None:
+        self._last_attempt_at = datetime.now(UTC).isoformat()
+        self._last_outcome = outcome
+        self._last_reason = reason
+
+    def retrain(self, factory: sessionmaker[Session], embedder: Embedder) -> bool:
+        """Train from the database, save and swap; on failure keep serving and record why."""
+        serving = self._model.stage if self._model is not None else "none"
+        try:
+            with factory() as session:
+                model = train_from_database(session, embedder, self.config, serving_stage=serving)
+            manifest = save_routing_model(self.root, model, keep=self.config.models_kept)
+        except RoutingError as exc:
+            log.warning("routing training rejected: %s", exc)
+            self._record("rejected", str(exc))
+            return False
+        except Exception as exc:  # a failed training must never take routing down
+            log.exception("routing training failed")
+            self._record("failed", f"{type(exc).__name__}: {exc}")
+            return False
+        with self._lock:
+            self._model, self._manifest = model, manifest
+        self._record("trained", f"{manifest.stage} model on {manifest.tickets} tickets")
+        log.info("routing model trained: %s", self._last_reason)
+        return True
+
+    def retrain_in_background(
+        self, factory: sessionmaker[Session], embedder: Embedder
+    ) -> threading.Thread:
+        """Start a training thread; a request during a training runs one more afterwards."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                self._again = True
+                return self._thread
+
+            def run() -> None:
+                while True:
+                    self.retrain(factory, embedder)
+                    with self._lock:
+                        if not self._again:
+                            self._thread = None
+                            return
+                        self._again = False
+
+            self._thread = threading.Thread(target=run, name="routing-training", daemon=True)
+            self._thread.start()
+            return self._thread
+
+    def status(self) -> RouterStatus:
+        manifest = self._manifest
+        model = self._model
+        thread = self._thread
+        return RouterStatus(
+            stage=model.stage if model is not None else "none",
+            model_id=model.model_id if model is not None else None,
+            trained_at=manifest.trained_at if manifest is not None else None,
+            tickets=len(model.memory) if model is not None else 0,
+            teams=model.memory.team_counts if model is not None else {},
+            training=thread is not None and thread.is_alive(),
+            last_attempt_at=self._last_attempt_at,
+            last_outcome=self._last_outcome,
+            last_reason=self._last_reason,
+        )

@@ -1,0 +1,75 @@
+"""The team catalogue: charters (`kind: team` articles) read into structured team records."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Article
+from app.services.links import article_link
+from ingest.markdown import sections_of
+
+_SECTIONS = {
+    "charter": ("auftrag", "charter"),
+    "skills": ("fähigkeit", "skill"),
+    "escalation_criteria": ("eskalation", "escalation"),
+    "first_level_checks": ("first level",),
+}
+
+
+class TeamOut(BaseModel):
+    slug: str = Field(description="Slug of the charter article.")
+    team: str = Field(description="Team key used on tickets and articles.")
+    name: str
+    charter: str = Field(description="What the team is responsible for.")
+    skills: list[str]
+    escalation_criteria: list[str] = Field(description="When first level escalates to this team.")
+    first_level_checks: list[str] = Field(description="What first level checks before.")
+    hours: str | None
+    contractor: str | None = Field(description="Contractor firm the team works with, if any.")
+    escalation_contact: str | None
+    language: str
+    link: str
+
+
+class TeamList(BaseModel):
+    teams: list[TeamOut]
+
+
+def _optional_text(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def team_of(article: Article) -> TeamOut:
+    parts: dict[str, list[str]] = {key: [] for key in _SECTIONS}
+    for section in sections_of(article.body, article.title):
+        heading = section.heading_path[-1].lower() if len(section.heading_path) > 1 else ""
+        for key, words in _SECTIONS.items():
+            if any(word in heading for word in words):
+                # "Escalate to X when:" introduces the list that follows; it is not a rule.
+                parts[key].extend(b for b in section.blocks if not b.rstrip().endswith(":"))
+                break
+    front = article.front_matter
+    return TeamOut(
+        slug=article.slug,
+        team=article.team or article.slug,
+        name=str(front.get("name") or article.title),
+        charter="\n\n".join(parts["charter"]),
+        skills=parts["skills"],
+        escalation_criteria=parts["escalation_criteria"],
+        first_level_checks=parts["first_level_checks"],
+        hours=_optional_text(front.get("hours")),
+        contractor=_optional_text(front.get("contractor")),
+        escalation_contact=_optional_text(front.get("escalation_contact")),
+        language=article.language,
+        link=article_link(article.slug),
+    )
+
+
+def list_teams(session: Session) -> TeamList:
+    """Every team charter, ordered by team key."""
+    articles = session.scalars(
+        select(Article).where(Article.kind == "team").order_by(Article.team, Article.slug)
+    )
+    return TeamList(teams=[team_of(article) for article in articles])

@@ -1,0 +1,1 @@
+"""Benchmarks: one script per measured path, each printing a baseline beside our figure."""

@@ -1,0 +1,90 @@
+"""Run `stellwerk serve` as a subprocess on a free loopback port and stop it cleanly."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.common import REPO_ROOT
+
+VENV_BIN = REPO_ROOT / ".venv" / "bin"
+READY_TIMEOUT_SECONDS = 900.0
+POLL_SECONDS = 0.5
+STOP_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class RunningService:
+    """A started service: where to reach it and how long it took to become ready."""
+
+    base_url: str
+    startup_seconds: float
+    log_path: Path
+
+
+def serve_command() -> list[str]:
+    """`stellwerk serve`, or `python -m app serve` where the package is not installed."""
+    script = VENV_BIN / "stellwerk"
+    if script.exists():
+        return [str(script), "serve"]
+    return [str(VENV_BIN / "python"), "-m", "app", "serve"]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_ready(process: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    with httpx.Client(timeout=5.0) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"service exited with {process.returncode}; see {log_path}")
+            try:
+                if client.get(f"{base_url}/api/v1/ready").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(POLL_SECONDS)
+    raise TimeoutError(f"service not ready after {READY_TIMEOUT_SECONDS:.0f} s; see {log_path}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+
+@contextmanager
+def running_service(env_overrides: Mapping[str, str], log_path: Path) -> Iterator[RunningService]:
+    """Start the service with extra STELLWERK_* variables; always stopped on exit."""
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env.update(env_overrides)
+    command = [*serve_command(), "--host", "127.0.0.1", "--port", str(port)]
+    base_url = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            _wait_ready(process, base_url, log_path)
+            yield RunningService(base_url, time.perf_counter() - started, log_path)
+        finally:
+            _stop(process)

@@ -1,0 +1,305 @@
+"""Warm /suggest latency of the real service at 10k and 100k tickets, beside the encode floor."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from bench.common import (
+    DEFAULT_MODEL,
+    MODEL_CACHE,
+    QueryText,
+    load_note,
+    percentile,
+    print_json_line,
+)
+from bench.corpus import (
+    BASE_DB,
+    BaseInfo,
+    add_synthetic_tickets,
+    build_base,
+    copy_database,
+    held_out_queries,
+    load_base_info,
+    open_factory,
+    sqlite_url,
+)
+from bench.index_kinds import KindFigures, build_both, compare, stored_vectors
+from bench.service import running_service
+from bench.suggest_report import RunFigures, print_kinds, print_run, print_summary
+from index.embedder import SentenceTransformerEmbedder, Vectors, load_embedder
+from ingest.index_sync import refresh_snapshot
+
+FLAT_EXACT_MAX = 1_000_000_000
+DEFAULT_EXACT_MAX = 200_000
+SIZE_MARKER = "size.json"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="10000,100000", help="Ticket counts, comma-separated.")
+    parser.add_argument("--queries", type=int, default=200, help="Measured requests per run.")
+    parser.add_argument("--warmup", type=int, default=10, help="Unmeasured requests first.")
+    parser.add_argument("--real-tickets", type=int, default=10_000, help="Tickets truly encoded.")
+    parser.add_argument("--sigma", type=float, default=0.02, help="Noise per dimension.")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="Embedding model name.")
+    parser.add_argument("--reuse", type=Path, help="Folder of an earlier run to reuse.")
+    parser.add_argument(
+        "--build-threads",
+        type=int,
+        default=0,
+        help="torch threads while encoding the base (0: torch decides); timings are unaffected.",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="STELLWERK_EMBEDDING_THREADS of the service and of the floor (0: torch decides).",
+    )
+    parser.add_argument(
+        "--build-only", action="store_true", help="Encode and cache the databases, then stop."
+    )
+    return parser.parse_args()
+
+
+def ms(seconds: float) -> float:
+    return seconds * 1000.0
+
+
+def query_vectors(embedder: SentenceTransformerEmbedder, queries: list[QueryText]) -> Vectors:
+    """The measured queries as vectors, for the in-process index comparison."""
+    vectors = [embedder.encode_queries([query.text()])[0] for query in queries]
+    return np.vstack(vectors).astype(np.float32)
+
+
+@dataclass
+class Samples:
+    """Per-request timings in ms: client-side, server-reported, and the in-process floor."""
+
+    client: list[float]
+    server: list[float]
+    floor: list[float]
+    empty_solution_lists: int = 0
+
+
+def measure_requests(
+    base_url: str, embedder: SentenceTransformerEmbedder, queries: list[QueryText]
+) -> Samples:
+    """Sequential POST /suggest, each followed by the same text's encode in this process.
+
+    Alternating keeps the service and the floor under the same background load; the service
+    is idle while this process encodes, and the other way round.
+    """
+    samples = Samples([], [], [])
+    with httpx.Client(base_url=base_url, timeout=120.0) as client:
+        for query in queries:
+            body = {"title": query.title, "description": query.description}
+            started = time.perf_counter()
+            response = client.post("/api/v1/suggest", json=body)
+            samples.client.append(ms(time.perf_counter() - started))
+            response.raise_for_status()
+            payload: dict[str, Any] = response.json()
+            samples.server.append(float(payload["took_ms"]))
+            samples.empty_solution_lists += not payload["solutions"]
+            started = time.perf_counter()
+            embedder.encode_queries([query.text()])
+            samples.floor.append(ms(time.perf_counter() - started))
+    return samples
+
+
+def prepare_size(workdir: Path, size: int, info: BaseInfo, sigma: float) -> Path:
+    """A data folder whose database holds `size` tickets; cached between runs."""
+    data_dir = workdir / f"size-{size}"
+    marker = data_dir / SIZE_MARKER
+    if marker.exists():
+        return data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    copy_database(workdir / BASE_DB, data_dir / "stellwerk.db")
+    extra = max(0, size - info.tickets)
+    if extra:
+        print(f"adding {extra} synthetic tickets (real vectors + N(0, {sigma}) per dim) ...")
+        add_synthetic_tickets(
+            data_dir / "stellwerk.db", count=extra, model_id=info.model_id, sigma=sigma
+        )
+    marker.write_text(json.dumps({"tickets": size, "synthetic": extra, "sigma": sigma}))
+    return data_dir
+
+
+def write_snapshot(
+    factory: sessionmaker[Session],
+    data_dir: Path,
+    embedder: SentenceTransformerEmbedder,
+    exact: int,
+) -> tuple[str, int, float]:
+    started = time.perf_counter()
+    manifest = refresh_snapshot(
+        factory,
+        index_dir=data_dir / "index",
+        dim=embedder.dim,
+        model_id=embedder.model_id,
+        exact_max=exact,
+        keep=2,
+    )
+    return manifest.index_kind, manifest.count, time.perf_counter() - started
+
+
+def service_env(setup: RunSetup) -> dict[str, str]:
+    return {
+        "STELLWERK_DATA_DIR": str(setup.data_dir),
+        "STELLWERK_DATABASE_URL": sqlite_url(setup.data_dir / "stellwerk.db"),
+        "STELLWERK_EMBEDDING_MODEL": setup.model,
+        "STELLWERK_MODEL_CACHE_DIR": str(MODEL_CACHE),
+        "STELLWERK_INDEX_EXACT_MAX_VECTORS": str(setup.exact_max),
+        "STELLWERK_EMBEDDING_THREADS": str(setup.threads),
+        "STELLWERK_LOG_LEVEL": "warning",
+    }
+
+
+@dataclass(frozen=True)
+class RunSetup:
+    """What one service run is about."""
+
+    data_dir: Path
+    tickets: int
+    synthetic: int
+    exact_max: int
+    model: str
+    threads: int
+
+
+def run_once(
+    setup: RunSetup,
+    embedder: SentenceTransformerEmbedder,
+    queries: tuple[list[QueryText], list[QueryText]],
+) -> RunFigures:
+    """Snapshot, start the service, warm it, then measure it beside the encode floor."""
+    warmup, measured = queries
+    engine, factory = open_factory(setup.data_dir / "stellwerk.db")
+    try:
+        kind, count, snapshot_seconds = write_snapshot(
+            factory, setup.data_dir, embedder, setup.exact_max
+        )
+    finally:
+        engine.dispose()
+    log_path = setup.data_dir / f"service-{kind}.log"
+    print(f"  {count} passages, {kind} index; starting the service (log {log_path}) ...")
+    with running_service(service_env(setup), log_path) as service:
+        measure_requests(service.base_url, embedder, warmup)
+        samples = measure_requests(service.base_url, embedder, measured)
+    return RunFigures(
+        tickets=setup.tickets,
+        passages=count,
+        synthetic_tickets=setup.synthetic,
+        index_kind=kind,
+        exact_max=setup.exact_max,
+        snapshot_seconds=round(snapshot_seconds, 1),
+        startup_seconds=round(service.startup_seconds, 1),
+        suggest_p50=round(percentile(samples.client, 0.5), 1),
+        suggest_p95=round(percentile(samples.client, 0.95), 1),
+        suggest_mean=round(statistics.fmean(samples.client), 1),
+        server_p50=round(percentile(samples.server, 0.5), 1),
+        floor_p50=round(percentile(samples.floor, 0.5), 1),
+        floor_p95=round(percentile(samples.floor, 0.95), 1),
+        floor_mean=round(statistics.fmean(samples.floor), 1),
+        empty_solution_lists=samples.empty_solution_lists,
+        load_average=round(os.getloadavg()[0], 2),
+    )
+
+
+def index_kind_figures(data_dir: Path, queries: Vectors) -> tuple[list[KindFigures], float]:
+    engine, factory = open_factory(data_dir / "stellwerk.db")
+    try:
+        ids, vectors, article_ids = stored_vectors(factory)
+    finally:
+        engine.dispose()
+    flat, hnsw, build_seconds = build_both(ids, vectors)
+    figures = [
+        compare(flat, hnsw, queries, None, "none"),
+        compare(flat, hnsw, queries, ids[ids != article_ids.max()], "all but one"),
+        compare(flat, hnsw, queries, article_ids, f"articles only ({len(article_ids)})"),
+    ]
+    return figures, build_seconds
+
+
+def ensure_base(
+    workdir: Path, embedder: SentenceTransformerEmbedder, tickets: int, threads: int
+) -> BaseInfo:
+    info = load_base_info(workdir)
+    if info is not None and info.model_id == embedder.model_id and info.tickets == tickets:
+        print(f"reusing encoded base in {workdir} ({info.passages} passages)")
+        return info
+    print(f"encoding {tickets} real tickets into {workdir / BASE_DB} (several minutes) ...")
+    import torch
+
+    previous = torch.get_num_threads()
+    # On a machine shared with other jobs one thread spins less; measurements use the default.
+    torch.set_num_threads(threads or previous)
+    try:
+        info = build_base(workdir, embedder, tickets)
+    finally:
+        torch.set_num_threads(previous)
+    print(f"encoded {info.passages} passages in {info.encode_seconds} s")
+    return info
+
+
+def main() -> None:
+    args = parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
+    workdir: Path = args.reuse or Path(tempfile.mkdtemp(prefix="stellwerk-bench-suggest-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"work folder: {workdir}  (pass --reuse {workdir} to skip re-encoding)")
+    print(load_note())
+    embedder = load_embedder(args.model, cache_dir=MODEL_CACHE, threads=args.threads)
+    info = ensure_base(workdir, embedder, args.real_tickets, args.build_threads)
+    if args.build_only:
+        for size in sizes:
+            prepare_size(workdir, size, info, args.sigma)
+        print(f"built; measure with --reuse {workdir}")
+        return
+    queries = held_out_queries(args.warmup + args.queries)
+    split = (queries[: args.warmup], queries[args.warmup :])
+    languages = sorted({q.language for q in split[1]})
+    print(f"{len(split[1])} measured queries ({', '.join(languages)}), {args.warmup} warm-up")
+    runs: list[RunFigures] = []
+    kinds: list[KindFigures] = []
+    for size in sizes:
+        data_dir = prepare_size(workdir, size, info, args.sigma)
+        synthetic = max(0, size - info.tickets)
+        compare_kinds = size == sizes[-1] and synthetic > 0
+        for exact_max in [FLAT_EXACT_MAX, 0] if compare_kinds else [DEFAULT_EXACT_MAX]:
+            setup = RunSetup(data_dir, size, synthetic, exact_max, args.model, args.threads)
+            figures = run_once(setup, embedder, split)
+            print_run(figures)
+            runs.append(figures)
+        if compare_kinds:
+            vectors = query_vectors(embedder, split[1])
+            kinds, build_seconds = index_kind_figures(data_dir, vectors)
+            print_kinds(kinds, build_seconds)
+    print_summary(runs)
+    print_json_line(
+        "suggest_latency",
+        {
+            "model": embedder.model_id,
+            "sigma": args.sigma,
+            "threads": args.threads,
+            "queries": len(split[1]),
+            "work_folder": str(workdir),
+            "runs": [asdict(r) | {"ratio_p50": round(r.ratio_p50, 2)} for r in runs],
+            "index_kinds": [asdict(k) for k in kinds],
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

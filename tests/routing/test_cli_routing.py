@@ -1,0 +1,114 @@
+"""`stellwerk routing train|status` and `stellwerk eval routing`, with a fake model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from app.cli import cli as main_cli
+from app.cli_routing import eval_routing, routing_cli
+from tests.fakes import HashingEmbedder
+from tests.routing.helpers import synthetic_tickets, write_charters
+
+runner = CliRunner()
+
+# The lead registers these in app/cli.py; the test builds the same tree.
+cli = typer.Typer()
+cli.add_typer(routing_cli, name="routing")
+eval_cli = typer.Typer()
+eval_cli.command("routing")(eval_routing)
+cli.add_typer(eval_cli, name="eval")
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("STELLWERK_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("STELLWERK_DATABASE_URL", raising=False)
+    monkeypatch.setenv("STELLWERK_EMBEDDING_MODEL", "a")
+    monkeypatch.setattr(
+        "app.main.load_configured_embedder",
+        lambda settings: HashingEmbedder(dim=256, model_id=f"fake-{settings.embedding_model}"),
+    )
+    return data_dir
+
+
+def _jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_eval_routing_prints_one_json_object_with_both_systems(env: Path, tmp_path: Path) -> None:
+    train = _jsonl(tmp_path / "train.jsonl", synthetic_tickets(90, seed=1))
+    test_records = synthetic_tickets(30, seed=2)
+    for number, record in enumerate(test_records):
+        record["language"] = "de" if number % 2 else "en"
+    test = _jsonl(tmp_path / "test.jsonl", test_records)
+    args = ["eval", "routing", "--train", str(train), "--test", str(test), "--json"]
+    result = runner.invoke(cli, [*args, "--sample-train", "60", "--by-language"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["train"] == 60
+    assert report["test"] == 30
+    for system in ("stellwerk", "tfidf_svm"):
+        figures = report["systems"][system]
+        for key in ("accuracy", "macro_f1", "top3_accuracy", "accuracy_at_80_coverage", "ece"):
+            assert 0.0 <= figures[key] <= 1.0
+        assert set(figures["per_team"]) == {"messaging", "network", "workplace"}
+        assert set(figures["by_language"]) == {"de", "en"}
+    assert report["systems"]["stellwerk"]["accuracy"] >= 0.8
+
+
+def test_eval_routing_by_cluster_and_charters(env: Path, tmp_path: Path) -> None:
+    records = synthetic_tickets(60, seed=3)
+    records += [{**r, "id": r["id"] + "-copy"} for r in records[:20]]  # exact duplicates
+    data = _jsonl(tmp_path / "all.jsonl", records)
+    charters = write_charters(tmp_path / "articles")
+    result = runner.invoke(
+        cli,
+        [
+            *("eval", "routing", "--train", str(data), "--split-by-cluster", "--json"),
+            *("--cluster-threshold", "0.99", "--charters", str(charters)),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["train"] + report["test"] == 80
+    assert report["split"]["clusters"] <= 60
+    assert "charters" in report["systems"]
+
+
+def test_charters_only_needs_no_training_file(env: Path, tmp_path: Path) -> None:
+    test = _jsonl(tmp_path / "test.jsonl", synthetic_tickets(12, seed=4))
+    charters = write_charters(tmp_path / "articles")
+    args = ["eval", "routing", "--test", str(test), "--charters", str(charters), "--json"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert list(json.loads(result.stdout)["systems"]) == ["charters"]
+
+
+def test_eval_routing_without_test_file_fails_with_one_line(env: Path, tmp_path: Path) -> None:
+    train = _jsonl(tmp_path / "train.jsonl", synthetic_tickets(10, seed=5))
+    result = runner.invoke(cli, ["eval", "routing", "--train", str(train)])
+    assert result.exit_code == 1
+    assert "error: Give --test FILE" in result.output
+
+
+def test_train_and_status(env: Path, tmp_path: Path) -> None:
+    assert runner.invoke(cli, ["routing", "status"]).output.startswith("routing: no trained model")
+    records = _jsonl(tmp_path / "tickets.jsonl", synthetic_tickets(12, seed=6))
+    articles = write_charters(tmp_path / "articles")
+    assert runner.invoke(main_cli, ["ingest", "articles", str(articles)]).exit_code == 0
+    assert runner.invoke(main_cli, ["ingest", "tickets", str(records)]).exit_code == 0
+    trained = runner.invoke(cli, ["routing", "train"])
+    assert trained.exit_code == 0, trained.output
+    assert "vote model on 12 tickets" in trained.output
+    status = runner.invoke(cli, ["routing", "status"])
+    assert "routing: vote model" in status.output
+    assert "12 tickets, embedding model fake-a" in status.output
+    assert "charters: messaging, network, workplace" in status.output

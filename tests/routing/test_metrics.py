@@ -1,0 +1,66 @@
+"""Routing metrics on numbers small enough to check by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.routing.metrics import (
+    accuracy_at_coverage,
+    expected_calibration_error,
+    macro_f1,
+    per_team,
+    routing_report,
+    top_k_accuracy,
+)
+
+
+def test_ece_sums_bin_gaps_weighted_by_bin_size() -> None:
+    # Bin (0.9, 1.0]: confidence 0.95, accuracy 0.5 -> gap 0.45, weight 0.5.
+    # Bin (0.6, 0.7]: confidence 0.65, accuracy 1.0 -> gap 0.35, weight 0.5.
+    ece = expected_calibration_error([0.95, 0.95, 0.65, 0.65], [True, False, True, True])
+    assert ece == pytest.approx(0.45 * 0.5 + 0.35 * 0.5)
+
+
+def test_ece_is_zero_when_confidence_matches_accuracy() -> None:
+    confidence = [0.75] * 4
+    assert expected_calibration_error(confidence, [True, True, True, False]) == pytest.approx(0.0)
+
+
+def test_ece_bins_are_closed_on_the_right() -> None:
+    # 0.8 belongs to (0.7, 0.8], 0.0 to the first bin: two bins, each exact.
+    assert expected_calibration_error([0.8, 0.0], [True, False]) == pytest.approx(0.1)
+
+
+def test_accuracy_at_coverage_keeps_the_most_confident_share() -> None:
+    confidence = [0.5, 0.9, 0.7, 0.8, 0.6]
+    correct = [False, True, False, True, True]
+    # Sorted by confidence: 0.9 T, 0.8 T, 0.7 F, 0.6 T, 0.5 F.
+    assert accuracy_at_coverage(confidence, correct, 0.8) == pytest.approx(3 / 4)
+    assert accuracy_at_coverage(confidence, correct, 0.4) == pytest.approx(1.0)
+    assert accuracy_at_coverage(confidence, correct, 1.0) == pytest.approx(3 / 5)
+
+
+def test_top_k_accuracy_counts_the_truth_among_the_k_best() -> None:
+    probabilities = np.array([[0.5, 0.3, 0.2], [0.1, 0.2, 0.7], [0.6, 0.3, 0.1]])
+    truth = [1, 2, 2]
+    assert top_k_accuracy(probabilities, truth, 1) == pytest.approx(1 / 3)
+    assert top_k_accuracy(probabilities, truth, 2) == pytest.approx(2 / 3)
+    assert top_k_accuracy(probabilities, truth, 3) == pytest.approx(1.0)
+
+
+def test_per_team_and_macro_f1() -> None:
+    truth = ["a", "a", "b", "b"]
+    predicted = ["a", "b", "b", "b"]
+    figures = per_team(truth, predicted)
+    assert figures["a"] == {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "support": 2}
+    assert figures["b"] == {"precision": 0.6667, "recall": 1.0, "f1": 0.8, "support": 2}
+    assert macro_f1(truth, predicted) == pytest.approx((2 / 3 + 0.8) / 2)
+
+
+def test_routing_report_counts_an_unseen_team_as_a_miss() -> None:
+    probabilities = np.array([[0.9, 0.1], [0.2, 0.8]])
+    report = routing_report(probabilities, ["a", "b"], ["a", "c"])
+    assert report["accuracy"] == 0.5
+    assert report["top3_accuracy"] == 0.5
+    assert report["per_team"]["c"]["recall"] == 0.0

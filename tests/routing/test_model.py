@@ -1,0 +1,57 @@
+"""The stacked classifier on synthetic tickets: learns, ranks, and states honest odds."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.routing.features import TicketText, embed_tickets
+from app.routing.metrics import expected_calibration_error
+from app.routing.model import ClassifierConfig, TeamClassifier
+from tests.fakes import HashingEmbedder
+from tests.routing.helpers import synthetic_tickets
+
+
+def _fit_and_predict(
+    train: list[dict[str, str]], test: list[dict[str, str]], config: ClassifierConfig | None = None
+) -> tuple[TeamClassifier, np.ndarray]:
+    embedder = HashingEmbedder(dim=128)
+    texts = [TicketText(t["title"], t["description"]) for t in train]
+    test_texts = [TicketText(t["title"], t["description"]) for t in test]
+    classifier = TeamClassifier(config).fit(
+        [t.lexical for t in texts], embed_tickets(embedder, texts), [t["team"] for t in train]
+    )
+    probabilities = classifier.predict_proba(
+        [t.lexical for t in test_texts], embed_tickets(embedder, test_texts)
+    )
+    return classifier, probabilities
+
+
+def test_learns_teams_from_words_and_vectors() -> None:
+    classifier, probabilities = _fit_and_predict(
+        synthetic_tickets(150, seed=1), synthetic_tickets(60, seed=2)
+    )
+    truth = [t["team"] for t in synthetic_tickets(60, seed=2)]
+    predicted = [classifier.teams[i] for i in probabilities.argmax(axis=1)]
+    assert classifier.teams == ["messaging", "network", "workplace"]
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    assert np.mean([p == t for p, t in zip(predicted, truth, strict=True)]) >= 0.9
+
+
+def test_confidence_is_calibrated_on_noisy_labels() -> None:
+    # A quarter of the labels are random: a calibrated model must not claim ~100%.
+    test = synthetic_tickets(300, seed=4, noise=0.25)
+    classifier, probabilities = _fit_and_predict(synthetic_tickets(600, seed=3, noise=0.25), test)
+    best = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
+    correct = [classifier.teams[b] == t["team"] for b, t in zip(best, test, strict=True)]
+    assert expected_calibration_error(confidence.tolist(), correct) < 0.08
+    assert 0.7 < float(np.mean(confidence)) < 0.95
+
+
+def test_team_with_a_single_ticket_still_gets_a_column() -> None:
+    train = synthetic_tickets(40, seed=5, teams=("network", "workplace"))
+    train.append({**synthetic_tickets(3, seed=6, teams=("messaging",))[0]})
+    classifier, probabilities = _fit_and_predict(train, synthetic_tickets(6, seed=7))
+    assert classifier.teams == ["messaging", "network", "workplace"]
+    assert probabilities.shape == (6, 3)
+    assert np.allclose(probabilities.sum(axis=1), 1.0)

@@ -1,0 +1,182 @@
+"""The Router: trains from the database, never blocks routing, keeps serving on bad data."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.models import Ticket
+from app.routing import training
+from app.routing.config import RoutingConfig
+from app.routing.features import TicketText, embed_tickets
+from app.routing.service import Router
+from app.routing.training import load_training_set
+from ingest.pipeline import ingest_articles, ingest_tickets
+from ingest.tickets import ResolvedTicket
+from tests.factories import ticket
+from tests.fakes import HashingEmbedder
+from tests.routing.helpers import synthetic_tickets, write_charters
+
+CONFIG = RoutingConfig(min_confidence=0.0, classifier_min_tickets=30)
+
+
+@pytest.fixture
+def embedder() -> HashingEmbedder:
+    return HashingEmbedder(dim=256)
+
+
+def _ingest(
+    factory: sessionmaker[Session], embedder: HashingEmbedder, records: list[dict[str, Any]]
+) -> None:
+    tickets = [ResolvedTicket.model_validate(r) for r in records]
+    ingest_tickets(factory, embedder, tickets, max_words=180)
+
+
+def _route(router: Router, embedder: HashingEmbedder, title: str, description: str) -> Any:
+    text = TicketText(title, description)
+    return router.route(text.lexical, embed_tickets(embedder, [text])[0])
+
+
+@pytest.fixture
+def charters(factory: sessionmaker[Session], embedder: HashingEmbedder, tmp_path: Path) -> None:
+    ingest_articles(factory, embedder, write_charters(tmp_path / "articles"), max_words=180)
+
+
+def test_grows_from_charters_to_vote_to_classifier(
+    factory: sessionmaker[Session], embedder: HashingEmbedder, tmp_path: Path, charters: None
+) -> None:
+    router = Router.open(tmp_path / "routing", config=CONFIG, model_id=embedder.model_id)
+    assert router.status().stage == "none"
+    assert _route(router, embedder, "VPN", "tunnel drops").abstained
+
+    assert router.retrain(factory, embedder)
+    assert router.status().stage == "charters"
+    decision = _route(router, embedder, "VPN client problems", "the VPN tunnel drops")
+    assert decision.team == "network"
+    assert decision.charter_lines[0].team == "network"
+
+    _ingest(factory, embedder, synthetic_tickets(9, seed=1))
+    assert router.retrain(factory, embedder)
+    status = router.status()
+    assert (status.stage, status.tickets) == ("vote", 9)
+    decision = _route(router, embedder, "outlook mailbox", "exchange quota archive")
+    assert decision.team == "messaging"
+    assert decision.similar_tickets[0].team == "messaging"
+    assert decision.similar_tickets[0].ticket_id is not None
+
+    _ingest(factory, embedder, synthetic_tickets(60, seed=2))
+    assert router.retrain(factory, embedder)
+    assert router.status().stage == "classifier"
+    decision = _route(router, embedder, "printer toner", "spooler queue scanner")
+    assert decision.stage == "classifier"
+    assert decision.team == "workplace"
+    assert len(decision.teams) == 3
+
+    reopened = Router.open(tmp_path / "routing", config=CONFIG, model_id=embedder.model_id)
+    assert reopened.status().stage == "classifier"
+    assert reopened.status().tickets == 69
+
+
+def test_bad_training_set_keeps_the_previous_model_and_says_why(
+    factory: sessionmaker[Session], embedder: HashingEmbedder, tmp_path: Path, charters: None
+) -> None:
+    _ingest(factory, embedder, synthetic_tickets(40, seed=3))
+    router = Router.open(tmp_path / "routing", config=CONFIG, model_id=embedder.model_id)
+    assert router.retrain(factory, embedder)
+    assert router.status().stage == "classifier"
+
+    with factory() as session, session.begin():
+        session.execute(delete(Ticket))  # an emptied table must not wipe the router
+    router.retrain_in_background(factory, embedder).join(timeout=30)
+    status = router.status()
+    assert status.stage == "classifier"
+    assert status.tickets == 40
+    assert status.last_outcome == "rejected"
+    assert status.last_reason is not None
+    assert "0 resolved tickets" in status.last_reason
+    assert _route(router, embedder, "printer toner", "spooler queue").team == "workplace"
+
+
+def test_one_team_only_is_rejected(
+    factory: sessionmaker[Session], embedder: HashingEmbedder, tmp_path: Path, charters: None
+) -> None:
+    _ingest(factory, embedder, synthetic_tickets(40, seed=4))
+    router = Router.open(tmp_path / "routing", config=CONFIG, model_id=embedder.model_id)
+    assert router.retrain(factory, embedder)
+    with factory() as session, session.begin():
+        session.execute(delete(Ticket).where(Ticket.team != "network"))
+    _ingest(factory, embedder, synthetic_tickets(40, seed=5, teams=("network",)))
+    assert not router.retrain(factory, embedder)
+    status = router.status()
+    assert status.stage == "classifier"
+    assert status.last_reason is not None
+    assert "1 team(s)" in status.last_reason
+
+
+def test_training_exception_keeps_serving(
+    factory: sessionmaker[Session],
+    embedder: HashingEmbedder,
+    tmp_path: Path,
+    charters: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    router = Router.open(tmp_path / "routing", config=CONFIG, model_id=embedder.model_id)
+    assert router.retrain(factory, embedder)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(training, "load_training_set", broken)
+    router.retrain_in_background(factory, embedder).join(timeout=30)
+    status = router.status()
+    assert status.stage == "charters"
+    assert status.last_outcome == "failed"
+    assert status.last_reason == "MemoryError: out of memory"
+
+
+def test_routing_never_waits_for_a_training(
+    factory: sessionmaker[Session],
+    embedder: HashingEmbedder,
+    tmp_path: Path,
+    charters: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    router = Router.open(tmp_path / "routing", config=CONFIG, model_id=embedder.model_id)
+    assert router.retrain(factory, embedder)
+    started, release = threading.Event(), threading.Event()
+    original = training.load_training_set
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        release.wait(timeout=30)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(training, "load_training_set", slow)
+    thread = router.retrain_in_background(factory, embedder)
+    assert started.wait(timeout=10)
+    assert router.status().training
+    assert router.retrain_in_background(factory, embedder) is thread  # queued, not a second
+    decision = _route(router, embedder, "VPN client", "tunnel drops")  # answers meanwhile
+    assert decision.team == "network"
+    release.set()
+    thread.join(timeout=30)
+    assert not router.status().training
+    assert router.status().last_outcome == "trained"
+
+
+def test_training_set_averages_passages_of_long_tickets(
+    factory: sessionmaker[Session], embedder: HashingEmbedder
+) -> None:
+    long_description = "\n\n".join(f"paragraph {i} " + "word " * 100 for i in range(3))
+    _ingest(factory, embedder, [ticket("L1", "Long one", long_description, team="network")])
+    with factory() as session:
+        loaded = load_training_set(session, model_id=embedder.model_id, dim=embedder.dim)
+    expected = embed_tickets(embedder, [TicketText("Long one", long_description)], max_words=180)
+    assert loaded.memory.teams == ["network"]
+    assert loaded.memory.vectors.shape == (1, embedder.dim)
+    assert abs(float(loaded.memory.vectors[0] @ expected[0]) - 1.0) < 1e-5

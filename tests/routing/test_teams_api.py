@@ -1,0 +1,81 @@
+"""GET /api/v1/teams: the team catalogue read from the team charters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api import teams
+from app.main import API_PREFIX, create_app
+from app.settings import Settings
+from tests.factories import article_markdown
+from tests.fakes import HashingEmbedder
+from tests.routing.helpers import CHARTERS
+
+
+@pytest.fixture
+def teams_client(settings: Settings, fake_embedder: HashingEmbedder) -> Iterator[TestClient]:
+    app = create_app(settings, embedder=fake_embedder)
+    if not any(getattr(r, "path", "") == f"{API_PREFIX}/teams" for r in app.routes):
+        app.include_router(teams.router, prefix=API_PREFIX)  # until main.py registers it
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def _create(client: TestClient, slug: str, markdown: str) -> None:
+    response = client.post("/api/v1/articles", json={"slug": slug, "markdown": markdown})
+    assert response.status_code == 201, response.text
+
+
+def test_catalogue_lists_team_charters_only(teams_client: TestClient, tmp_path: Path) -> None:
+    assert teams_client.get("/api/v1/teams").json() == {"teams": []}
+    for team in ("workplace", "network"):
+        markdown = article_markdown(
+            f"Team {team.title()}",
+            CHARTERS[team],
+            team=team,
+            kind="team",
+            name=team.title(),
+            contractor="Acme GmbH" if team == "workplace" else None,
+            hours="Mon-Fri 07:00-18:00",
+        )
+        _create(teams_client, f"team-{team}", markdown)
+    _create(teams_client, "vpn-howto", article_markdown("VPN how-to", "## Fix\n\nRestart."))
+
+    body = teams_client.get("/api/v1/teams").json()
+    assert [t["team"] for t in body["teams"]] == ["network", "workplace"]
+    network, workplace = body["teams"]
+    assert network["name"] == "Network"
+    assert network["charter"] == "Network runs VPN, WLAN, switches and firewalls."
+    assert network["skills"] == [
+        "VPN client problems and VPN tunnel drops",
+        "WLAN certificates and access points",
+    ]
+    assert network["escalation_criteria"] == ["the VPN disconnects for many users"]
+    assert network["contractor"] is None
+    assert network["hours"] == "Mon-Fri 07:00-18:00"
+    assert network["link"] == "/api/v1/articles/team-network"
+    assert workplace["contractor"] == "Acme GmbH"
+
+
+def test_catalogue_of_the_repository_articles_parses_every_section() -> None:
+    from app.services.teams import team_of
+    from ingest.markdown import parse_article
+
+    class Row:
+        def __init__(self, path: Path) -> None:
+            parsed = parse_article(path.stem, path.read_text(encoding="utf-8"))
+            self.slug, self.title, self.body = parsed.slug, parsed.meta.title, parsed.body
+            self.team, self.language = parsed.meta.team, parsed.meta.language
+            self.front_matter = parsed.front_matter
+
+    folder = Path(__file__).resolve().parents[2] / "articles"
+    for path in sorted(folder.glob("team-*.md")):
+        team = team_of(Row(path))  # type: ignore[arg-type]
+        assert team.charter, path.name
+        assert len(team.skills) >= 3, path.name
+        assert len(team.escalation_criteria) >= 3, path.name
+        assert team.hours, path.name
