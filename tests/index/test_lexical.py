@@ -83,3 +83,26 @@ def test_analyzer_keeps_negations_and_drops_fillers() -> None:
     assert "nicht" in terms
     assert "und" not in terms
     assert "die" not in terms
+
+
+def test_allowed_ids_follow_adds_and_removes() -> None:
+    index = LexicalIndex()
+    for passage_id in (10, 20, 30):
+        index.add(passage_id, f"vpn client {passage_id}")
+    allowed = np.array([10, 30, 99], dtype=np.int64)
+    allowed.flags.writeable = False  # as FacetIndex hands it out, so the mask is cached
+    assert sorted(_ids(index.search("vpn", 5, allowed))) == [10, 30]
+    index.remove([30])
+    assert _ids(index.search("vpn", 5, allowed)) == [10]
+    index.add(99, "vpn gateway")
+    index.add(30, "vpn again")  # an id may come back after its removal
+    assert sorted(_ids(index.search("vpn", 5, allowed))) == [10, 30, 99]
+
+
+def test_rows_of_skips_unknown_and_removed_ids() -> None:
+    index = LexicalIndex()
+    for passage_id in (7, 3, 5):
+        index.add(passage_id, "text")
+    index.remove([5])
+    rows = index.rows_of(np.array([1, 3, 5, 7, 8], dtype=np.int64))
+    assert sorted(rows.tolist()) == [0, 1]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from index.dense import DenseIndex
-from index.searcher import PassageMeta, Searcher
+from index.searcher import FacetIndex, PassageMeta, Searcher
 
 
 def _unit(*values: float) -> np.ndarray:
@@ -54,3 +55,39 @@ def test_removed_passages_leave_facets_and_results() -> None:
     searcher.remove([4])
     assert searcher.search_documents(_unit(0, 1, 0), k=5, filters={"team": "workplace"}) == []
     assert len(searcher) == 3
+
+
+def test_facet_answers_are_cached_and_follow_adds_and_removes() -> None:
+    facets = FacetIndex()
+    metas = [
+        PassageMeta(i, f"doc:{i}", {"kind": kind, "team": team})
+        for i, kind, team in [
+            (3, "article", "network"),
+            (1, "ticket", "network"),
+            (2, "ticket", "workplace"),
+        ]
+    ]
+    for meta in metas:
+        facets.add(meta)
+    single = facets.allowed({"team": "network"})
+    combined = facets.allowed({"team": ["network", "workplace"], "kind": "ticket"})
+    assert single is not None and single.tolist() == [1, 3]
+    assert combined is not None and combined.tolist() == [1, 2]
+    assert facets.allowed({"team": "network"}) is single
+    assert facets.allowed({"kind": "ticket", "team": ["workplace", "network"]}) is combined
+    with pytest.raises(ValueError):
+        single[0] = 5
+
+    facets.add(PassageMeta(4, "doc:4", {"kind": "ticket", "team": "network"}))
+    assert _ids(facets.allowed({"team": "network"})) == [1, 3, 4]
+    assert _ids(facets.allowed({"team": ["network", "workplace"], "kind": "ticket"})) == [1, 2, 4]
+    facets.remove(metas[1])
+    assert _ids(facets.allowed({"team": "network"})) == [3, 4]
+    assert _ids(facets.allowed({"team": ["network", "workplace"], "kind": "ticket"})) == [2, 4]
+    assert _ids(facets.allowed({"team": "nobody"})) == []
+    assert facets.allowed({}) is None
+
+
+def _ids(found: np.ndarray | None) -> list[int]:
+    assert found is not None
+    return [int(i) for i in found]
