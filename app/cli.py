@@ -14,6 +14,7 @@ import typer
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.cli_keys import issue_demo_keys, keys_cli
 from app.db import engine_from_settings, migrate, session_factory
 from app.errors import StellwerkError
 from app.models import Article, Passage, Ticket
@@ -36,6 +37,7 @@ cli.add_typer(ingest_cli, name="ingest")
 cli.add_typer(index_cli, name="index")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(eval_cli, name="eval")
+cli.add_typer(keys_cli, name="keys")
 
 T = TypeVar("T")
 
@@ -194,6 +196,10 @@ def demo_command(
             _ingest_articles(ctx, embedder, articles, keep=False)
             _ingest_tickets(ctx, embedder, tickets, None, "demo")
             _save_snapshot(ctx, embedder)
+            with ctx.factory() as session, session.begin():
+                demo_keys = issue_demo_keys(session)
+            for name, token in demo_keys.items():
+                typer.echo(f"{name} key (shown once, replaced by the next demo): {token}")
 
     _fail_cleanly(run)
 

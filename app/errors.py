@@ -22,10 +22,32 @@ class StellwerkError(Exception):
     status: int = 400
     code: str = "bad_request"
 
-    def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or []
+        self.headers = headers or {}
+
+
+class Unauthorized(StellwerkError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(StellwerkError):
+    status = 403
+    code = "forbidden"
+
+
+class TooManyRequests(StellwerkError):
+    status = 429
+    code = "too_many_requests"
 
 
 class NotFound(StellwerkError):
@@ -44,6 +66,18 @@ class TicketNotFound(NotFound):
 class Conflict(StellwerkError):
     status = 409
     code = "conflict"
+
+
+class VersionNotFound(NotFound):
+    code = "version_not_found"
+
+
+class TaskNotFound(NotFound):
+    code = "task_not_found"
+
+
+class KeyNotFound(NotFound):
+    code = "key_not_found"
 
 
 class InvalidInput(StellwerkError):
@@ -105,7 +139,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StellwerkError)
     async def _stellwerk(request: Request, exc: StellwerkError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        response = error_response(exc.status, exc.code, exc.message, exc.details)
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(IngestError)
     async def _ingest(request: Request, exc: IngestError) -> JSONResponse:

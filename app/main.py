@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __doc__ as app_doc
-from app.api import articles, health, search, suggest, tickets
+from app.api import articles, audit, health, search, suggest, tickets
+from app.auth import FailureLimiter
 from app.db import engine_from_settings, migrate, session_factory
 from app.errors import install_error_handlers
 from app.limits import BodySizeLimit
@@ -84,7 +85,13 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     )
     app.state.settings = settings
     app.state.live_index = None
+    app.state.auth_limiter = FailureLimiter(
+        burst=settings.auth_failure_burst, refill_seconds=settings.auth_failure_refill_seconds
+    )
     install_error_handlers(app)
+    # Every router but /health requires an API key (see app.auth); these are issue 5's.
+    for module in (audit,):
+        app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for router in (health.router, search.router, suggest.router, tickets.router, articles.router):
         app.include_router(router, prefix=API_PREFIX)

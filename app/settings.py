@@ -112,6 +112,19 @@ class Settings(BaseSettings):
         le=1.0,
         description="Below this team confidence /suggest leaves the decision to the dispatcher.",
     )
+    auth_failure_burst: int = Field(
+        default=10,
+        ge=1,
+        description=(
+            "Failed authentications a client address may make in a row; after them it gets "
+            "429 until the bucket refills. Counted per process (each replica counts alone)."
+        ),
+    )
+    auth_failure_refill_seconds: float = Field(
+        default=6.0,
+        ge=0.0,
+        description="One more failed authentication is allowed per this many seconds.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `stellwerk serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `stellwerk serve` binds to.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(

@@ -52,7 +52,9 @@ class _BitmapSelector:
         mask = np.zeros(size, dtype=bool)
         mask[ids] = True
         self.bits = np.packbits(mask, bitorder="little")
-        self.faiss_selector = faiss.IDSelectorBitmap(size, faiss.swig_ptr(self.bits))
+        # FAISS takes the bitmap's length in bytes; given bits, it reads past the array and
+        # ids above the largest allowed one pass at random.
+        self.faiss_selector = faiss.IDSelectorBitmap(len(self.bits), faiss.swig_ptr(self.bits))
 
 
 def choose_kind(vector_count: int, exact_max_vectors: int) -> IndexKind:

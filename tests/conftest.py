@@ -16,6 +16,7 @@ from app.db import create_db_engine, migrate, session_factory
 from app.main import create_app
 from app.settings import Settings
 from index.embedder import SentenceTransformerEmbedder, load_embedder
+from tests.auth_helpers import authorize, keys_of
 from tests.fakes import HashingEmbedder
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +84,14 @@ def fake_embedder() -> HashingEmbedder:
 def client(settings: Settings, fake_embedder: HashingEmbedder) -> Iterator[TestClient]:
     app = create_app(settings, embedder=fake_embedder)
     with TestClient(app, raise_server_exceptions=False) as test_client:
+        authorize(test_client)
         yield test_client
+
+
+@pytest.fixture
+def api_keys(client: TestClient) -> dict[str, str]:
+    """One key per role (see tests/auth_helpers.py); `client` sends the admin key."""
+    return keys_of(client)
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
+from app.auth import PrincipalDep, current_principal
 from app.deps import LiveIndexDep, SessionDep, SettingsDep
 from app.schemas import ArticleCreate, ArticleList, ArticleOut, ArticleUpdate
 from app.services.articles import (
@@ -14,7 +15,7 @@ from app.services.articles import (
     write_article,
 )
 
-router = APIRouter(tags=["articles"])
+router = APIRouter(tags=["articles"], dependencies=[Depends(current_principal)])
 
 
 @router.get("/articles", response_model=ArticleList, summary="List articles")
@@ -43,11 +44,16 @@ def read(slug: str, session: SessionDep) -> ArticleOut:
     summary="Create an article from markdown with front matter",
 )
 def create(
-    body: ArticleCreate, session: SessionDep, live: LiveIndexDep, settings: SettingsDep
+    body: ArticleCreate,
+    session: SessionDep,
+    live: LiveIndexDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
 ) -> ArticleOut:
     with session.begin():
         article, _ = write_article(
             session,
+            principal=principal,
             slug=body.slug,
             markdown=body.markdown,
             embedder=live.embedder,
@@ -66,10 +72,12 @@ def replace(
     session: SessionDep,
     live: LiveIndexDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
 ) -> ArticleOut:
     with session.begin():
         article, created = write_article(
             session,
+            principal=principal,
             slug=slug,
             markdown=body.markdown,
             embedder=live.embedder,
@@ -85,8 +93,8 @@ def replace(
 @router.delete(
     "/articles/{slug}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an article"
 )
-def delete(slug: str, session: SessionDep, live: LiveIndexDep) -> Response:
+def delete(slug: str, session: SessionDep, live: LiveIndexDep, principal: PrincipalDep) -> Response:
     with session.begin():
-        remove_article(session, slug)
+        remove_article(session, slug, principal=principal)
     live.refresh(force=True)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

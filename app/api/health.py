@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from sqlalchemy import text
 
+from app.auth import PrincipalDep
 from app.deps import SessionDep
 from app.errors import ServiceUnavailable
 from app.schemas import Health, Readiness
@@ -17,8 +18,12 @@ def health() -> Health:
     return Health(status="ok")
 
 
-@router.get("/ready", response_model=Readiness, summary="Database reachable and index loaded")
-def ready(request: Request, session: SessionDep) -> Readiness:
+@router.get(
+    "/ready",
+    response_model=Readiness,
+    summary="Database reachable and index loaded (needs a key: it names model and size)",
+)
+def ready(request: Request, session: SessionDep, principal: PrincipalDep) -> Readiness:
     try:
         session.execute(text("SELECT 1"))
     except Exception as exc:

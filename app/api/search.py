@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from app.auth import current_principal
 from app.deps import LiveIndexDep, SessionDep, SettingsDep
 from app.errors import InvalidInput
 from app.schemas import SearchRequest, SearchResponse
 from app.services.search import index_filters, resolve_hits, snippet_maker
 
-router = APIRouter(tags=["search"])
+router = APIRouter(tags=["search"], dependencies=[Depends(current_principal)])
 
 
 @router.post("/search", response_model=SearchResponse, summary="Search the knowledge base")

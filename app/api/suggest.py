@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from app.auth import current_principal
 from app.deps import LiveIndexDep, SessionDep, SettingsDep
 from app.schemas import SuggestRequest, SuggestResponse
 from app.services.suggest import suggest as suggest_for_ticket
 
-router = APIRouter(tags=["suggest"])
+router = APIRouter(tags=["suggest"], dependencies=[Depends(current_principal)])
 
 
 @router.post("/suggest", response_model=SuggestResponse, summary="Suggest solutions and a team")

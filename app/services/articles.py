@@ -6,10 +6,12 @@ from markdown_it import MarkdownIt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.errors import ArticleNotFound, Conflict
+from app.auth import Principal
+from app.errors import ArticleNotFound, Conflict, Forbidden
 from app.models import Article
 from app.schemas import ArticleList, ArticleOut, ArticleSummary
-from app.services.links import article_link
+from app.services.audit import record
+from app.services.links import article_id, article_link
 from index.embedder import Embedder
 from ingest.markdown import parse_article
 from ingest.pipeline import article_chunks
@@ -80,6 +82,7 @@ def list_articles(
 def write_article(
     session: Session,
     *,
+    principal: Principal,
     slug: str,
     markdown: str,
     embedder: Embedder,
@@ -88,15 +91,31 @@ def write_article(
 ) -> tuple[Article, bool]:
     """Parse, embed and store an article in the caller's transaction; (article, created)."""
     parsed = parse_article(slug, markdown)
-    exists = session.scalar(select(Article.id).where(Article.slug == slug)) is not None
-    if must_be_new and exists:
+    existing = session.scalar(select(Article).where(Article.slug == slug))
+    if must_be_new and existing is not None:
         raise Conflict(f"An article with slug {slug!r} already exists; use PUT to replace it.")
+    require_owner(principal, parsed.meta.team)
+    if existing is not None:
+        require_owner(principal, existing.team)
     chunks = article_chunks(parsed, max_words)
     vectors = embedder.encode_documents([chunk.embedding_text() for chunk in chunks])
-    return save_article(
+    article, created = save_article(
         session, parsed, chunks=chunks, vectors=vectors, model_id=embedder.model_id, origin="api"
     )
+    record(session, principal, "article.create" if created else "article.update", article_id(slug))
+    return article, created
 
 
-def remove_article(session: Session, slug: str) -> None:
-    delete_article(session, get_article(session, slug))
+def require_owner(principal: Principal, team: str | None) -> None:
+    """Only specialists of the owning team, and admins, change a team's articles."""
+    if not principal.owns(team):
+        raise Forbidden(
+            f"Only specialists of team {team or '(none)'} or admins may change this article."
+        )
+
+
+def remove_article(session: Session, slug: str, *, principal: Principal) -> None:
+    article = get_article(session, slug)
+    require_owner(principal, article.team)
+    delete_article(session, article)
+    record(session, principal, "article.delete", article_id(slug))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.main import create_app
 from app.services import search as search_service
 from app.settings import Settings
+from tests.auth_helpers import authorize
 from tests.fakes import HashingEmbedder
 
 
@@ -31,12 +32,39 @@ def small_client(tmp_path: Path) -> Any:
         data_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
         max_body_bytes=2048,
+        auth_failure_burst=2,
+        auth_failure_refill_seconds=60,
         _env_file=None,  # type: ignore[call-arg]
     )
     with TestClient(
         create_app(settings, embedder=HashingEmbedder()), raise_server_exceptions=False
     ) as client:
+        authorize(client)
         yield client
+
+
+def test_401_without_a_key(small_client: TestClient) -> None:
+    response = small_client.get("/api/v1/articles", headers={"Authorization": ""})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    _assert_shape(response.json(), 401, "unauthorized")
+
+
+def test_403_for_a_role_that_may_not(small_client: TestClient) -> None:
+    from tests.auth_helpers import bearer, keys_of
+
+    response = small_client.get("/api/v1/audit", headers=bearer(keys_of(small_client)["agent"]))
+    assert response.status_code == 403
+    _assert_shape(response.json(), 403, "forbidden")
+
+
+def test_429_after_repeated_failures(small_client: TestClient) -> None:
+    for _ in range(2):
+        small_client.get("/api/v1/articles", headers={"Authorization": "Bearer sw_wrong"})
+    response = small_client.get("/api/v1/articles")
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) >= 1
+    _assert_shape(response.json(), 429, "too_many_requests")
 
 
 def test_404_unknown_article(small_client: TestClient) -> None:

@@ -47,6 +47,19 @@ def test_allowed_ids_restrict_before_k(kind: IndexKind) -> None:
     assert sorted(ids.tolist()) == [5, 150, 299]
 
 
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_ids_above_the_largest_allowed_one_never_pass_the_filter(kind: IndexKind) -> None:
+    # Regression: the bitmap's length was given in bits where FAISS expects bytes, so ids
+    # above the largest allowed one were read from past the bitmap and leaked through.
+    vectors = _vectors(400)
+    index = DenseIndex(16, kind)
+    index.add(np.arange(400, dtype=np.int64), vectors)
+    allowed = np.array([3, 9], dtype=np.int64)
+    for query in (vectors[200], vectors[399], vectors[12]):
+        ids, _ = index.search(query, 10, allowed)
+        assert sorted(ids.tolist()) == [3, 9]
+
+
 def test_hnsw_compacts_tombstones_on_save(tmp_path: pytest.TempPathFactory) -> None:
     vectors = _vectors(40)
     index = DenseIndex(16, "hnsw")

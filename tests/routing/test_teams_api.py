@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from app.api import teams
 from app.main import API_PREFIX, create_app
 from app.settings import Settings
+from tests.auth_helpers import authorize
 from tests.factories import article_markdown
 from tests.fakes import HashingEmbedder
 from tests.routing.helpers import CHARTERS
@@ -22,6 +23,7 @@ def teams_client(settings: Settings, fake_embedder: HashingEmbedder) -> Iterator
     if not any(getattr(r, "path", "") == f"{API_PREFIX}/teams" for r in app.routes):
         app.include_router(teams.router, prefix=API_PREFIX)  # until main.py registers it
     with TestClient(app, raise_server_exceptions=False) as client:
+        authorize(client)
         yield client
 
 

@@ -1,0 +1,195 @@
+"""Who calls: API keys sent as `Authorization: Bearer`, roles, and a brake on guessing keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Literal, get_args
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.errors import Forbidden, TooManyRequests, Unauthorized
+from app.models import ApiKey, utcnow
+
+log = logging.getLogger("stellwerk.auth")
+
+Role = Literal["agent", "specialist", "contractor", "integration", "admin"]
+ROLES: tuple[Role, ...] = get_args(Role)
+# Everyone but contractors works for the organisation and may see internal knowledge.
+STAFF_ROLES: frozenset[str] = frozenset({"agent", "specialist", "integration", "admin"})
+
+KEY_SCHEME = "sw_"
+PREFIX_LENGTH = len(KEY_SCHEME) + 8
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of a request, or of a CLI command (`cli`, an admin)."""
+
+    key_id: int | None
+    name: str
+    role: Role
+    teams: tuple[str, ...] = ()
+    company: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    def owns(self, team: str | None) -> bool:
+        """Admins own everything; specialists own their teams' articles and tasks."""
+        if self.is_admin:
+            return True
+        return self.role == "specialist" and team is not None and team in self.teams
+
+    def require(self, *roles: Role) -> None:
+        if self.role not in roles:
+            raise Forbidden(f"Role {self.role} may not do this (needs one of {', '.join(roles)}).")
+
+
+CLI_PRINCIPAL = Principal(key_id=None, name="cli", role="admin")
+
+
+def principal_of(key: ApiKey) -> Principal:
+    role: Role = key.role  # type: ignore[assignment]
+    return Principal(key.id, key.name, role, tuple(key.teams), key.company)
+
+
+def new_key() -> str:
+    """A fresh key: 256 random bits behind a scheme marker that secret scanners can match."""
+    return KEY_SCHEME + secrets.token_urlsafe(32)
+
+
+def key_prefix(key: str) -> str:
+    return key[:PREFIX_LENGTH]
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def lookup_key(session: Session, key: str) -> ApiKey | None:
+    """The active key row for a presented key, or None; compares digests in constant time."""
+    if not key.startswith(KEY_SCHEME) or len(key) < PREFIX_LENGTH + 16 or len(key) > 200:
+        return None
+    row = session.scalar(select(ApiKey).where(ApiKey.prefix == key_prefix(key)))
+    if row is None or not hmac.compare_digest(row.key_hash, key_digest(key)):
+        return None
+    if row.revoked_at is not None:
+        return None
+    return row
+
+
+class FailureLimiter:
+    """Token bucket per client address, spent by failed authentications only.
+
+    In-process: each replica counts for itself, so N replicas allow N times the rate; a
+    shared store (Redis) would be needed to hold a common limit.
+    """
+
+    MAX_CLIENTS = 10_000
+
+    def __init__(self, *, burst: int, refill_seconds: float) -> None:
+        self.burst = burst
+        self.refill_seconds = refill_seconds
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def _tokens(self, client: str, now: float) -> float:
+        tokens, at = self._buckets.get(client, (float(self.burst), now))
+        if self.refill_seconds <= 0:
+            return float(self.burst)
+        return min(float(self.burst), tokens + (now - at) / self.refill_seconds)
+
+    def retry_after(self, client: str) -> float | None:
+        """Seconds until the client may try again, or None if it may try now."""
+        with self._lock:
+            tokens = self._tokens(client, time.monotonic())
+            if tokens >= 1.0:
+                return None
+            return (1.0 - tokens) * self.refill_seconds
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if len(self._buckets) >= self.MAX_CLIENTS:
+                self._forget_recovered(now)
+            self._buckets[client] = (max(0.0, self._tokens(client, now) - 1.0), now)
+
+    def _forget_recovered(self, now: float) -> None:
+        full = [c for c in self._buckets if self._tokens(c, now) >= self.burst]
+        for client in full:
+            del self._buckets[client]
+        if len(self._buckets) >= self.MAX_CLIENTS:  # under a flood, forget the oldest
+            oldest = sorted(self._buckets, key=lambda c: self._buckets[c][1])
+            for client in oldest[: len(oldest) // 2]:
+                del self._buckets[client]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def current_principal(request: Request) -> Principal:
+    """Authenticate the request; looked up on every request, so a revoke applies at once."""
+    limiter: FailureLimiter = request.app.state.auth_limiter
+    client = request.client.host if request.client else "unknown"
+    wait = limiter.retry_after(client)
+    if wait is not None:
+        log.warning("authentication refused: too many failures from %s", client)
+        raise TooManyRequests(
+            "Too many failed authentications; try again later.",
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
+    key = _bearer(request)
+    if key is None:
+        limiter.failed(client)
+        log.warning("authentication failed from %s: no bearer key", client)
+        raise Unauthorized(
+            "An API key is required: Authorization: Bearer <key>.", headers=_CHALLENGE
+        )
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    with factory() as session:
+        row = lookup_key(session, key)
+        if row is None:
+            limiter.failed(client)
+            # The prefix identifies a key without revealing it; never log the key itself.
+            log.warning(
+                "authentication failed from %s: unknown or revoked key %s...",
+                client,
+                key_prefix(key) if key.startswith(KEY_SCHEME) else "(not a stellwerk key)",
+            )
+            raise Unauthorized("The API key is unknown or revoked.", headers=_CHALLENGE)
+        now = utcnow()
+        last = row.last_used_at
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=now.tzinfo)
+        if last is None or now - last > _LAST_USED_RESOLUTION:
+            row.last_used_at = now
+            session.commit()
+        principal = principal_of(row)
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]

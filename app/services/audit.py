@@ -1,0 +1,77 @@
+"""The audit log: every write, with who did it, recorded in the write's own transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.auth import Principal
+from app.models import AuditEntry
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    actor_key_id: int | None
+    action: str
+    target: str
+    details: dict[str, Any]
+
+
+class AuditList(BaseModel):
+    entries: list[AuditOut]
+    total: int
+
+
+def record(
+    session: Session, principal: Principal, action: str, target: str, **details: Any
+) -> None:
+    session.add(
+        AuditEntry(
+            actor_key_id=principal.key_id,
+            actor=principal.name,
+            action=action,
+            target=target[:500],
+            details=details,
+        )
+    )
+
+
+def list_entries(
+    session: Session,
+    *,
+    action: str | None,
+    actor: str | None,
+    target: str | None,
+    limit: int,
+    offset: int,
+) -> AuditList:
+    query = select(AuditEntry)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if target:
+        query = query.where(AuditEntry.target == target)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
+    return AuditList(
+        entries=[
+            AuditOut(
+                id=row.id,
+                at=row.at,
+                actor=row.actor,
+                actor_key_id=row.actor_key_id,
+                action=row.action,
+                target=row.target,
+                details=dict(row.details),
+            )
+            for row in rows
+        ],
+        total=total,
+    )
