@@ -15,6 +15,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.cli_keys import issue_demo_keys, keys_cli
+from app.cli_routing import eval_routing, routing_cli
 from app.db import engine_from_settings, migrate, session_factory
 from app.errors import StellwerkError
 from app.models import Article, Passage, Ticket
@@ -38,6 +39,8 @@ cli.add_typer(index_cli, name="index")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(eval_cli, name="eval")
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(routing_cli, name="routing")
+eval_cli.command("routing")(eval_routing)
 
 T = TypeVar("T")
 
@@ -101,6 +104,24 @@ def _save_snapshot(ctx: Context, embedder: Embedder, *, rebuild: bool = False) -
     )
 
 
+def _train_router(ctx: Context, embedder: Embedder) -> None:
+    """Retrain the team router after an ingest; a failed training keeps the old model."""
+    from app.routing.config import routing_config_from
+    from app.routing.service import Router
+
+    router = Router.open(
+        ctx.settings.routing_dir,
+        config=routing_config_from(ctx.settings),
+        model_id=embedder.model_id,
+    )
+    router.retrain(ctx.factory, embedder)
+    status = router.status()
+    if status.last_outcome == "trained":
+        typer.echo(f"routing: {status.last_reason}", err=True)
+    else:
+        typer.echo(f"warning: routing not retrained: {status.last_reason}", err=True)
+
+
 def _ingest_articles(ctx: Context, embedder: Embedder, directory: Path, keep: bool) -> None:
     from ingest.pipeline import ingest_articles
 
@@ -143,6 +164,7 @@ def ingest_articles_command(
     keep_missing: Annotated[
         bool, typer.Option(help="Keep articles whose file is no longer in the folder.")
     ] = False,
+    train: Annotated[bool, typer.Option(help="Retrain the team router afterwards.")] = True,
 ) -> None:
     """Ingest a folder of markdown articles incrementally."""
 
@@ -151,6 +173,8 @@ def ingest_articles_command(
             embedder = _embedder(ctx)
             _ingest_articles(ctx, embedder, directory, keep_missing)
             _save_snapshot(ctx, embedder)
+            if train:
+                _train_router(ctx, embedder)
 
     _fail_cleanly(run)
 
@@ -167,6 +191,7 @@ def ingest_tickets_command(
     source: Annotated[
         str | None, typer.Option(help="Source name for tickets without one (default: file name).")
     ] = None,
+    train: Annotated[bool, typer.Option(help="Retrain the team router afterwards.")] = True,
 ) -> None:
     """Ingest resolved tickets (upsert by source and id, personal data masked)."""
 
@@ -177,6 +202,8 @@ def ingest_tickets_command(
             embedder = _embedder(ctx)
             _ingest_tickets(ctx, embedder, path, map_, source)
             _save_snapshot(ctx, embedder)
+            if train:
+                _train_router(ctx, embedder)
 
     _fail_cleanly(run)
 
@@ -200,6 +227,7 @@ def demo_command(
                 demo_keys = issue_demo_keys(session)
             for name, token in demo_keys.items():
                 typer.echo(f"{name} key (shown once, replaced by the next demo): {token}")
+            _train_router(ctx, embedder)
 
     _fail_cleanly(run)
 

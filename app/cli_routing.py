@@ -19,10 +19,6 @@ routing_cli = typer.Typer(help="Train and inspect the team router.", no_args_is_
 T = TypeVar("T")
 
 
-def routing_dir(settings: Settings) -> Path:
-    return settings.data_dir / "routing"
-
-
 def _fail_cleanly(action: Callable[[], T]) -> T:
     try:
         return action()
@@ -48,7 +44,7 @@ def train_command() -> None:
             typer.echo(f"loading model {settings.embedding_model} ...", err=True)
             embedder = load_configured_embedder(settings)
             router = Router.open(
-                routing_dir(settings),
+                settings.routing_dir,
                 config=routing_config_from(settings),
                 model_id=embedder.model_id,
             )
@@ -70,7 +66,7 @@ def status_command() -> None:
     from app.routing.store import current_version_dir, read_routing_manifest
 
     def run() -> None:
-        version = current_version_dir(routing_dir(Settings()))
+        version = current_version_dir(Settings().routing_dir)
         if version is None:
             typer.echo("routing: no trained model (run `stellwerk routing train`)")
             return

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import ServiceUnavailable
+from app.routing.service import Router
 from app.settings import Settings
 from ingest.index_sync import LiveIndex
 
@@ -35,7 +36,15 @@ def get_live_index(request: Request) -> LiveIndex:
     return live
 
 
+def get_router(request: Request) -> Router:
+    router: Router | None = getattr(request.app.state, "router", None)
+    if router is None:
+        raise ServiceUnavailable("The team router is not loaded yet.")
+    return router
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 LiveIndexDep = Annotated[LiveIndex, Depends(get_live_index)]
+RouterDep = Annotated[Router, Depends(get_router)]

@@ -9,11 +9,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __doc__ as app_doc
-from app.api import articles, audit, health, search, suggest, tickets
+from app.api import articles, audit, health, search, suggest, teams, tickets
 from app.auth import FailureLimiter
 from app.db import engine_from_settings, migrate, session_factory
 from app.errors import install_error_handlers
 from app.limits import BodySizeLimit
+from app.routing.config import routing_config_from
+from app.routing.service import Router
 from app.settings import Settings
 from index.embedder import Embedder, load_embedder
 from ingest.index_sync import LiveIndex, open_searcher
@@ -62,17 +64,33 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
                 len(searcher),
                 "from snapshot" if manifest else "built from the database",
             )
+            router = Router.open(
+                settings.routing_dir, config=routing_config_from(settings), model_id=model.model_id
+            )
+
+            def retrain_router(changes: int = 0) -> None:
+                router.retrain_in_background(
+                    factory, model, min_interval=settings.routing_retrain_seconds
+                )
+
+            if router.model is None:
+                retrain_router()
             app.state.session_factory = factory
+            app.state.router = router
             app.state.live_index = LiveIndex(
                 searcher,
                 embedder=model,
                 factory=factory,
                 refresh_seconds=settings.index_refresh_seconds,
                 default_system=settings.search_system,
+                on_change=retrain_router,
             )
             yield
         finally:
             app.state.live_index = None
+            if app.state.router is not None:
+                app.state.router.close()
+            app.state.router = None
             engine.dispose()
 
     app = FastAPI(
@@ -85,6 +103,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     )
     app.state.settings = settings
     app.state.live_index = None
+    app.state.router = None
     app.state.auth_limiter = FailureLimiter(
         burst=settings.auth_failure_burst, refill_seconds=settings.auth_failure_refill_seconds
     )
@@ -93,6 +112,6 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     for module in (audit,):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for router in (health.router, search.router, suggest.router, tickets.router, articles.router):
-        app.include_router(router, prefix=API_PREFIX)
+    for module in (health, search, suggest, tickets, articles, teams):
+        app.include_router(module.router, prefix=API_PREFIX)
     return app

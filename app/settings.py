@@ -112,6 +112,28 @@ class Settings(BaseSettings):
         le=1.0,
         description="Below this team confidence /suggest leaves the decision to the dispatcher.",
     )
+    routing_classifier_min_tickets: int = Field(
+        default=200,
+        ge=1,
+        description="Resolved tickets needed before the router trains its classifier.",
+    )
+    routing_models_kept: int = Field(
+        default=2, ge=1, description="Trained routing models kept on disk."
+    )
+    routing_retrain_seconds: float = Field(
+        default=60.0,
+        ge=0.0,
+        description="Shortest pause between two background trainings of the router.",
+    )
+    first_level_min_similarity: float = Field(
+        default=0.89,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Cosine similarity from which a published how-to counts as a proven first-level "
+            "solution, so /suggest answers resolve_at_first_level."
+        ),
+    )
     auth_failure_burst: int = Field(
         default=10,
         ge=1,
@@ -140,6 +162,10 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def routing_dir(self) -> Path:
+        return self.data_dir / "routing"
 
     @property
     def resolved_model_cache_dir(self) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,8 +193,11 @@ class LiveIndex:
         factory: sessionmaker[Session],
         refresh_seconds: float,
         default_system: System = "hybrid",
+        on_change: Callable[[int], None] | None = None,
     ) -> None:
+        """`on_change(n)` runs after a refresh replayed n > 0 changes (the router retrains)."""
         self.searcher = searcher
+        self.on_change = on_change
         self.default_system: System = default_system
         self.embedder = embedder
         self._factory = factory
@@ -210,7 +213,10 @@ class LiveIndex:
         with self._refresh_lock:
             self._last_refresh = time.monotonic()
             with self._factory() as session:
-                return catch_up(session, self.searcher, self.embedder.model_id)
+                changes = catch_up(session, self.searcher, self.embedder.model_id)
+        if changes and self.on_change is not None:
+            self.on_change(changes)
+        return changes
 
     def search(
         self,

@@ -62,6 +62,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         data_dir=tmp_path / "data",
         database_url=database_url,
         index_refresh_seconds=0.0,
+        routing_retrain_seconds=0.0,
         embedding_model="fake",
         _env_file=None,  # type: ignore[call-arg]
     )

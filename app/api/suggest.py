@@ -7,7 +7,7 @@ import time
 from fastapi import APIRouter, Depends
 
 from app.auth import current_principal
-from app.deps import LiveIndexDep, SessionDep, SettingsDep
+from app.deps import LiveIndexDep, RouterDep, SessionDep, SettingsDep
 from app.schemas import SuggestRequest, SuggestResponse
 from app.services.suggest import suggest as suggest_for_ticket
 
@@ -16,20 +16,26 @@ router = APIRouter(tags=["suggest"], dependencies=[Depends(current_principal)])
 
 @router.post("/suggest", response_model=SuggestResponse, summary="Suggest solutions and a team")
 def suggest(
-    body: SuggestRequest, session: SessionDep, live: LiveIndexDep, settings: SettingsDep
+    body: SuggestRequest,
+    session: SessionDep,
+    live: LiveIndexDep,
+    team_router: RouterDep,
+    settings: SettingsDep,
 ) -> SuggestResponse:
     started = time.perf_counter()
-    solutions, team, escalation = suggest_for_ticket(
+    result = suggest_for_ticket(
         session,
         live,
+        team_router,
         body,
         solutions=settings.suggest_solutions,
-        neighbours=settings.routing_neighbours,
-        min_confidence=settings.routing_min_confidence,
+        max_words=settings.chunk_max_words,
+        first_level_min_similarity=settings.first_level_min_similarity,
     )
     return SuggestResponse(
-        solutions=solutions,
-        team=team,
-        escalation=escalation,
+        solutions=result.solutions,
+        team=result.team,
+        escalation=result.escalation,
+        evidence=result.evidence,
         took_ms=round((time.perf_counter() - started) * 1000, 2),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +55,8 @@ class Router:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._again = False
+        self._stop = threading.Event()
+        self._last_started = float("-inf")
         self._last_attempt_at: str | None = None
         self._last_outcome: str | None = None
         self._last_reason: str | None = None
@@ -114,9 +117,17 @@ class Router:
         return True
 
     def retrain_in_background(
-        self, factory: sessionmaker[Session], embedder: Embedder
+        self,
+        factory: sessionmaker[Session],
+        embedder: Embedder,
+        *,
+        min_interval: float = 0.0,
     ) -> threading.Thread:
-        """Start a training thread; a request during a training runs one more afterwards."""
+        """Start a training thread; a request during a training runs one more afterwards.
+
+        Trainings start at least `min_interval` seconds apart, so a stream of pushed tickets
+        costs one training per interval, not one per ticket.
+        """
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 self._again = True
@@ -124,16 +135,39 @@ class Router:
 
             def run() -> None:
                 while True:
-                    self.retrain(factory, embedder)
+                    wait = self._last_started + min_interval - time.monotonic()
+                    if wait > 0:
+                        self._stop.wait(wait)
+                    if not self._stop.is_set():
+                        self._last_started = time.monotonic()
+                        self.retrain(factory, embedder)
                     with self._lock:
-                        if not self._again:
+                        if not self._again or self._stop.is_set():
                             self._thread = None
+                            self._again = False
                             return
                         self._again = False
 
             self._thread = threading.Thread(target=run, name="routing-training", daemon=True)
             self._thread.start()
             return self._thread
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no training runs or is queued; False when `timeout` ran out first."""
+        deadline = time.monotonic() + timeout
+        while (thread := self._thread) is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            thread.join(min(remaining, 0.1))
+        return True
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop waiting trainings; a training already running finishes within `timeout`."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
 
     def status(self) -> RouterStatus:
         manifest = self._manifest

@@ -2,60 +2,44 @@
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Article
+from app.models import Article, Ticket
+from app.routing.decision import RoutingDecision
+from app.routing.features import TicketText, embed_tickets
+from app.routing.service import Router
 from app.schemas import (
+    CharterLineOut,
     Escalation,
+    FirstLevelSolution,
     GuidelineRef,
+    RoutingEvidence,
+    SimilarTicketOut,
     Solution,
     SuggestRequest,
     TeamScore,
     TeamSuggestion,
 )
-from app.services.links import article_link
+from app.services.links import article_link, ticket_id, ticket_link
 from app.services.search import ResolvedHit, SnippetMaker, resolve_hits, snippet_maker
-from index.fusion import System
+from index.embedder import Vectors
 from ingest.index_sync import LiveIndex
 from ingest.markdown import sections_of
 
-# Softmax temperature over cosine scores. Embedding scores of one model sit in a narrow
-# band, so a small temperature is what separates a close neighbour from a distant one.
-VOTE_TEMPERATURE = 0.02
-ARTICLE_VOTE_WEIGHT = 0.5
-CHARTER_VOTE_WEIGHT = 1.0
 _ESCALATION_HEADINGS = ("eskalation", "escalation")
 
 
-def ticket_text(request: SuggestRequest) -> str:
-    return f"{request.title}\n{request.description}".strip()
+@dataclass(frozen=True)
+class Suggestion:
+    """Everything /suggest answers for one ticket."""
 
-
-def team_vote(
-    ticket_hits: Sequence[ResolvedHit], article_hits: Sequence[ResolvedHit]
-) -> dict[str, float]:
-    """Similarity-weighted vote of resolved tickets, articles and team charters."""
-    scored: list[tuple[str, float, float]] = []
-    for item in ticket_hits:
-        if item.ticket is not None and item.ticket.team:
-            scored.append((item.ticket.team, item.hit.score, 1.0))
-    for item in article_hits:
-        if item.article is not None and item.article.team:
-            weight = CHARTER_VOTE_WEIGHT if item.article.kind == "team" else ARTICLE_VOTE_WEIGHT
-            scored.append((item.article.team, item.hit.score, weight))
-    if not scored:
-        return {}
-    best = max(score for _, score, _ in scored)
-    votes: dict[str, float] = defaultdict(float)
-    for team, score, weight in scored:
-        votes[team] += weight * math.exp((score - best) / VOTE_TEMPERATURE)
-    total = sum(votes.values())
-    return {team: vote / total for team, vote in votes.items()}
+    solutions: list[Solution]
+    team: TeamSuggestion | None
+    escalation: Escalation
+    evidence: RoutingEvidence
 
 
 def escalation_criteria(article: Article) -> list[str]:
@@ -79,54 +63,113 @@ def _solution(item: ResolvedHit, snippet_of: SnippetMaker) -> Solution:
     return Solution(**hit.model_dump(), resolution=resolution or None)
 
 
-def suggest(
-    session: Session,
-    live: LiveIndex,
-    request: SuggestRequest,
-    *,
-    solutions: int,
-    neighbours: int,
-    min_confidence: float,
-) -> tuple[list[Solution], TeamSuggestion | None, Escalation]:
-    live.refresh()
-    text = ticket_text(request)
-    vector = live.embedder.encode_queries([text])[0]
+def first_level_solution(
+    session: Session, live: LiveIndex, vector: Vectors, text: str, min_similarity: float
+) -> FirstLevelSolution | None:
+    """The best-ranked how-to, if it is close enough to count as the proven fix.
 
-    def search(k: int, facet: str, value: str, system: System) -> list[ResolvedHit]:
-        hits = live.searcher.search_documents(vector, k, {facet: value}, text=text, system=system)
-        return resolve_hits(session, hits)
-
-    # One ranking for the solutions, so articles and tickets compete on the same scale.
-    solution_hits = search(solutions, "solution", "yes", live.default_system)
-    snippet_of = snippet_maker(live, text)
-    ranked = [_solution(item, snippet_of) for item in solution_hits]
-
-    # The team vote weighs neighbours by cosine similarity, so it asks the dense index.
-    ticket_hits = search(neighbours, "kind", "ticket", "dense")
-    article_hits = search(solutions, "kind", "article", "dense")
-    votes = team_vote(ticket_hits, article_hits)
-    charters = _charters(session)
-    if not votes:
-        return (
-            ranked,
-            None,
-            Escalation(
-                action="dispatcher",
-                team=None,
-                reason="No resolved tickets or team charters are similar enough to vote.",
-                contractor=None,
-                guideline=None,
-            ),
-        )
-    ordered = sorted(votes.items(), key=lambda kv: kv[1], reverse=True)
-    best_team, confidence = ordered[0]
-    charter = charters.get(best_team)
-    team = TeamSuggestion(
-        name=best_team,
-        confidence=round(confidence, 4),
-        display_name=str(charter.front_matter.get("name") or charter.title) if charter else None,
-        alternatives=[TeamScore(name=n, confidence=round(c, 4)) for n, c in ordered[1:3]],
+    The how-to is the one the default ranking puts first (so an error code or product name
+    counts); whether it is close enough is its cosine similarity, which keeps one meaning
+    across queries, unlike a fused score. How-tos are `kind: article`; one whose front matter
+    says `first_level: false` needs second-level rights and never resolves at first level.
+    """
+    facet = {"article_kind": "article"}
+    ranked = live.searcher.search_documents(
+        vector, 1, facet, text=text, system=live.default_system
     )
+    if not ranked:
+        return None
+    cosine = {
+        hit.doc_key: hit.score
+        for hit in live.searcher.search_documents(vector, 10, facet, system="dense")
+    }
+    similarity = cosine.get(ranked[0].doc_key, 0.0)
+    if similarity < min_similarity:
+        return None
+    article = resolve_hits(session, ranked)[0].article
+    if article is None or article.front_matter.get("first_level") is False:
+        return None
+    return FirstLevelSolution(
+        slug=article.slug,
+        title=article.title,
+        link=article_link(article.slug),
+        team=article.team,
+        similarity=round(similarity, 4),
+    )
+
+
+def routing_evidence(session: Session, decision: RoutingDecision) -> RoutingEvidence:
+    """The nearest resolved tickets and matching charter lines, with links."""
+    ids = [t.ticket_id for t in decision.similar_tickets if t.ticket_id is not None]
+    rows = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
+    tickets = []
+    for similar in decision.similar_tickets:
+        row = rows.get(similar.ticket_id) if similar.ticket_id is not None else None
+        if row is None:  # deleted since the router was trained
+            continue
+        tickets.append(
+            SimilarTicketOut(
+                id=ticket_id(row.source, row.external_id),
+                title=row.title,
+                team=similar.team,
+                score=similar.score,
+                link=ticket_link(row.source, row.external_id),
+            )
+        )
+    lines = [
+        CharterLineOut(
+            team=line.team,
+            section=line.section,
+            text=line.text,
+            score=round(line.score, 4),
+            link=article_link(line.slug),
+        )
+        for line in decision.charter_lines
+    ]
+    return RoutingEvidence(similar_tickets=tickets, charter_lines=lines)
+
+
+def team_suggestion(
+    decision: RoutingDecision, charters: dict[str, Article]
+) -> TeamSuggestion | None:
+    if not decision.teams:
+        return None
+    best, *others = decision.teams
+    charter = charters.get(best.team)
+    return TeamSuggestion(
+        name=best.team,
+        confidence=best.confidence,
+        display_name=str(charter.front_matter.get("name") or charter.title) if charter else None,
+        alternatives=[TeamScore(name=t.team, confidence=t.confidence) for t in others],
+        stage=decision.stage,
+        abstained=decision.abstained,
+        reason=decision.reason,
+    )
+
+
+def escalation_for(
+    decision: RoutingDecision,
+    charters: dict[str, Article],
+    first_level: FirstLevelSolution | None,
+) -> Escalation:
+    """resolve_at_first_level, escalate (with the charter's criteria) or dispatcher."""
+    if first_level is not None:
+        return Escalation(
+            action="resolve_at_first_level",
+            team=None,
+            reason=(
+                f'The how-to "{first_level.title}" matches this ticket closely (similarity '
+                f"{first_level.similarity:.2f}): first level applies it before escalating."
+            ),
+            contractor=None,
+            guideline=None,
+            solution=first_level,
+        )
+    if decision.team is None:
+        return Escalation(
+            action="dispatcher", team=None, reason=decision.reason, contractor=None, guideline=None
+        )
+    charter = charters.get(decision.team)
     guideline = (
         GuidelineRef(
             slug=charter.slug,
@@ -138,26 +181,56 @@ def suggest(
         else None
     )
     contractor = charter.front_matter.get("contractor") if charter else None
-    if confidence < min_confidence:
-        escalation = Escalation(
-            action="dispatcher",
-            team=None,
-            reason=(
-                f"Team vote too uncertain ({confidence:.0%} for {best_team}, threshold "
-                f"{min_confidence:.0%}): the dispatcher decides."
-            ),
-            contractor=None,
-            guideline=None,
-        )
-    else:
-        escalation = Escalation(
-            action="escalate",
-            team=best_team,
-            reason=(
-                f"{confidence:.0%} of the similarity-weighted vote of similar resolved tickets "
-                f"and articles points to {best_team}."
-            ),
-            contractor=str(contractor) if contractor else None,
-            guideline=guideline,
-        )
-    return ranked, team, escalation
+    return Escalation(
+        action="escalate",
+        team=decision.team,
+        reason=f"Escalate to {decision.team}: {decision.reason}",
+        contractor=str(contractor) if contractor else None,
+        guideline=guideline,
+    )
+
+
+def suggest(
+    session: Session,
+    live: LiveIndex,
+    router: Router,
+    request: SuggestRequest,
+    *,
+    solutions: int,
+    max_words: int,
+    first_level_min_similarity: float,
+) -> Suggestion:
+    """Solutions, the team and the escalation decision for one new ticket."""
+    live.refresh()
+    ticket = TicketText(request.title, request.description)
+    text = ticket.lexical
+    query_vector = live.embedder.encode_queries([text])[0]
+
+    # One ranking for the solutions, so articles and tickets compete on the same scale.
+    hits = live.searcher.search_documents(
+        query_vector, solutions, {"solution": "yes"}, text=text, system=live.default_system
+    )
+    snippet_of = snippet_maker(live, text)
+    ranked = [_solution(item, snippet_of) for item in resolve_hits(session, hits)]
+
+    # The router reads the ticket the way resolved tickets were embedded: as a document.
+    document_vector = embed_tickets(live.embedder, [ticket], max_words=max_words)[0]
+    decision = router.route(text, document_vector)
+    first_level = first_level_solution(
+        session, live, query_vector, text, first_level_min_similarity
+    )
+    if (
+        first_level is not None
+        and decision.team is not None
+        and first_level.team not in (None, decision.team)
+    ):
+        # The router is sure the ticket belongs to another team's field than the how-to:
+        # a close wording is then a coincidence, not the proven fix.
+        first_level = None
+    charters = _charters(session)
+    return Suggestion(
+        solutions=ranked,
+        team=team_suggestion(decision, charters),
+        escalation=escalation_for(decision, charters, first_level),
+        evidence=routing_evidence(session, decision),
+    )

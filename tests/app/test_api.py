@@ -117,8 +117,14 @@ def test_ticket_push_upserts_and_masks_personal_data(client: TestClient) -> None
     assert [h["id"] for h in hits] == ["ticket:test:INC-1"]
 
 
-def test_suggest_returns_solutions_team_and_escalation(client: TestClient) -> None:
-    _create(client, "vpn-drops", VPN)
+def _router_trained(client: TestClient) -> None:
+    """Tickets retrain the router in the background; wait for it like a later request would."""
+    router = client.app.state.router  # type: ignore[attr-defined]
+    assert router.wait_idle(timeout=30)
+
+
+def _vpn_history(client: TestClient, markdown: str) -> None:
+    _create(client, "vpn-drops", markdown)
     for number in range(3):
         client.post(
             "/api/v1/tickets",
@@ -128,6 +134,12 @@ def test_suggest_returns_solutions_team_and_escalation(client: TestClient) -> No
         "/api/v1/tickets",
         json=ticket("W1", "Drucker druckt nicht", "Warteschlange hängt", team="workplace"),
     )
+    _router_trained(client)
+
+
+def test_suggest_returns_solutions_team_and_escalation(client: TestClient) -> None:
+    # A how-to that needs second-level rights never resolves at first level.
+    _vpn_history(client, VPN.replace("kind: article", "kind: article\nfirst_level: false"))
     response = client.post(
         "/api/v1/suggest", json={"title": "VPN drops", "description": "every ten minutes"}
     )
@@ -135,12 +147,36 @@ def test_suggest_returns_solutions_team_and_escalation(client: TestClient) -> No
     body = response.json()
     assert body["team"]["name"] == "network"
     assert body["team"]["confidence"] > 0.5
+    assert body["team"]["stage"] == "vote"
+    assert body["team"]["abstained"] is False
     assert body["escalation"]["action"] == "escalate"
     assert body["escalation"]["team"] == "network"
+    assert body["escalation"]["solution"] is None
+    evidence = body["evidence"]["similar_tickets"]
+    assert {e["id"] for e in evidence[:3]} == {f"ticket:test:N{n}" for n in range(3)}
+    assert evidence[0]["link"].startswith("/api/v1/tickets/test/N")
     kinds = {s["kind"] for s in body["solutions"]}
     assert kinds == {"article", "ticket"}
     ticket_solutions = [s for s in body["solutions"] if s["kind"] == "ticket"]
     assert ticket_solutions[0]["resolution"] == "Fixed."
+
+
+def test_suggest_resolves_at_first_level_when_a_how_to_matches_closely(
+    client: TestClient,
+) -> None:
+    _vpn_history(client, VPN)
+    close = client.post(
+        "/api/v1/suggest",
+        json={"title": "VPN drops every few minutes", "description": VPN.split("---")[-1]},
+    ).json()
+    assert close["escalation"]["action"] == "resolve_at_first_level"
+    assert close["escalation"]["solution"]["slug"] == "vpn-drops"
+    assert close["escalation"]["solution"]["similarity"] >= 0.89
+    assert close["team"]["name"] == "network"  # still said, should first level fail
+    far = client.post(
+        "/api/v1/suggest", json={"title": "VPN drops", "description": "every ten minutes"}
+    ).json()
+    assert far["escalation"]["action"] == "escalate"
 
 
 def test_suggest_on_empty_knowledge_base_leaves_it_to_the_dispatcher(client: TestClient) -> None:
