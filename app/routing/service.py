@@ -97,6 +97,7 @@ class Router:
 
     def retrain(self, factory: sessionmaker[Session], embedder: Embedder) -> bool:
         """Train from the database, save and swap; on failure keep serving and record why."""
+        self._last_started = time.monotonic()
         serving = self._model.stage if self._model is not None else "none"
         try:
             with factory() as session:
@@ -139,7 +140,6 @@ class Router:
                     if wait > 0:
                         self._stop.wait(wait)
                     if not self._stop.is_set():
-                        self._last_started = time.monotonic()
                         self.retrain(factory, embedder)
                     with self._lock:
                         if not self._again or self._stop.is_set():

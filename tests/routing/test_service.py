@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +168,42 @@ def test_routing_never_waits_for_a_training(
     thread.join(timeout=30)
     assert not router.status().training
     assert router.status().last_outcome == "trained"
+
+
+def test_background_trainings_keep_their_minimum_interval(
+    factory: sessionmaker[Session],
+    embedder: HashingEmbedder,
+    tmp_path: Path,
+    charters: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    router = Router.open(tmp_path / "routing", config=CONFIG, model_id=embedder.model_id)
+    starts: list[float] = []
+    original = router.retrain
+
+    def counted(*args: Any, **kwargs: Any) -> bool:
+        starts.append(time.monotonic())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(router, "retrain", counted)
+    for _ in range(5):  # a burst of changes: one training now, one queued after the pause
+        router.retrain_in_background(factory, embedder, min_interval=0.5)
+    assert router.wait_idle(timeout=30)
+    assert len(starts) == 2
+    assert starts[1] - starts[0] >= 0.5
+    assert router.status().last_outcome == "trained"
+
+
+def test_close_cancels_a_queued_training(
+    factory: sessionmaker[Session], embedder: HashingEmbedder, tmp_path: Path, charters: None
+) -> None:
+    router = Router.open(tmp_path / "routing", config=CONFIG, model_id=embedder.model_id)
+    assert router.retrain(factory, embedder)
+    trained_at = router.status().last_attempt_at
+    router.retrain_in_background(factory, embedder, min_interval=60)  # waits a minute first
+    router.close(timeout=5)
+    assert router.wait_idle(timeout=5)
+    assert router.status().last_attempt_at == trained_at
 
 
 def test_training_set_averages_passages_of_long_tickets(
