@@ -117,6 +117,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Resolved tickets needed before the router trains its classifier.",
     )
+    routing_classifier_max_tickets: int = Field(
+        default=20_000,
+        ge=1,
+        description="The newest resolved tickets the classifier trains on (bounds training time).",
+    )
     routing_models_kept: int = Field(
         default=2, ge=1, description="Trained routing models kept on disk."
     )

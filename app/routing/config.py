@@ -13,6 +13,7 @@ class RoutingConfig:
 
     min_confidence: float = 0.5
     classifier_min_tickets: int = 200
+    classifier_max_tickets: int = 20_000
     classifier_min_teams: int = 2
     neighbours: int = 20
     evidence_tickets: int = 5
@@ -31,6 +32,7 @@ def routing_config_from(settings: object) -> RoutingConfig:
     names = {
         "min_confidence": "routing_min_confidence",
         "classifier_min_tickets": "routing_classifier_min_tickets",
+        "classifier_max_tickets": "routing_classifier_max_tickets",
         "neighbours": "routing_neighbours",
         "models_kept": "routing_models_kept",
         "max_words": "chunk_max_words",

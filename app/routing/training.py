@@ -127,8 +127,11 @@ def build_routing_model(
     """Charters and memory always; the classifier once the history is large enough."""
     classifier = None
     if classifier_refusal(training.memory.teams, config) is None:
+        # The newest tickets train the classifier: a bounded training time, and today's
+        # team structure rather than last decade's. The memory keeps every ticket.
+        recent = slice(-config.classifier_max_tickets, None)
         classifier = TeamClassifier(config.classifier).fit(
-            training.texts, training.memory.vectors, training.memory.teams
+            training.texts[recent], training.memory.vectors[recent], training.memory.teams[recent]
         )
     return RoutingModel(model_id, charters, training.memory, classifier)
 

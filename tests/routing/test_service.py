@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,20 @@ def test_grows_from_charters_to_vote_to_classifier(
     reopened = Router.open(tmp_path / "routing", config=CONFIG, model_id=embedder.model_id)
     assert reopened.status().stage == "classifier"
     assert reopened.status().tickets == 69
+
+
+def test_classifier_trains_on_the_newest_tickets_only(
+    factory: sessionmaker[Session], embedder: HashingEmbedder, tmp_path: Path, charters: None
+) -> None:
+    config = replace(CONFIG, classifier_max_tickets=40)
+    router = Router.open(tmp_path / "routing", config=config, model_id=embedder.model_id)
+    _ingest(factory, embedder, synthetic_tickets(60, seed=2))
+    _ingest(factory, embedder, synthetic_tickets(40, seed=3, teams=("network", "workplace")))
+    assert router.retrain(factory, embedder)
+    model = router.model
+    assert model is not None and model.classifier is not None
+    assert model.classifier.teams == ["network", "workplace"]  # the 40 newest
+    assert len(model.memory) == 100  # evidence and the vote still see every ticket
 
 
 def test_bad_training_set_keeps_the_previous_model_and_says_why(
