@@ -16,6 +16,7 @@ import httpx
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.settings import Settings
 from bench.common import (
     DEFAULT_MODEL,
     MODEL_CACHE,
@@ -94,7 +95,7 @@ class Samples:
 
 
 def measure_requests(
-    base_url: str, embedder: SentenceTransformerEmbedder, queries: list[QueryText]
+    base_url: str, key: str, embedder: SentenceTransformerEmbedder, queries: list[QueryText]
 ) -> Samples:
     """Sequential POST /suggest, each followed by the same text's encode in this process.
 
@@ -102,7 +103,8 @@ def measure_requests(
     is idle while this process encodes, and the other way round.
     """
     samples = Samples([], [], [])
-    with httpx.Client(base_url=base_url, timeout=120.0) as client:
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=base_url, timeout=120.0, headers=headers) as client:
         for query in queries:
             body = {"title": query.title, "description": query.description}
             started = time.perf_counter()
@@ -154,6 +156,39 @@ def write_snapshot(
     return manifest.index_kind, manifest.count, time.perf_counter() - started
 
 
+def prepare_service(
+    factory: sessionmaker[Session], setup: RunSetup, embedder: SentenceTransformerEmbedder
+) -> tuple[str, str, float]:
+    """Train the router as `stellwerk routing train` does, and issue a ticket-tool key.
+
+    The service would otherwise train in the background at start-up and measure that.
+    Returns (the key, the router's stage, training seconds).
+    """
+    from app.auth import CLI_PRINCIPAL
+    from app.routing.config import routing_config_from
+    from app.routing.service import Router
+    from app.services.keys import create_key
+
+    settings = Settings(data_dir=setup.data_dir, _env_file=None)  # type: ignore[call-arg]
+    router = Router.open(
+        settings.routing_dir, config=routing_config_from(settings), model_id=embedder.model_id
+    )
+    started = time.perf_counter()
+    if not router.retrain(factory, embedder):
+        raise RuntimeError(f"routing training failed: {router.status().last_reason}")
+    seconds = time.perf_counter() - started
+    with factory() as session, session.begin():
+        _, key = create_key(
+            session,
+            actor=CLI_PRINCIPAL,
+            name=f"bench-{time.time_ns()}",
+            role="integration",
+            teams=[],
+            company=None,
+        )
+    return key, router.status().stage, seconds
+
+
 def service_env(setup: RunSetup) -> dict[str, str]:
     return {
         "STELLWERK_DATA_DIR": str(setup.data_dir),
@@ -190,13 +225,15 @@ def run_once(
         kind, count, snapshot_seconds = write_snapshot(
             factory, setup.data_dir, embedder, setup.exact_max
         )
+        key, stage, routing_seconds = prepare_service(factory, setup, embedder)
+        print(f"  router: {stage} stage, trained in {routing_seconds:.1f} s")
     finally:
         engine.dispose()
     log_path = setup.data_dir / f"service-{kind}.log"
     print(f"  {count} passages, {kind} index; starting the service (log {log_path}) ...")
     with running_service(service_env(setup), log_path) as service:
-        measure_requests(service.base_url, embedder, warmup)
-        samples = measure_requests(service.base_url, embedder, measured)
+        measure_requests(service.base_url, key, embedder, warmup)
+        samples = measure_requests(service.base_url, key, embedder, measured)
     return RunFigures(
         tickets=setup.tickets,
         passages=count,
@@ -204,6 +241,8 @@ def run_once(
         index_kind=kind,
         exact_max=setup.exact_max,
         snapshot_seconds=round(snapshot_seconds, 1),
+        routing_stage=stage,
+        routing_train_seconds=round(routing_seconds, 1),
         startup_seconds=round(service.startup_seconds, 1),
         suggest_p50=round(percentile(samples.client, 0.5), 1),
         suggest_p95=round(percentile(samples.client, 0.95), 1),

@@ -20,6 +20,8 @@ class RunFigures:
     index_kind: str
     exact_max: int
     snapshot_seconds: float
+    routing_stage: str
+    routing_train_seconds: float
     startup_seconds: float
     suggest_p50: float
     suggest_p95: float
@@ -54,7 +56,8 @@ def print_run(figures: RunFigures) -> None:
     print(format_table(["ms", "p50", "p95", "mean"], rows))
     print(
         f"ratio p50 suggest/floor {figures.ratio_p50:.2f}; server took_ms p50 "
-        f"{figures.server_p50}; snapshot {figures.snapshot_seconds} s; startup "
+        f"{figures.server_p50}; snapshot {figures.snapshot_seconds} s; router "
+        f"{figures.routing_stage} (trained in {figures.routing_train_seconds} s); startup "
         f"{figures.startup_seconds} s; empty solution lists {figures.empty_solution_lists}; "
         f"load average after the run {figures.load_average}"
     )
