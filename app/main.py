@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __doc__ as app_doc
-from app.api import articles, audit, health, search, suggest, teams, tickets
+from app.api import articles, audit, feedback, health, search, stats, suggest, teams, tickets
 from app.auth import FailureLimiter
 from app.db import engine_from_settings, migrate, session_factory
 from app.errors import install_error_handlers
@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     )
     install_error_handlers(app)
     # Every router but /health requires an API key (see app.auth); these are issue 5's.
-    for module in (audit,):
+    for module in (audit, feedback, stats):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, search, suggest, tickets, articles, teams):

@@ -50,6 +50,13 @@ class Article(Base):
     # "files" for articles ingested from a folder (docs-as-code), "api" for ones written
     # through the API; a folder ingest deletes only its own articles that left the folder.
     origin: Mapped[str] = mapped_column(String(20), default="files")
+    # draft | in_review | published | archived. Only published articles have passages, so
+    # nothing else can ever reach a search.
+    status: Mapped[str] = mapped_column(String(20), default="published", index=True)
+    companies: Mapped[list[str]] = mapped_column(default=list)
+    # Hash of the newest version's source (it differs from content_hash while a revision of
+    # a published article waits for review); a folder ingest compares against it.
+    latest_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -160,3 +167,94 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(50), index=True)
     target: Mapped[str] = mapped_column(String(500))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ArticleVersion(Base):
+    """Every version of an article ever written, with who wrote and who approved it."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "number", name="uq_article_versions"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    # draft | in_review | published (the live one) | superseded | archived
+    state: Mapped[str] = mapped_column(String(20))
+    markdown: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    author: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    diff: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class Feedback(Base):
+    """Helpful or not, from whoever used a suggestion or an article."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target: Mapped[str] = mapped_column(String(500), index=True)
+    team: Mapped[str | None] = mapped_column(String(100), index=True)
+    context: Mapped[str] = mapped_column(String(20))
+    helpful: Mapped[bool] = mapped_column()
+    flag: Mapped[str | None] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(Text)
+    query: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Task(Base):
+    """Work for an owning team, opened by negative feedback or a flag."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team: Mapped[str | None] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(500))
+    feedback_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id", ondelete="SET NULL"))
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(String(200))
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class SolutionLink(Base):
+    """A resolved ticket was solved by an article: counts as a reuse of the article."""
+
+    __tablename__ = "solution_links"
+    __table_args__ = (
+        UniqueConstraint("ticket_source", "ticket_id", "article_slug", name="uq_solution_links"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_source: Mapped[str] = mapped_column(String(100))
+    ticket_id: Mapped[str] = mapped_column(String(200))
+    article_slug: Mapped[str] = mapped_column(String(200), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EscalationOutcome(Base):
+    """The team an escalated ticket really ended with, against the team suggested."""
+
+    __tablename__ = "escalation_outcomes"
+    __table_args__ = (
+        UniqueConstraint("ticket_source", "ticket_id", name="uq_escalation_outcomes"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_source: Mapped[str] = mapped_column(String(100))
+    ticket_id: Mapped[str] = mapped_column(String(200))
+    suggested_team: Mapped[str | None] = mapped_column(String(100), index=True)
+    final_team: Mapped[str] = mapped_column(String(100), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -42,6 +42,9 @@ class SearchHit(BaseModel):
     link: str
     team: str | None
     language: str | None
+    stale: bool = Field(
+        default=False, description="An article past its review_by date: check before trusting."
+    )
 
 
 class SearchResponse(BaseModel):
@@ -178,6 +181,13 @@ class ArticleSummary(BaseModel):
     review_by: date | None
     updated_at: datetime
     link: str
+    status: str = Field(description="draft, in_review, published or archived.")
+    companies: list[str] = Field(description="Partner companies of a `partners` article.")
+    stale: bool = Field(description="Past its review_by date.")
+    pending_version: int | None = Field(
+        default=None,
+        description="Newest version when it is not yet live (a draft or one in review).",
+    )
 
 
 class ArticleOut(ArticleSummary):

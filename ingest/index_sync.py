@@ -21,6 +21,7 @@ from index.fusion import System
 from index.searcher import DocumentHit, FilterValue, PassageMeta, Searcher
 from index.snapshot import Manifest, load_snapshot, write_snapshot
 from ingest.chunking import Chunk
+from ingest.markdown import visibility_key
 
 log = logging.getLogger("stellwerk.index")
 
@@ -36,6 +37,8 @@ def _article_facets(article: Article) -> dict[str, str]:
         "team": article.team or "",
         "language": article.language,
         "audience": article.audience,
+        # Who may see it, as one value (see visibility_key); filters are unions of these.
+        "visible_to": visibility_key(article.audience, article.companies),
     }
 
 
@@ -46,6 +49,7 @@ def _ticket_facets(ticket: Ticket) -> dict[str, str]:
         "team": ticket.team or "",
         "language": ticket.language or "",
         "audience": "internal",
+        "visible_to": "internal",
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ingest.errors import InvalidArticle
 
 Audience = Literal["internal", "partners", "public"]
+ArticleStatus = Literal["draft", "in_review", "published", "archived"]
 ArticleKind = Literal["article", "team", "guideline"]
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,199}$")
@@ -37,6 +39,8 @@ class ArticleMeta(BaseModel):
     owner: str | None = Field(default=None, max_length=200)
     review_by: date | None = None
     companies: list[str] = Field(default_factory=list)
+    # Docs-as-code: a file may hold a draft; without `status` a file is published.
+    status: ArticleStatus = "published"
 
     @field_validator("tags", "companies", mode="before")
     @classmethod
@@ -194,6 +198,22 @@ def sections_of(body: str, title: str) -> tuple[Section, ...]:
         index += 1
     flush()
     return tuple(sections)
+
+
+def company_key(company: str) -> str:
+    """Company names compare without case and surrounding blanks."""
+    return " ".join(company.split()).casefold()
+
+
+def visibility_key(audience: str, companies: Sequence[str]) -> str:
+    """The one index facet value that says who may see an article's passages.
+
+    internal, public, partners (every partner) or `companies:<a>|<b>` (named partners). A
+    caller's allowed set is a union of such values, so one facet answers every role.
+    """
+    if audience == "partners" and companies:
+        return "companies:" + "|".join(sorted({company_key(c) for c in companies}))
+    return audience
 
 
 def content_hash(text: str) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
@@ -18,8 +18,9 @@ from index.embedder import Embedder
 from ingest.chunking import Chunk, chunk_sections, chunk_ticket
 from ingest.errors import InvalidArticle
 from ingest.markdown import ParsedArticle, content_hash, parse_article
-from ingest.store import delete_article, save_article, save_ticket
+from ingest.store import delete_article, save_ticket
 from ingest.tickets import ResolvedTicket
+from ingest.versions import write_version
 
 # Passages embedded per database transaction. Large groups keep the model busy (it sorts a
 # group by length to pad less); each group is committed whole, so a crash loses at most one.
@@ -96,6 +97,8 @@ def _groups(chunk_counts: Sequence[int], limit: int) -> Iterator[range]:
 
 
 def _embed(embedder: Embedder, chunks: Sequence[Chunk]) -> np.ndarray:
+    if not chunks:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
     return embedder.encode_documents([chunk.embedding_text() for chunk in chunks])
 
 
@@ -119,14 +122,19 @@ def ingest_articles(
     parsed = read_article_dir(directory)
     report = IngestReport()
     with factory() as session:
-        known = dict(session.execute(select(Article.slug, Article.content_hash)).all())
+        known = dict(
+            session.execute(
+                select(Article.slug, func.coalesce(Article.latest_hash, Article.content_hash))
+            ).all()
+        )
         file_slugs = {
             slug
             for (slug,) in session.execute(select(Article.slug).where(Article.origin == "files"))
         }
     changed = [a for a in parsed if known.get(a.slug) != a.content_hash]
     report.unchanged = len(parsed) - len(changed)
-    chunks = [article_chunks(a, max_words) for a in changed]
+    # Only published articles are embedded: drafts and archived ones never reach a search.
+    chunks = [article_chunks(a, max_words) if a.meta.status == "published" else [] for a in changed]
     counts = [len(c) for c in chunks]
     with tqdm(total=sum(counts), unit="passage", disable=not show_progress) as bar:
         for group in _groups(counts, group_passages):
@@ -134,13 +142,18 @@ def ingest_articles(
             vectors = _split(_embed(embedder, group_chunks), [counts[i] for i in group])
             with factory() as session, session.begin():
                 for i, article_vectors in zip(group, vectors, strict=True):
-                    _, created = save_article(
+                    # Docs-as-code: the review happened where the files live, so a file's
+                    # status applies as it is, through the same versions as the API.
+                    _, _, created = write_version(
                         session,
                         changed[i],
+                        author="files",
+                        state=changed[i].meta.status,
                         chunks=chunks[i],
                         vectors=article_vectors,
                         model_id=embedder.model_id,
                         origin="files",
+                        reviewer="files",
                     )
                     report.added += created
                     report.updated += not created

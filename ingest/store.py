@@ -61,11 +61,16 @@ def save_article(
     parsed: ParsedArticle,
     *,
     chunks: Sequence[Chunk],
-    vectors: Vectors,
+    vectors: Vectors | None,
     model_id: str,
     origin: str,
+    status: str = "published",
 ) -> tuple[Article, bool]:
-    """Create or replace an article and its passages; returns (article, created)."""
+    """Create or replace an article and its passages; returns (article, created).
+
+    Only a published article gets passages (`vectors`); any other status keeps none, so a
+    draft or an archived article can never reach a search.
+    """
     article = session.scalar(select(Article).where(Article.slug == parsed.slug))
     created = article is None
     if article is None:
@@ -87,9 +92,15 @@ def save_article(
     article.source_markdown = parsed.source
     article.content_hash = parsed.content_hash
     article.origin = origin
+    article.status = status
+    article.companies = list(meta.companies)
+    article.latest_hash = parsed.content_hash
     article.updated_at = utcnow()
     session.flush()
-    add_passages(session, chunks=chunks, vectors=vectors, model_id=model_id, article=article)
+    if status == "published":
+        if vectors is None:
+            raise ValueError("a published article needs its passage vectors")
+        add_passages(session, chunks=chunks, vectors=vectors, model_id=model_id, article=article)
     return article, created
 
 

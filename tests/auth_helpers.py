@@ -56,3 +56,31 @@ def authorize(client: TestClient) -> dict[str, str]:
 def keys_of(client: TestClient) -> dict[str, str]:
     keys: dict[str, str] = app_of(client).state.test_keys
     return keys
+
+
+def publish_article(
+    client: TestClient,
+    slug: str,
+    markdown: str,
+    *,
+    author: str = "admin",
+    reviewer: str = "reviewer",
+    write: bool = True,
+) -> dict[str, object]:
+    """Write a version (unless written already), send it to review, have another key approve."""
+    keys = keys_of(client)
+    if write:
+        written = client.put(
+            f"/api/v1/articles/{slug}", json={"markdown": markdown}, headers=bearer(keys[author])
+        )
+        assert written.status_code in (200, 201), written.text
+    number = client.get(f"/api/v1/articles/{slug}/versions", headers=bearer(keys[author])).json()[
+        "versions"
+    ][-1]["number"]
+    base = f"/api/v1/articles/{slug}/versions/{number}"
+    submitted = client.post(f"{base}/submit", headers=bearer(keys[author]))
+    assert submitted.status_code == 200, submitted.text
+    published = client.post(f"{base}/publish", headers=bearer(keys[reviewer]))
+    assert published.status_code == 200, published.text
+    body: dict[str, object] = published.json()
+    return body

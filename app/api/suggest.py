@@ -6,10 +6,11 @@ import time
 
 from fastapi import APIRouter, Depends
 
-from app.auth import current_principal
+from app.auth import PrincipalDep, current_principal
 from app.deps import LiveIndexDep, RouterDep, SessionDep, SettingsDep
 from app.schemas import SuggestRequest, SuggestResponse
 from app.services.suggest import suggest as suggest_for_ticket
+from app.services.visibility import visibility_for
 
 router = APIRouter(tags=["suggest"], dependencies=[Depends(current_principal)])
 
@@ -21,6 +22,7 @@ def suggest(
     live: LiveIndexDep,
     team_router: RouterDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
 ) -> SuggestResponse:
     started = time.perf_counter()
     result = suggest_for_ticket(
@@ -31,6 +33,7 @@ def suggest(
         solutions=settings.suggest_solutions,
         max_words=settings.chunk_max_words,
         first_level_min_similarity=settings.first_level_min_similarity,
+        visibility=visibility_for(session, principal),
     )
     return SuggestResponse(
         solutions=result.solutions,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from app.auth import current_principal
+from app.auth import PrincipalDep, current_principal
 from app.deps import SessionDep
 from app.services.teams import TeamList, list_teams
+from app.services.visibility import visibility_for
 
 router = APIRouter(tags=["teams"], dependencies=[Depends(current_principal)])
 
 
 @router.get("/teams", response_model=TeamList, summary="Team catalogue from the team charters")
-def list_all(session: SessionDep) -> TeamList:
-    return list_teams(session)
+def list_all(session: SessionDep, principal: PrincipalDep) -> TeamList:
+    return list_teams(session, visibility_for(session, principal))

@@ -12,14 +12,18 @@ from app.models import Article, Passage, Ticket
 from app.schemas import SearchFilters, SearchHit
 from app.services.highlight import Snippet, make_snippet
 from app.services.links import article_id, article_link, ticket_id, ticket_link
+from app.services.visibility import Visibility, is_stale
 from index.searcher import DocumentHit, FilterValue
 from ingest.index_sync import LiveIndex
 
 SnippetMaker = Callable[[str], Snippet]
 
 
-def index_filters(filters: SearchFilters) -> dict[str, FilterValue]:
-    wanted: dict[str, FilterValue] = {}
+def index_filters(
+    filters: SearchFilters, visibility: Visibility | None = None
+) -> dict[str, FilterValue]:
+    """The caller's filters plus what the caller may see, applied inside the index."""
+    wanted: dict[str, FilterValue] = dict(visibility.filters) if visibility else {}
     if filters.kind:
         wanted["kind"] = filters.kind
     if filters.team:
@@ -62,6 +66,7 @@ class ResolvedHit:
                 link=article_link(article.slug, passage.anchor),
                 team=article.team,
                 language=article.language,
+                stale=is_stale(article),
             )
         ticket = self.ticket
         if ticket is None:
@@ -80,8 +85,14 @@ class ResolvedHit:
         )
 
 
-def resolve_hits(session: Session, hits: Sequence[DocumentHit]) -> list[ResolvedHit]:
-    """Load passages, articles and tickets of the hits in three queries; drop vanished ones."""
+def resolve_hits(
+    session: Session, hits: Sequence[DocumentHit], visibility: Visibility | None = None
+) -> list[ResolvedHit]:
+    """Load passages, articles and tickets of the hits in three queries; drop vanished ones.
+
+    The index already filtered by `visibility`; checking again here only guards against a
+    row that changed since the index caught up (it never tops up: that is the index's job).
+    """
     if not hits:
         return []
     passages = {
@@ -110,6 +121,11 @@ def resolve_hits(session: Session, hits: Sequence[DocumentHit]) -> list[Resolved
         article = articles.get(passage.article_id) if passage.article_id else None
         ticket = tickets.get(passage.ticket_id) if passage.ticket_id else None
         if article is None and ticket is None:
+            continue
+        if visibility is not None and (
+            (article is not None and not visibility.can_search(article))
+            or (ticket is not None and not visibility.sees_tickets)
+        ):
             continue
         resolved.append(ResolvedHit(hit, passage, article, ticket))
     return resolved

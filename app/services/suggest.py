@@ -25,7 +25,9 @@ from app.schemas import (
 )
 from app.services.links import article_link, ticket_id, ticket_link
 from app.services.search import ResolvedHit, SnippetMaker, resolve_hits, snippet_maker
+from app.services.visibility import Visibility
 from index.embedder import Vectors
+from index.searcher import FilterValue
 from ingest.index_sync import LiveIndex
 from ingest.markdown import sections_of
 
@@ -52,9 +54,12 @@ def escalation_criteria(article: Article) -> list[str]:
     return criteria
 
 
-def _charters(session: Session) -> dict[str, Article]:
-    rows = session.scalars(select(Article).where(Article.kind == "team"))
-    return {a.team: a for a in rows if a.team}
+def _charters(session: Session, visibility: Visibility | None = None) -> dict[str, Article]:
+    """Published charters the caller may see (a contractor only public or partner ones)."""
+    rows = session.scalars(
+        select(Article).where(Article.kind == "team", Article.status == "published")
+    )
+    return {a.team: a for a in rows if a.team and (visibility is None or visibility.can_search(a))}
 
 
 def _solution(item: ResolvedHit, snippet_of: SnippetMaker) -> Solution:
@@ -64,7 +69,12 @@ def _solution(item: ResolvedHit, snippet_of: SnippetMaker) -> Solution:
 
 
 def first_level_solution(
-    session: Session, live: LiveIndex, vector: Vectors, text: str, min_similarity: float
+    session: Session,
+    live: LiveIndex,
+    vector: Vectors,
+    text: str,
+    min_similarity: float,
+    visibility: Visibility | None = None,
 ) -> FirstLevelSolution | None:
     """The best-ranked how-to, if it is close enough to count as the proven fix.
 
@@ -73,10 +83,11 @@ def first_level_solution(
     across queries, unlike a fused score. How-tos are `kind: article`; one whose front matter
     says `first_level: false` needs second-level rights and never resolves at first level.
     """
-    facet = {"article_kind": "article"}
-    ranked = live.searcher.search_documents(
-        vector, 1, facet, text=text, system=live.default_system
-    )
+    facet: dict[str, FilterValue] = {
+        "article_kind": "article",
+        **(visibility.filters if visibility else {}),
+    }
+    ranked = live.searcher.search_documents(vector, 1, facet, text=text, system=live.default_system)
     if not ranked:
         return None
     cosine = {
@@ -199,8 +210,14 @@ def suggest(
     solutions: int,
     max_words: int,
     first_level_min_similarity: float,
+    visibility: Visibility | None = None,
 ) -> Suggestion:
-    """Solutions, the team and the escalation decision for one new ticket."""
+    """Solutions, the team and the escalation decision for one new ticket.
+
+    `visibility` filters every retrieval inside the index (solutions, the first-level
+    how-to) and the charters and evidence shown; None means staff (everything published).
+    """
+    seen: dict[str, FilterValue] = dict(visibility.filters) if visibility else {}
     live.refresh()
     ticket = TicketText(request.title, request.description)
     text = ticket.lexical
@@ -208,16 +225,20 @@ def suggest(
 
     # One ranking for the solutions, so articles and tickets compete on the same scale.
     hits = live.searcher.search_documents(
-        query_vector, solutions, {"solution": "yes"}, text=text, system=live.default_system
+        query_vector,
+        solutions,
+        {"solution": "yes", **seen},
+        text=text,
+        system=live.default_system,
     )
     snippet_of = snippet_maker(live, text)
-    ranked = [_solution(item, snippet_of) for item in resolve_hits(session, hits)]
+    ranked = [_solution(item, snippet_of) for item in resolve_hits(session, hits, visibility)]
 
     # The router reads the ticket the way resolved tickets were embedded: as a document.
     document_vector = embed_tickets(live.embedder, [ticket], max_words=max_words)[0]
     decision = router.route(text, document_vector)
     first_level = first_level_solution(
-        session, live, query_vector, text, first_level_min_similarity
+        session, live, query_vector, text, first_level_min_similarity, visibility
     )
     if (
         first_level is not None
@@ -227,10 +248,17 @@ def suggest(
         # The router is sure the ticket belongs to another team's field than the how-to:
         # a close wording is then a coincidence, not the proven fix.
         first_level = None
-    charters = _charters(session)
+    charters = _charters(session, visibility)
+    evidence = routing_evidence(session, decision)
+    if visibility is not None and not visibility.sees_tickets:
+        # Resolved tickets are internal; charter lines only from charters the caller sees.
+        evidence = RoutingEvidence(
+            similar_tickets=[],
+            charter_lines=[line for line in evidence.charter_lines if line.team in charters],
+        )
     return Suggestion(
         solutions=ranked,
         team=team_suggestion(decision, charters),
         escalation=escalation_for(decision, charters, first_level),
-        evidence=routing_evidence(session, decision),
+        evidence=evidence,
     )

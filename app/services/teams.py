@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Article
 from app.services.links import article_link
+from app.services.visibility import Visibility
 from ingest.markdown import sections_of
 
 _SECTIONS = {
@@ -67,9 +68,17 @@ def team_of(article: Article) -> TeamOut:
     )
 
 
-def list_teams(session: Session) -> TeamList:
-    """Every team charter, ordered by team key."""
+def list_teams(session: Session, visibility: Visibility | None = None) -> TeamList:
+    """Every published team charter the caller may see, ordered by team key."""
     articles = session.scalars(
-        select(Article).where(Article.kind == "team").order_by(Article.team, Article.slug)
+        select(Article)
+        .where(Article.kind == "team", Article.status == "published")
+        .order_by(Article.team, Article.slug)
     )
-    return TeamList(teams=[team_of(article) for article in articles])
+    return TeamList(
+        teams=[
+            team_of(article)
+            for article in articles
+            if visibility is None or visibility.can_search(article)
+        ]
+    )

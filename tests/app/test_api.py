@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from tests.auth_helpers import publish_article
 from tests.factories import article_markdown, ticket
 
 VPN = article_markdown(
@@ -31,6 +32,7 @@ Druckerwarteschlange leeren und den Spooler-Dienst neu starten.
 def _create(client: TestClient, slug: str, markdown: str) -> None:
     response = client.post("/api/v1/articles", json={"slug": slug, "markdown": markdown})
     assert response.status_code == 201, response.text
+    publish_article(client, slug, markdown, write=False)  # a second key approves
 
 
 def test_health_and_ready(client: TestClient) -> None:
@@ -70,6 +72,10 @@ def test_update_replaces_and_delete_removes_from_search(client: TestClient) -> N
     replaced = VPN.replace("GlobalProtect", "AnyConnect")
     response = client.put("/api/v1/articles/vpn-drops", json={"markdown": replaced})
     assert response.status_code == 200
+    # A revision waits for review; the published version stays live meanwhile.
+    assert response.json()["pending_version"] == 2
+    assert "GlobalProtect" in client.get("/api/v1/articles/vpn-drops").json()["markdown"]
+    publish_article(client, "vpn-drops", replaced)
     assert "AnyConnect" in client.get("/api/v1/articles/vpn-drops").json()["markdown"]
     ready = client.get("/api/v1/ready").json()
     assert ready["indexed_passages"] == 2

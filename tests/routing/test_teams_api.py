@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from app.api import teams
 from app.main import API_PREFIX, create_app
 from app.settings import Settings
-from tests.auth_helpers import authorize
+from tests.auth_helpers import authorize, publish_article
 from tests.factories import article_markdown
 from tests.fakes import HashingEmbedder
 from tests.routing.helpers import CHARTERS
@@ -30,6 +30,7 @@ def teams_client(settings: Settings, fake_embedder: HashingEmbedder) -> Iterator
 def _create(client: TestClient, slug: str, markdown: str) -> None:
     response = client.post("/api/v1/articles", json={"slug": slug, "markdown": markdown})
     assert response.status_code == 201, response.text
+    publish_article(client, slug, markdown, write=False)  # a second key approves
 
 
 def test_catalogue_lists_team_charters_only(teams_client: TestClient, tmp_path: Path) -> None:

@@ -1,0 +1,174 @@
+"""The leak matrix: every role x every read path x every audience and state, plus tickets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ingest.pipeline import ingest_articles
+from tests.auth_helpers import app_of, bearer, keys_of
+from tests.factories import ticket, write_article
+from tests.fakes import HashingEmbedder
+
+STAFF = ("admin", "agent", "specialist", "workplace-specialist", "integration")
+ROLES = (*STAFF, "contractor", "other-contractor")
+PUBLISHED: dict[str, dict[str, Any]] = {
+    "int-pub": {"audience": "internal"},
+    "part-all": {"audience": "partners"},
+    "part-net": {"audience": "partners", "companies": ["NetPartner GmbH"]},
+    "part-acme": {"audience": "partners", "companies": ["acme gmbh", "Other AG"]},
+    "pub-pub": {"audience": "public"},
+}
+UNPUBLISHED: dict[str, dict[str, Any]] = {
+    "int-draft": {"audience": "internal", "status": "draft"},
+    "pub-draft": {"audience": "public", "status": "draft"},
+    "pub-review": {"audience": "public", "status": "in_review"},
+    "pub-archived": {"audience": "public", "status": "archived"},
+}
+CHARTERS: dict[str, dict[str, Any]] = {
+    "team-network": {"audience": "internal", "team": "network"},
+    "team-workplace": {"audience": "public", "team": "workplace"},
+}
+# What each role may find in search (published, in its audience) and read (plus drafts).
+SEARCHABLE = {
+    **{role: {*PUBLISHED, *CHARTERS} for role in STAFF},
+    "contractor": {"part-all", "part-net", "pub-pub", "team-workplace"},
+    "other-contractor": {"part-all", "part-acme", "pub-pub", "team-workplace"},
+}
+READABLE = {
+    **SEARCHABLE,
+    "admin": {*PUBLISHED, *CHARTERS, *UNPUBLISHED},
+    "specialist": {*PUBLISHED, *CHARTERS, *UNPUBLISHED},  # the network team owns them all
+}
+
+
+@pytest.fixture
+def world(client: TestClient, fake_embedder: HashingEmbedder, tmp_path: Path) -> TestClient:
+    folder = tmp_path / "kb"
+    for slug, meta in {**PUBLISHED, **UNPUBLISHED}.items():
+        write_article(
+            folder, slug, f"Router {slug}", f"## Fix\n\nRouter reboot for {slug}.", **meta
+        )
+    for slug, meta in CHARTERS.items():
+        team = str(meta["team"])
+        write_article(
+            folder,
+            slug,
+            f"Team {team}",
+            "## Charter\n\nRouter things.\n\n## Escalation criteria\n\n- router down",
+            kind="team",
+            audience=str(meta["audience"]),
+            team=team,
+        )
+    ingest_articles(app_of(client).state.session_factory, fake_embedder, folder, max_words=180)
+    response = client.post(
+        "/api/v1/tickets", json=ticket("T1", "Router reboot", "router down", team="network")
+    )
+    assert response.status_code == 201
+    return client
+
+
+def _as(client: TestClient, role: str) -> dict[str, str]:
+    return bearer(keys_of(client)[role])
+
+
+def _slugs(hits: list[dict[str, Any]]) -> set[str]:
+    return {h["id"].removeprefix("article:") for h in hits if h["kind"] == "article"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_search_returns_exactly_what_the_role_may_see(world: TestClient, role: str) -> None:
+    hits = world.post(
+        "/api/v1/search", json={"query": "router reboot", "k": 50}, headers=_as(world, role)
+    ).json()["hits"]
+    assert _slugs(hits) == SEARCHABLE[role]
+    tickets = [h["id"] for h in hits if h["kind"] == "ticket"]
+    assert tickets == (["ticket:test:T1"] if role in STAFF else [])
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_article_reads_and_lists(world: TestClient, role: str) -> None:
+    headers = _as(world, role)
+    for slug in {*PUBLISHED, *UNPUBLISHED, *CHARTERS}:
+        response = world.get(f"/api/v1/articles/{slug}", headers=headers)
+        expected = 200 if slug in READABLE[role] else 404  # 404, never 403: no existence leak
+        assert response.status_code == expected, (role, slug)
+    listed = world.get("/api/v1/articles", headers=headers).json()
+    assert {a["slug"] for a in listed["articles"]} == READABLE[role]
+    assert listed["total"] == len(READABLE[role])
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_teams_tickets_and_stats(world: TestClient, role: str) -> None:
+    headers = _as(world, role)
+    teams = world.get("/api/v1/teams", headers=headers).json()["teams"]
+    assert {t["slug"] for t in teams} == SEARCHABLE[role] & set(CHARTERS)
+    read = world.get("/api/v1/tickets/test/T1", headers=headers)
+    assert read.status_code == (200 if role in STAFF else 404)
+    stats = world.get("/api/v1/stats", headers=headers).json()
+    assert stats["articles"] == len(SEARCHABLE[role])
+    assert stats["tickets"] == (1 if role in STAFF else 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_suggest_solutions_and_evidence(world: TestClient, role: str) -> None:
+    body = world.post(
+        "/api/v1/suggest",
+        json={"title": "Router reboot", "description": "router down"},
+        headers=_as(world, role),
+    ).json()
+    solutions = body["solutions"]
+    allowed = {f"article:{s}" for s in SEARCHABLE[role] - set(CHARTERS)}
+    if role in STAFF:
+        allowed.add("ticket:test:T1")
+    assert {s["id"] for s in solutions} <= allowed
+    assert len(solutions) == min(5, len(allowed))
+    evidence = body["evidence"]
+    if role not in STAFF:
+        assert evidence["similar_tickets"] == []
+        assert {line["team"] for line in evidence["charter_lines"]} <= {"workplace"}
+        guideline = body["escalation"].get("guideline")
+        assert guideline is None or guideline["slug"] == "team-workplace"
+
+
+def test_filters_apply_before_the_cut_to_k(
+    client: TestClient, fake_embedder: HashingEmbedder, tmp_path: Path
+) -> None:
+    """Five internal articles are nearer than any public one: a post-filter would give a
+    contractor nothing (or fewer than k); the filter inside retrieval gives k."""
+    folder = tmp_path / "kb"
+    for number in range(5):
+        write_article(
+            folder,
+            f"internal-{number}",
+            "Printer spooler jam",
+            "## Fix\n\nPrinter spooler jam printer spooler jam.",
+            audience="internal",
+        )
+    for number in range(4):
+        write_article(
+            folder,
+            f"public-{number}",
+            f"Public note {number}",
+            f"## Fix\n\nPrinter advice {number} for everybody.",
+            audience="public",
+        )
+    ingest_articles(app_of(client).state.session_factory, fake_embedder, folder, max_words=180)
+    query = {"query": "printer spooler jam", "k": 3}
+    staff = client.post("/api/v1/search", json=query, headers=_as(client, "agent")).json()
+    assert all(h["id"].startswith("article:internal-") for h in staff["hits"])
+    contractor = client.post(
+        "/api/v1/search", json=query, headers=_as(client, "contractor")
+    ).json()["hits"]
+    assert len(contractor) == 3
+    assert all(h["id"].startswith("article:public-") for h in contractor)
+    suggested = client.post(
+        "/api/v1/suggest",
+        json={"title": "printer spooler jam"},
+        headers=_as(client, "contractor"),
+    ).json()["solutions"]
+    assert len(suggested) == 4
+    assert all(s["id"].startswith("article:public-") for s in suggested)
