@@ -12,6 +12,8 @@ System = Literal["dense", "bm25", "hybrid", "rrf"]
 SYSTEMS: tuple[System, ...] = ("bm25", "dense", "hybrid", "rrf")
 
 RRF_K = 60
+# Documents each retriever contributes to a fused ranking (at least k).
+FUSION_CANDIDATES = 100
 
 
 @dataclass(frozen=True)
@@ -55,37 +57,70 @@ def standardised(scores: Sequence[float]) -> list[float]:
     return standard
 
 
+def lexical_evidence(scores: Sequence[float], candidates: int) -> list[float]:
+    """BM25 scores as spreads above the weakest candidate, on the scale of a z-score.
+
+    `scores` are the best `candidates` (or fewer) scores of one query, best first. A
+    document the query does not match scores 0, so a list shorter than `candidates` is
+    padded with zeros before taking the spread: a lone exact match on an error code then
+    stands far out (about sqrt(candidates) spreads), while scores of a full list
+    are measured from its weakest member, as the dense z-scores are from their mean.
+    """
+    if not scores:
+        return []
+    slots = max(candidates, len(scores))
+    values = np.zeros(slots, dtype=np.float64)
+    values[: len(scores)] = scores
+    spread = float(values.std())
+    if spread < 1e-9:
+        return [0.0] * len(scores)
+    floor = float(values[-1])
+    evidence: list[float] = ((values[: len(scores)] - floor) / spread).tolist()
+    return evidence
+
+
 def confidence_fusion(
     dense: Sequence[Ranked],
     lexical: Sequence[Ranked],
     *,
-    lexical_ceiling: float,
+    coverage: float,
     weights: FusionWeights,
+    candidates: int = FUSION_CANDIDATES,
 ) -> dict[str, float]:
-    """Dense standing plus lexical evidence, weighted by how trustworthy the lexical match is.
+    """Dense standing plus lexical evidence, the latter trusted as far as the query is known.
 
-    The lexical score is divided by `lexical_ceiling`, the BM25 a passage would reach by
-    matching every query term: a German question against an English corpus matches only a
-    name or two and lands near 0, so it cannot push noise above the dense ranking; a query
-    whose error code or product name matches exactly lands near 1 and counts fully.
+    score(doc) = weights.dense * z_dense(doc) + weights.lexical * coverage * lex(doc)
+
+    - z_dense: the document's cosine in standard deviations above the mean of the best
+      `candidates` dense documents (`standardised`); a document only BM25 found gets the
+      lowest candidate's value.
+    - lex: `lexical_evidence`, BM25 in spreads above the weakest of the best `candidates`
+      lexical documents (0 when BM25 did not find the document). Both terms are
+      scale-free, so neither the corpus nor the query length moves their balance; the old
+      share of the ideal BM25 score shrank with every query word and muted BM25 on long
+      queries (bug reports), where it is strongest.
+    - coverage: the share of query words the index knows at all (`LexicalIndex.coverage`).
+      A German question against an English corpus knows a name or two (coverage ~0.3), so
+      BM25's noise there cannot override the cross-lingual dense ranking; a query in the
+      corpus's language has coverage near 1 and BM25 counts fully.
+
+    One weight pair for every collection, chosen jointly on four sets (German, German to
+    English, two duplicate-bug sets) for the largest worst-case gain over the better
+    single retriever; figures in docs/BENCHMARKS.md.
     """
+    dense = dense[:candidates]
+    lexical = lexical[:candidates]
     dense_z = dict(
         zip((r.doc_key for r in dense), standardised([r.score for r in dense]), strict=True)
     )
     floor = min(dense_z.values(), default=0.0)
-    fused: dict[str, float] = {}
-    for item in dense:
-        fused[item.doc_key] = weights.dense * dense_z[item.doc_key]
-    if lexical_ceiling > 0:
-        for item in lexical:
-            share = min(item.score / lexical_ceiling, 1.0)
-            base = fused.get(item.doc_key, weights.dense * floor)
-            fused[item.doc_key] = base + weights.lexical * share * _LEXICAL_SCALE
+    fused = {key: weights.dense * z for key, z in dense_z.items()}
+    trust = weights.lexical * min(max(coverage, 0.0), 1.0)
+    evidence = lexical_evidence([r.score for r in lexical], candidates)
+    for item, strength in zip(lexical, evidence, strict=True):
+        base = fused.get(item.doc_key, weights.dense * floor)
+        fused[item.doc_key] = base + trust * strength
     return fused
-
-
-# Puts a perfect lexical match on the scale of a dense standout (a few standard deviations).
-_LEXICAL_SCALE = 4.0
 
 
 def ranked_keys(fused: Mapping[str, float]) -> list[str]:

@@ -48,6 +48,8 @@ class LexicalIndex:
         self._length_cache: npt.NDArray[np.float32] | None = None
         self._id_order_cache: tuple[Ids, npt.NDArray[np.int64]] | None = None
         self._mask_cache: tuple[Ids, npt.NDArray[np.bool_]] | None = None
+        # A hybrid search analyses its query twice (search, coverage): remember the last.
+        self._last_query: tuple[str, list[list[tuple[str, float]]]] | None = None
 
     def __len__(self) -> int:
         return self._alive_count
@@ -110,6 +112,7 @@ class LexicalIndex:
         self._length_cache = None
         self._id_order_cache = None
         self._mask_cache = None
+        self._last_query = None
 
     def _alive_rows(self) -> npt.NDArray[np.bool_]:
         if self._alive_cache is None:
@@ -222,10 +225,14 @@ class LexicalIndex:
 
     def weighted_query(self, text: str) -> list[list[tuple[str, float]]]:
         """Query groups of (term, weight): the token's stems, plus compounds that contain it."""
+        last = self._last_query
+        if last is not None and last[0] == text:
+            return last[1]
         groups = [self._expanded(group, 1.0) for group in self.analyzer.query_groups(text)]
         for word in self.analyzer.query_words(text):
             for part in self._split_compound(word):
                 groups.append(self._expanded(part, COMPOUND_WEIGHT))
+        self._last_query = (text, groups)
         return groups
 
     def search(self, text: str, k: int, allowed_ids: Ids | None = None) -> list[tuple[int, float]]:
@@ -237,16 +244,15 @@ class LexicalIndex:
         lengths = self._row_lengths()
         average = self._alive_length / self._alive_count
         scores = np.zeros(rows_total, dtype=np.float32)
+        all_alive = self.dead == 0
         for group in self.weighted_query(text):
             group_scores: npt.NDArray[np.float32] | None = None
-            for term, weight in group:
-                term_id = self._term_ids.get(term)
-                if term_id is None:
-                    continue
+            terms = [(self._term_ids.get(term), weight) for term, weight in group]
+            known = [(term_id, weight) for term_id, weight in terms if term_id is not None]
+            for term_id, weight in known:
                 rows_array, frequencies_array = self._postings[term_id]
                 rows = np.array(rows_array, dtype=np.int32)
-                live = alive[rows]
-                document_frequency = int(np.count_nonzero(live))
+                document_frequency = len(rows) if all_alive else int(np.count_nonzero(alive[rows]))
                 if document_frequency == 0:
                     continue
                 idf = math.log(
@@ -255,10 +261,13 @@ class LexicalIndex:
                 frequencies = np.array(frequencies_array, dtype=np.float32)
                 norm = K1 * (1 - B + B * lengths[rows] / average)
                 contribution = (weight * idf) * frequencies * (K1 + 1) / (frequencies + norm)
+                # A posting list names each row once, so plain indexing is safe (and far
+                # faster than np.maximum.at); a group of one term adds straight to the sum.
+                if len(known) == 1:
+                    scores[rows] += contribution
+                    continue
                 if group_scores is None:
                     group_scores = np.zeros(rows_total, dtype=np.float32)
-                # A posting list names each row once, so plain indexing is safe (and far
-                # faster than np.maximum.at).
                 group_scores[rows] = np.maximum(group_scores[rows], contribution)
             if group_scores is not None:
                 scores += group_scores
@@ -273,6 +282,18 @@ class LexicalIndex:
             top = candidates
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self._passage_ids[row], float(scores[row])) for row in top]
+
+    def coverage(self, text: str) -> float:
+        """Share of the query's term groups with at least one term the index knows.
+
+        Near 1 for a query in the corpus's language, low for a query in another language
+        (only names and numbers are shared): how far BM25 can be trusted for this query.
+        """
+        groups = self.weighted_query(text)
+        if not groups:
+            return 0.0
+        known = sum(1 for group in groups if any(term in self._term_ids for term, _ in group))
+        return known / len(groups)
 
     def max_score(self, text: str) -> float:
         """BM25 of a passage that matched every query group perfectly (for normalising)."""

@@ -11,6 +11,7 @@ import numpy as np
 from index.dense import DenseIndex, Ids, limit_faiss_threads
 from index.embedder import Vectors
 from index.fusion import (
+    FUSION_CANDIDATES,
     FusionWeights,
     Ranked,
     System,
@@ -129,10 +130,6 @@ class FacetIndex:
                 matching if result is None else np.intersect1d(result, matching, assume_unique=True)
             )
         return result.copy() if result is not None else np.zeros(0, np.int64)
-
-
-# Candidates each retriever contributes to a fused ranking.
-FUSION_CANDIDATES = 100
 
 
 class Searcher:
@@ -282,7 +279,7 @@ class Searcher:
                 if text is None:
                     raise ValueError(f"system {system} needs the query text")
                 lexical = self._lexical_documents(text, depth, allowed)
-            ceiling = self._lexical.max_score(text) if system == "hybrid" and text else 0.0
+            coverage = self._lexical.coverage(text) if system == "hybrid" and text else 0.0
         dense_ranked = _ranked(dense)
         lexical_ranked = _ranked(lexical)
         if system == "dense":
@@ -300,7 +297,11 @@ class Searcher:
                 reciprocal_rank_fusion([dense_ranked, lexical_ranked])
                 if system == "rrf"
                 else confidence_fusion(
-                    dense_ranked, lexical_ranked, lexical_ceiling=ceiling, weights=self.weights
+                    dense_ranked,
+                    lexical_ranked,
+                    coverage=coverage,
+                    weights=self.weights,
+                    candidates=depth,
                 )
             )
             order = ranked_keys(scores)

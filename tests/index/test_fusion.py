@@ -1,4 +1,4 @@
-"""Fusion: a strong exact match lifts a document; lexical noise cannot override the dense."""
+"""Fusion: exact matches lift a document as far as the query is known; noise cannot override."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from index.fusion import (
     FusionWeights,
     Ranked,
     confidence_fusion,
+    lexical_evidence,
     ranked_keys,
     reciprocal_rank_fusion,
     standardised,
@@ -24,21 +25,51 @@ def test_standardised_scores_have_zero_mean() -> None:
     assert standardised([0.5, 0.5]) == [0.0, 0.0]
 
 
-def test_a_perfect_lexical_match_lifts_a_document() -> None:
-    lexical = [Ranked("d3", 10.0, 3)]
-    fused = confidence_fusion(_dense(), lexical, lexical_ceiling=10.0, weights=FusionWeights())
-    assert ranked_keys(fused)[0] == "d3"
+def _fused(lexical: list[Ranked], coverage: float = 1.0) -> list[str]:
+    fused = confidence_fusion(
+        _dense(), lexical, coverage=coverage, weights=FusionWeights(), candidates=10
+    )
+    return ranked_keys(fused)
 
 
-def test_weak_lexical_noise_does_not_override_the_dense_ranking() -> None:
-    lexical = [Ranked("d5", 0.4, 5)]
-    fused = confidence_fusion(_dense(), lexical, lexical_ceiling=10.0, weights=FusionWeights())
-    assert ranked_keys(fused)[0] == "d0"
+def test_a_lone_exact_match_lifts_a_document() -> None:
+    assert _fused([Ranked("d3", 10.0, 3)])[0] == "d3"
+
+
+def test_a_barely_known_query_cannot_override_the_dense_ranking() -> None:
+    # A German question against an English corpus: only a name is known (coverage 1/7).
+    assert _fused([Ranked("d5", 10.0, 5)], coverage=1 / 7)[0] == "d0"
+
+
+def test_matches_that_do_not_stand_out_leave_the_dense_order() -> None:
+    # Ten candidates that all match equally well: BM25 says nothing about their order.
+    lexical = [Ranked(f"d{i}", 5.0, i) for i in range(5, -1, -1)]
+    lexical += [Ranked(f"x{i}", 5.0, 10 + i) for i in range(4)]
+    assert _fused(lexical)[:3] == ["d0", "d1", "d2"]
+
+
+def test_long_queries_keep_their_lexical_weight() -> None:
+    # Bug reports as queries: every BM25 score is a small share of the ideal one, but the
+    # document that stands out lexically must still win against a flat dense ranking.
+    dense = [Ranked(f"d{i}", 0.80 - 0.001 * i, i) for i in range(10)]
+    lexical = [Ranked("d7", 60.0, 7)] + [Ranked(f"d{i}", 20.0, i) for i in range(7)]
+    fused = confidence_fusion(dense, lexical, coverage=0.95, weights=FusionWeights(), candidates=10)
+    assert ranked_keys(fused)[0] == "d7"
+
+
+def test_lexical_evidence_is_measured_from_the_weakest_candidate() -> None:
+    assert lexical_evidence([], 10) == []
+    padded = lexical_evidence([9.0], 100)
+    assert padded[0] > 9.0  # about sqrt(99) spreads above the zeros
+    full = lexical_evidence([3.0, 2.0, 1.0], 3)
+    assert full[2] == 0.0
+    assert full[0] > full[1] > 0.0
 
 
 def test_lexical_only_documents_still_appear() -> None:
-    lexical = [Ranked("x", 9.0, 99)]
-    fused = confidence_fusion(_dense(), lexical, lexical_ceiling=10.0, weights=FusionWeights())
+    fused = confidence_fusion(
+        _dense(), [Ranked("x", 9.0, 99)], coverage=1.0, weights=FusionWeights()
+    )
     assert "x" in fused
 
 

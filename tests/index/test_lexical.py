@@ -106,3 +106,9 @@ def test_rows_of_skips_unknown_and_removed_ids() -> None:
     index.remove([5])
     rows = index.rows_of(np.array([1, 3, 5, 7, 8], dtype=np.int64))
     assert sorted(rows.tolist()) == [0, 1]
+
+
+def test_coverage_is_the_share_of_query_words_the_index_knows(lexical: LexicalIndex) -> None:
+    assert lexical.coverage("VPN Outlook") == 1.0
+    assert lexical.coverage("VPN Fernwartung") == 0.5
+    assert lexical.coverage("") == 0.0
