@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.main import create_app
+from app.settings import Settings
+from index.embedder import SentenceTransformerEmbedder
 from ingest.pipeline import ingest_articles
-from tests.auth_helpers import app_of, bearer, keys_of
+from tests.auth_helpers import app_of, authorize, bearer, keys_of
 from tests.factories import ticket, write_article
 from tests.fakes import HashingEmbedder
 
@@ -172,3 +175,55 @@ def test_filters_apply_before_the_cut_to_k(
     ).json()["solutions"]
     assert len(suggested) == 4
     assert all(s["id"].startswith("article:public-") for s in suggested)
+
+
+@pytest.mark.slow
+def test_contractor_search_through_the_real_model(
+    tmp_path: Path, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    """The same guarantee with the bundled multilingual model, real FAISS and SQLite."""
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        embedding_model="multilingual-e5-small",
+        index_refresh_seconds=0.0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    folder = tmp_path / "kb"
+    for number in range(4):
+        write_article(
+            folder,
+            f"internal-{number}",
+            f"VPN drops every ten minutes at home ({number})",
+            "## Fix\n\nThe VPN drops every ten minutes at home: internal workaround.",
+            audience="internal",
+        )
+    write_article(
+        folder,
+        "public-vpn",
+        "Printer and VPN tips",
+        "## Fix\n\nSome general hints for laptops.",
+        audience="public",
+    )
+    write_article(
+        folder,
+        "partner-vpn",
+        "VPN for partners",
+        "## Fix\n\nPartner laptops: reconnect the VPN tunnel.",
+        audience="partners",
+        companies=["NetPartner GmbH"],
+    )
+    with TestClient(create_app(settings, embedder=real_embedder)) as client:
+        keys = authorize(client)
+        ingest_articles(app_of(client).state.session_factory, real_embedder, folder, max_words=180)
+        query = {"query": "VPN drops every ten minutes at home", "k": 2}
+        staff = client.post("/api/v1/search", json=query, headers=bearer(keys["agent"]))
+        assert all(h["id"].startswith("article:internal-") for h in staff.json()["hits"])
+        hits = client.post("/api/v1/search", json=query, headers=bearer(keys["contractor"])).json()[
+            "hits"
+        ]
+        assert {h["id"] for h in hits} == {"article:public-vpn", "article:partner-vpn"}
+        other = client.post(
+            "/api/v1/search", json=query, headers=bearer(keys["other-contractor"])
+        ).json()["hits"]
+        assert [h["id"] for h in other] == ["article:public-vpn"]
