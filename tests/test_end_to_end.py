@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +17,7 @@ from index.embedder import SentenceTransformerEmbedder
 from ingest.index_sync import refresh_snapshot
 from ingest.pipeline import ingest_articles, ingest_tickets
 from ingest.tickets import ResolvedTicket
+from tests.auth_helpers import bearer, issue_test_keys
 from tests.conftest import REPO_ROOT, _postgres_schema_url
 from tests.factories import ticket
 
@@ -55,14 +57,19 @@ TICKETS = [
 ]
 
 
+class Live(NamedTuple):
+    client: TestClient
+    keys: dict[str, str]
+
+
 @pytest.fixture(
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
-def live_client(
+def live(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     real_embedder: SentenceTransformerEmbedder,
-) -> Iterator[TestClient]:
+) -> Iterator[Live]:
     data_dir = tmp_path_factory.mktemp("e2e")
     urls = (
         iter([f"sqlite:///{data_dir / 'stellwerk.db'}"])
@@ -94,11 +101,21 @@ def live_client(
         exact_max=settings.index_exact_max_vectors,
         keep=2,
     )
+    keys = issue_test_keys(factory)
     engine.dispose()
     with TestClient(create_app(settings, embedder=real_embedder)) as client:
-        yield client
+        client.headers.update(bearer(keys["agent"]))
+        # The router trains from the charters and tickets in the background at start-up.
+        assert client.app.state.router.wait_idle(timeout=60)  # type: ignore[attr-defined]
+        yield Live(client, keys)
     for _ in urls:  # runs the PostgreSQL schema clean-up
         pass
+
+
+@pytest.fixture(scope="module")
+def live_client(live: Live) -> TestClient:
+    """The service as a first-level agent calls it."""
+    return live.client
 
 
 def _suggest(client: TestClient, title: str, description: str = "") -> dict[str, object]:
@@ -118,10 +135,33 @@ def test_german_outlook_ticket_finds_the_fix_and_the_mail_team(live_client: Test
     team = body["team"]
     assert isinstance(team, dict)
     assert team["name"] == "messaging"
+    assert team["stage"] == "vote"
+    # A published how-to matches closely: first level resolves, the team stays as fallback.
     escalation = body["escalation"]
     assert isinstance(escalation, dict)
-    assert escalation["action"] == "escalate"
-    assert escalation["guideline"]["slug"] == "team-messaging"
+    assert escalation["action"] == "resolve_at_first_level"
+    assert escalation["solution"]["slug"] == "outlook-startet-nicht-nach-update"
+    evidence = body["evidence"]
+    assert isinstance(evidence, dict)
+    assert {"ticket:test:E1", "ticket:test:E2"} <= {t["id"] for t in evidence["similar_tickets"]}
+    assert any(line["team"] == "messaging" for line in evidence["charter_lines"])
+
+
+def test_ticket_without_a_how_to_escalates_with_criteria_and_contractor(
+    live_client: TestClient,
+) -> None:
+    body = _suggest(
+        live_client,
+        "Ganzer Flur im 2. OG ohne Netzwerk",
+        "Seit heute früh haben alle Arbeitsplätze im 2. OG Ost kein Netzwerk, auch per Kabel. "
+        "Am Switch im Verteilerraum leuchten keine Lampen.",
+    )
+    escalation = body["escalation"]
+    assert isinstance(escalation, dict)
+    assert escalation["action"] == "escalate", escalation
+    assert escalation["team"] == "network"
+    assert escalation["contractor"] == "NordNetz Services GmbH"
+    assert escalation["guideline"]["slug"] == "team-network"
     assert escalation["guideline"]["criteria"]
 
 
@@ -157,18 +197,26 @@ def test_search_filters_with_the_real_model(live_client: TestClient) -> None:
     assert all(h["kind"] == "ticket" and h["language"] == "en" for h in hits)
 
 
-def test_new_article_is_searchable_right_after_the_response(live_client: TestClient) -> None:
+def test_new_article_is_searchable_right_after_the_response(live: Live) -> None:
+    client, admin = live.client, bearer(live.keys["admin"])
     markdown = (
         "---\ntitle: Plotter XY-9000 meldet E-451\nteam: workplace\nlanguage: de\n---\n"
         "## Lösung\nDen Tintenschlauch des Plotters XY-9000 entlüften und neu starten.\n"
     )
-    created = live_client.put("/api/v1/articles/plotter-e451", json={"markdown": markdown})
-    assert created.status_code == 201
-    hits = live_client.post(
+    created = client.put(
+        "/api/v1/articles/plotter-e451", json={"markdown": markdown}, headers=admin
+    )
+    assert created.status_code == 201, created.text
+    # Nothing goes live without review: the author submits, another admin approves.
+    version = "/api/v1/articles/plotter-e451/versions/1"
+    assert client.post(f"{version}/submit", headers=admin).status_code == 200
+    reviewer = bearer(live.keys["reviewer"])
+    assert client.post(f"{version}/publish", headers=reviewer).status_code == 200
+    hits = client.post(
         "/api/v1/search", json={"query": "plotter error E-451 ink hose", "k": 1}
     ).json()["hits"]
     assert hits[0]["id"] == "article:plotter-e451"
-    assert live_client.delete("/api/v1/articles/plotter-e451").status_code == 204
+    assert client.delete("/api/v1/articles/plotter-e451", headers=admin).status_code == 204
 
 
 def test_suggest_is_fast_once_warm(live_client: TestClient) -> None:

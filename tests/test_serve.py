@@ -34,6 +34,26 @@ def test_serve_answers_health_ready_and_writes(tmp_path: Path) -> None:
         "HF_HUB_OFFLINE": "1",
     }
     env.pop("STELLWERK_DATABASE_URL", None)
+    created_key = subprocess.run(
+        [sys.executable, "-m", "app", "keys", "create", "--role", "admin", "--name", "ops"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    key = created_key.stdout.strip()
+    assert len(key.split()) == 1 and len(key) >= 32  # the key alone on stdout
+    auth = {"Authorization": f"Bearer {key}"}
+    second = subprocess.run(
+        [sys.executable, "-m", "app", "keys", "create", "--role", "admin", "--name", "reviewer"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    reviewer = {"Authorization": f"Bearer {second.stdout.strip()}"}
     server = subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=REPO_ROOT,
@@ -47,7 +67,7 @@ def test_serve_answers_health_ready_and_writes(tmp_path: Path) -> None:
         while True:
             assert server.poll() is None, "server exited"
             try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                if httpx.get(f"{base}/ready", headers=auth, timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -57,9 +77,16 @@ def test_serve_answers_health_ready_and_writes(tmp_path: Path) -> None:
         markdown = article_markdown(
             "Scanner meldet Papierstau", "## Lösung\nEinzug reinigen.", team="workplace"
         )
-        created = httpx.post(f"{base}/articles", json={"slug": "scanner", "markdown": markdown})
+        body = {"slug": "scanner", "markdown": markdown}
+        assert httpx.post(f"{base}/articles", json=body).status_code == 401
+        created = httpx.post(f"{base}/articles", json=body, headers=auth)
         assert created.status_code == 201
-        hits = httpx.post(f"{base}/search", json={"query": "scanner paper jam"}).json()["hits"]
+        # Nothing goes live without review: the author submits, another admin approves.
+        version = f"{base}/articles/scanner/versions/1"
+        assert httpx.post(f"{version}/submit", headers=auth).status_code == 200
+        assert httpx.post(f"{version}/publish", headers=reviewer).status_code == 200
+        query = {"query": "scanner paper jam"}
+        hits = httpx.post(f"{base}/search", json=query, headers=auth).json()["hits"]
         assert hits[0]["id"] == "article:scanner"
         docs = httpx.get(f"http://127.0.0.1:{port}/docs")
         assert docs.status_code == 200
