@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Annotated, Literal, get_args
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -139,18 +140,18 @@ class FailureLimiter:
                 del self._buckets[client]
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    return value.strip()
+# Declares the scheme in the OpenAPI document (the docs page gets an "Authorize" button);
+# auto_error is off so that a missing key gets our own 401 in the one error shape.
+bearer_scheme = HTTPBearer(auto_error=False, description="An API key: `stellwerk keys create`.")
 
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def current_principal(request: Request) -> Principal:
+def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
     """Authenticate the request; looked up on every request, so a revoke applies at once."""
     limiter: FailureLimiter = request.app.state.auth_limiter
     client = request.client.host if request.client else "unknown"
@@ -161,8 +162,8 @@ def current_principal(request: Request) -> Principal:
             "Too many failed authentications; try again later.",
             headers={"Retry-After": str(max(1, round(wait)))},
         )
-    key = _bearer(request)
-    if key is None:
+    key = credentials.credentials.strip() if credentials else None
+    if not key:
         limiter.failed(client)
         log.warning("authentication failed from %s: no bearer key", client)
         raise Unauthorized(

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from sqlalchemy import Engine, func, select
@@ -24,6 +24,9 @@ from index.embedder import Embedder
 from index.errors import IndexError_
 from index.snapshot import current_snapshot_dir, read_manifest
 from ingest.errors import IngestError
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestReport
 
 cli = typer.Typer(
     help="Stellwerk: knowledge and routing for IT second-level support.",
@@ -122,6 +125,26 @@ def _train_router(ctx: Context, embedder: Embedder) -> None:
         typer.echo(f"warning: routing not retrained: {status.last_reason}", err=True)
 
 
+def _audit_ingest(ctx: Context, action: str, target: str, report: IngestReport) -> None:
+    """One audit entry per ingest run (a ticket export can hold many thousands of rows)."""
+    from app.auth import CLI_PRINCIPAL
+    from app.services.audit import record
+
+    if not (report.added or report.updated or report.deleted):
+        return
+    with ctx.factory() as session, session.begin():
+        record(
+            session,
+            CLI_PRINCIPAL,
+            action,
+            target,
+            added=report.added,
+            updated=report.updated,
+            deleted=report.deleted,
+            documents=report.slugs[:200],
+        )
+
+
 def _ingest_articles(ctx: Context, embedder: Embedder, directory: Path, keep: bool) -> None:
     from ingest.pipeline import ingest_articles
 
@@ -134,6 +157,7 @@ def _ingest_articles(ctx: Context, embedder: Embedder, directory: Path, keep: bo
         show_progress=sys.stderr.isatty(),
         group_passages=ctx.settings.ingest_batch_passages,
     )
+    _audit_ingest(ctx, "ingest.articles", str(directory), report)
     typer.echo(report.summary("articles"))
 
 
@@ -155,6 +179,7 @@ def _ingest_tickets(
         total=len(tickets),
         group_passages=ctx.settings.ingest_batch_passages,
     )
+    _audit_ingest(ctx, "ingest.tickets", str(path), report)
     typer.echo(report.summary("tickets"))
 
 

@@ -50,6 +50,13 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_article_versions_article_id"), ["article_id"], unique=False
         )
+    # Articles from before versions existed start their history with their live content.
+    op.execute(
+        "INSERT INTO article_versions (article_id, number, state, markdown, content_hash, "
+        "author, created_at, reviewed_by, reviewed_at, diff, note) "
+        "SELECT id, 1, 'published', source_markdown, content_hash, origin, updated_at, origin, "
+        "updated_at, '', 'existing before versioning' FROM articles"
+    )
 
     op.create_table(
         "feedback",

@@ -102,3 +102,26 @@ def test_demo_builds_the_starter_knowledge_base(env: Path) -> None:
     assert "tickets: 80 added" in result.output
     articles = len(list(Path("articles").glob("*.md")))
     assert f"articles: {articles} added" in result.output
+
+
+def test_demo_prints_fresh_keys_and_ingests_are_audited(env: Path) -> None:
+    from sqlalchemy import select
+
+    from app.db import create_db_engine, session_factory
+    from app.models import ApiKey, AuditEntry
+
+    first = runner.invoke(cli, ["demo"])
+    assert first.exit_code == 0, first.output
+    keys = [line.rsplit(" ", 1)[1] for line in first.stdout.splitlines() if " key (" in line]
+    assert len(keys) == 2 and all(key.startswith("sw_") for key in keys)
+    second = runner.invoke(cli, ["demo"])
+    assert second.exit_code == 0, second.output
+    engine = create_db_engine(Settings().resolved_database_url)
+    with session_factory(engine)() as session:
+        names = sorted(session.scalars(select(ApiKey.name)))
+        actions = [(e.actor, e.action) for e in session.scalars(select(AuditEntry))]
+    engine.dispose()
+    assert names == ["demo-admin", "demo-agent"]  # replaced, not piled up
+    assert ("cli", "ingest.articles") in actions
+    assert ("cli", "ingest.tickets") in actions
+    assert actions.count(("cli", "ingest.articles")) == 1  # the second run changed nothing
