@@ -31,8 +31,16 @@ class TrainingSet:
 
 
 def load_charters(session: Session) -> list[Charter]:
-    """Team charters: articles with `kind: team` that name their team."""
-    articles = session.scalars(select(Article).where(Article.kind == "team").order_by(Article.slug))
+    """Published team charters: articles with `kind: team` that name their team.
+
+    A draft or archived charter is not the team's word yet (or any more), and its lines
+    would show up as evidence for people who may not read drafts.
+    """
+    articles = session.scalars(
+        select(Article)
+        .where(Article.kind == "team", Article.status == "published")
+        .order_by(Article.slug)
+    )
     return [
         charter_from_article(
             team=article.team,

@@ -98,3 +98,18 @@ def test_articles_from_before_versioning_get_their_first_version(settings: Setti
     engine.dispose()
     assert (row[0], row[1]) == ("published", "h")
     assert tuple(version) == (1, "published", "s")
+
+
+def test_the_router_learns_only_from_published_charters(
+    tmp_path: Path, factory: sessionmaker[Session], fake_embedder: HashingEmbedder
+) -> None:
+    from app.routing.training import load_charters
+
+    folder = tmp_path / "articles"
+    body = "## Charter\n\nRuns things.\n\n## Skills\n\n- things"
+    write_article(folder, "team-a", "Team A", body, kind="team", team="a")
+    write_article(folder, "team-b", "Team B", body, kind="team", team="b", status="draft")
+    write_article(folder, "team-c", "Team C", body, kind="team", team="c", status="archived")
+    ingest_articles(factory, fake_embedder, folder, max_words=100)
+    with factory() as session:
+        assert [charter.team for charter in load_charters(session)] == ["a"]
