@@ -48,6 +48,9 @@ class LexicalIndex:
         self._length_cache: npt.NDArray[np.float32] | None = None
         self._id_order_cache: tuple[Ids, npt.NDArray[np.int64]] | None = None
         self._mask_cache: tuple[Ids, npt.NDArray[np.bool_]] | None = None
+        # Posting lists as numpy arrays (rows, term frequencies), made on first use and
+        # dropped when the term gains a posting: searches then skip the conversion.
+        self._posting_arrays: dict[int, tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]] = {}
         # A hybrid search analyses its query twice (search, coverage): remember the last.
         self._last_query: tuple[str, list[list[tuple[str, float]]]] | None = None
 
@@ -85,7 +88,9 @@ class LexicalIndex:
         self._alive_count += 1
         self._alive_length += len(terms)
         for term, frequency in Counter(terms).items():
-            rows, frequencies = self._postings[self._term_id(term)]
+            term_id = self._term_id(term)
+            rows, frequencies = self._postings[term_id]
+            self._posting_arrays.pop(term_id, None)
             rows.append(row)
             frequencies.append(frequency)
         self._invalidate()
@@ -162,6 +167,14 @@ class LexicalIndex:
         if not allowed_ids.flags.writeable:
             self._mask_cache = (allowed_ids, mask)
         return mask
+
+    def _posting_array(self, term_id: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+        cached = self._posting_arrays.get(term_id)
+        if cached is None:
+            rows, frequencies = self._postings[term_id]
+            cached = (np.array(rows, dtype=np.int32), np.array(frequencies, dtype=np.float32))
+            self._posting_arrays[term_id] = cached
+        return cached
 
     def _with_prefix(self, stem: str) -> list[str]:
         start = bisect.bisect_left(self._sorted_terms, stem)
@@ -245,22 +258,22 @@ class LexicalIndex:
         average = self._alive_length / self._alive_count
         scores = np.zeros(rows_total, dtype=np.float32)
         all_alive = self.dead == 0
+        # The length part of BM25's denominator, once per search instead of once per term.
+        norms = (K1 * (1 - B + B * lengths / average)).astype(np.float32)
         for group in self.weighted_query(text):
             group_scores: npt.NDArray[np.float32] | None = None
             terms = [(self._term_ids.get(term), weight) for term, weight in group]
             known = [(term_id, weight) for term_id, weight in terms if term_id is not None]
             for term_id, weight in known:
-                rows_array, frequencies_array = self._postings[term_id]
-                rows = np.array(rows_array, dtype=np.int32)
+                rows, frequencies = self._posting_array(term_id)
                 document_frequency = len(rows) if all_alive else int(np.count_nonzero(alive[rows]))
                 if document_frequency == 0:
                     continue
                 idf = math.log(
                     1 + (self._alive_count - document_frequency + 0.5) / (document_frequency + 0.5)
                 )
-                frequencies = np.array(frequencies_array, dtype=np.float32)
-                norm = K1 * (1 - B + B * lengths[rows] / average)
-                contribution = (weight * idf) * frequencies * (K1 + 1) / (frequencies + norm)
+                contribution = frequencies * np.float32(weight * idf * (K1 + 1))
+                contribution /= frequencies + norms[rows]
                 # A posting list names each row once, so plain indexing is safe (and far
                 # faster than np.maximum.at); a group of one term adds straight to the sum.
                 if len(known) == 1:
@@ -325,6 +338,7 @@ class LexicalIndex:
                     kept_rows.append(mapped)
                     kept_frequencies.append(frequency)
             self._postings[term_id] = (kept_rows, kept_frequencies)
+        self._posting_arrays.clear()
         self._passage_ids = [self._passage_ids[row] for row in live_rows]
         self._row_of = {pid: row for row, pid in enumerate(self._passage_ids)}
         self._lengths = array("f", (self._lengths[row] for row in live_rows))

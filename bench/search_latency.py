@@ -1,0 +1,358 @@
+"""In-process /search latency at 100k passages: hybrid beside dense-only, same run, same queries.
+
+The index holds real passages (articles and tickets encoded by the real model) plus
+perturbed copies up to the wanted size; the output says how many of each. For every query
+and filter the two systems run back to back on the same searcher, so both see the same
+background load; the ratio hybrid/dense is the figure to read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import (
+    DEFAULT_MODEL,
+    MAX_WORDS,
+    MODEL_CACHE,
+    REPO_ROOT,
+    format_table,
+    load_note,
+    percentile,
+    print_json_line,
+)
+from bench.corpus import held_out_queries, perturbed, real_tickets
+from index.dense import DenseIndex, IndexKind
+from index.embedder import Vectors, load_embedder
+from index.searcher import FacetIndex, FilterValue, PassageMeta, Searcher
+from ingest.pipeline import article_chunks, read_article_dir, ticket_chunks
+
+K = 10
+FILTERS: dict[str, dict[str, FilterValue]] = {
+    "none": {},
+    "solution=yes (broad)": {"solution": "yes"},
+    "language=de": {"language": "de"},
+    "kind=article (selective)": {"kind": "article"},
+}
+CACHE_FILE = "real-passages.npz"
+
+
+@dataclass(frozen=True)
+class RealPassages:
+    """Passages encoded by the real model, with the facets the service would give them."""
+
+    texts: list[str]
+    doc_keys: list[str]
+    facets: list[dict[str, str]]
+    vectors: Vectors
+
+
+def _real_passage_rows(tickets: int) -> tuple[list[str], list[str], list[dict[str, str]]]:
+    texts: list[str] = []
+    doc_keys: list[str] = []
+    facets: list[dict[str, str]] = []
+    for parsed in read_article_dir(REPO_ROOT / "articles"):
+        meta = parsed.meta
+        for chunk in article_chunks(parsed, MAX_WORDS):
+            texts.append(chunk.embedding_text())
+            doc_keys.append(f"article:{parsed.slug}")
+            facets.append(
+                {
+                    "kind": "article",
+                    "article_kind": meta.kind,
+                    "solution": "no" if meta.kind == "team" else "yes",
+                    "team": meta.team or "",
+                    "language": meta.language,
+                    "audience": meta.audience,
+                }
+            )
+    for ticket in real_tickets(tickets):
+        for chunk in ticket_chunks(ticket, MAX_WORDS):
+            texts.append(chunk.embedding_text())
+            doc_keys.append(f"ticket:{ticket.source}:{ticket.id}")
+            facets.append(
+                {
+                    "kind": "ticket",
+                    "solution": "yes",
+                    "team": ticket.team or "",
+                    "language": ticket.language or "",
+                    "audience": "internal",
+                }
+            )
+    return texts, doc_keys, facets
+
+
+def real_passages(workdir: Path, tickets: int, model: str, threads: int) -> RealPassages:
+    """Encode the real passages once; later runs with the same folder reuse the vectors."""
+    texts, doc_keys, facets = _real_passage_rows(tickets)
+    cache = workdir / CACHE_FILE
+    if cache.exists():
+        with np.load(cache, allow_pickle=False) as data:
+            if str(data["model"]) == model and int(data["count"]) == len(texts):
+                print(f"reusing {len(texts)} encoded passages from {cache}")
+                return RealPassages(texts, doc_keys, facets, data["vectors"])
+    print(f"encoding {len(texts)} real passages with {model} (minutes on one thread) ...")
+    embedder = load_embedder(model, cache_dir=MODEL_CACHE, threads=threads)
+    vectors = embedder.encode_documents(texts, show_progress=True)
+    np.savez(cache, model=np.array(model), count=np.array(len(texts)), vectors=vectors)
+    return RealPassages(texts, doc_keys, facets, vectors)
+
+
+def build_searcher(real: RealPassages, size: int, kind: IndexKind, sigma: float) -> Searcher:
+    """Real passages, then perturbed copies (same text and facets, noisy vector) up to size."""
+    rng = np.random.default_rng(0)
+    searcher = Searcher(DenseIndex(real.vectors.shape[1], kind))
+    count = len(real.texts)
+    batch = 10_000
+    for start in range(0, size, batch):
+        positions = np.arange(start, min(start + batch, size))
+        sources = positions % count
+        vectors = real.vectors[sources]
+        copies = positions >= count
+        if copies.any():
+            vectors = vectors.copy()
+            vectors[copies] = perturbed(vectors[copies], sigma, rng)
+        metas = [
+            PassageMeta(
+                passage_id=int(position) + 1,
+                doc_key=real.doc_keys[source]
+                if position < count
+                else f"{real.doc_keys[source]}:copy{position // count}",
+                facets=real.facets[source],
+            )
+            for position, source in zip(positions.tolist(), sources.tolist(), strict=True)
+        ]
+        texts = [real.texts[source] for source in sources.tolist()]
+        searcher.add(metas, vectors, texts)
+    return searcher
+
+
+@dataclass(frozen=True)
+class FilterFigures:
+    """Per-query search_documents times (ms) of both systems under one filter."""
+
+    index_kind: str
+    filter_name: str
+    allowed_passages: int
+    dense_p50: float
+    dense_p95: float
+    hybrid_p50: float
+    hybrid_p95: float
+    allowed_p50: float
+    short_results: int
+    dense_with_encode_p95: float
+    hybrid_with_encode_p95: float
+
+    @property
+    def ratio_p50(self) -> float:
+        return self.hybrid_p50 / self.dense_p50 if self.dense_p50 else 0.0
+
+    @property
+    def ratio_p95(self) -> float:
+        return self.hybrid_p95 / self.dense_p95 if self.dense_p95 else 0.0
+
+    @property
+    def ratio_with_encode_p95(self) -> float:
+        """The /search view: each query's encode plus its search."""
+        dense = self.dense_with_encode_p95
+        return self.hybrid_with_encode_p95 / dense if dense else 0.0
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0
+
+
+def measure_filter(
+    searcher: Searcher,
+    facets: FacetIndex,
+    queries: list[tuple[str, Vectors]],
+    encode_ms: list[float],
+    warmup: int,
+    kind: str,
+    name: str,
+    filters: Mapping[str, FilterValue],
+) -> FilterFigures:
+    """Dense and hybrid alternate query by query; the first `warmup` queries are not timed."""
+    dense_ms: list[float] = []
+    hybrid_ms: list[float] = []
+    allowed_ms: list[float] = []
+    short = 0
+    allowed = facets.allowed(filters) if filters else None
+    available = len(allowed) if allowed is not None else len(searcher)
+    for position, (text, vector) in enumerate(queries):
+        started = time.perf_counter()
+        dense = searcher.search_documents(vector, K, filters or None, text=text, system="dense")
+        dense_time = _ms(started)
+        started = time.perf_counter()
+        searcher.search_documents(vector, K, filters or None, text=text, system="hybrid")
+        hybrid_time = _ms(started)
+        started = time.perf_counter()
+        facets.allowed(filters)
+        allowed_time = _ms(started)
+        if position >= warmup:
+            dense_ms.append(dense_time)
+            hybrid_ms.append(hybrid_time)
+            allowed_ms.append(allowed_time)
+            short += len(dense) < min(K, available)
+    return FilterFigures(
+        index_kind=kind,
+        filter_name=name,
+        allowed_passages=available,
+        dense_p50=round(percentile(dense_ms, 0.5), 2),
+        dense_p95=round(percentile(dense_ms, 0.95), 2),
+        hybrid_p50=round(percentile(hybrid_ms, 0.5), 2),
+        hybrid_p95=round(percentile(hybrid_ms, 0.95), 2),
+        allowed_p50=round(percentile(allowed_ms, 0.5), 3),
+        short_results=short,
+        dense_with_encode_p95=round(
+            percentile([e + d for e, d in zip(encode_ms, dense_ms, strict=True)], 0.95), 2
+        ),
+        hybrid_with_encode_p95=round(
+            percentile([e + h for e, h in zip(encode_ms, hybrid_ms, strict=True)], 0.95), 2
+        ),
+    )
+
+
+def facet_index(searcher: Searcher, size: int) -> FacetIndex:
+    """A FacetIndex over the same metadata, to time `allowed` on its own."""
+    facets = FacetIndex()
+    for passage_id in range(1, size + 1):
+        meta = searcher.meta(passage_id)
+        if meta is not None:
+            facets.add(meta)
+    return facets
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", type=int, default=100_000, help="Passages in the index.")
+    parser.add_argument("--tickets", type=int, default=3000, help="Real tickets encoded.")
+    parser.add_argument("--queries", type=int, default=200, help="Measured queries per filter.")
+    parser.add_argument("--warmup", type=int, default=10, help="Untimed queries first.")
+    parser.add_argument("--kinds", default="flat,hnsw", help="FAISS index kinds to measure.")
+    parser.add_argument("--sigma", type=float, default=0.02, help="Noise per dimension.")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="Embedding model name.")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for encoding.")
+    parser.add_argument("--reuse", type=Path, help="Folder of an earlier run (encoded passages).")
+    return parser.parse_args()
+
+
+def print_figures(figures: list[FilterFigures]) -> None:
+    headers = [
+        "index",
+        "filter",
+        "allowed",
+        "dense p50",
+        "dense p95",
+        "hybrid p50",
+        "hybrid p95",
+        "p50 ratio",
+        "p95 ratio",
+        "allowed() p50",
+        "dense short",
+        "+encode p95 ratio",
+    ]
+    rows = [
+        [
+            f.index_kind,
+            f.filter_name,
+            f.allowed_passages,
+            f.dense_p50,
+            f.dense_p95,
+            f.hybrid_p50,
+            f.hybrid_p95,
+            round(f.ratio_p50, 2),
+            round(f.ratio_p95, 2),
+            f"{f.allowed_p50:.3f}",
+            f.short_results,
+            round(f.ratio_with_encode_p95, 2),
+        ]
+        for f in figures
+    ]
+    print(format_table(headers, rows))
+
+
+def main() -> None:
+    args = parse_args()
+    workdir: Path = args.reuse or Path(tempfile.mkdtemp(prefix="stellwerk-bench-search-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"work folder: {workdir}  (pass --reuse {workdir} to skip re-encoding)")
+    print(load_note())
+    real = real_passages(workdir, args.tickets, args.model, args.threads)
+    held_out = held_out_queries(args.warmup + args.queries)
+    embedder = load_embedder(args.model, cache_dir=MODEL_CACHE, threads=args.threads)
+    embedder.encode_queries([held_out[0].text()])  # warm-up
+    queries: list[tuple[str, Vectors]] = []
+    encode_ms: list[float] = []
+    for query in held_out:
+        started = time.perf_counter()
+        queries.append((query.text(), embedder.encode_queries([query.text()])[0]))
+        encode_ms.append(_ms(started))
+    encode_ms = encode_ms[args.warmup :]
+    print(
+        f"query encode (the same for both systems): p50 {percentile(encode_ms, 0.5):.1f} ms, "
+        f"p95 {percentile(encode_ms, 0.95):.1f} ms"
+    )
+    synthetic = max(0, args.size - len(real.texts))
+    print(
+        f"{args.size} passages: {min(args.size, len(real.texts))} real (30 articles and "
+        f"{args.tickets} tickets, encoded), {synthetic} SYNTHETIC (copies of the real passages: "
+        f"same text and facets, vector + N(0, {args.sigma}) per dimension, re-normalised)"
+    )
+    print(f"{args.queries} measured queries (held-out tickets), {args.warmup} warm-up, k={K}")
+    figures: list[FilterFigures] = []
+    for kind in [k.strip() for k in args.kinds.split(",") if k.strip()]:
+        started = time.perf_counter()
+        searcher = build_searcher(real, args.size, "hnsw" if kind == "hnsw" else "flat", args.sigma)
+        print(f"{kind}: built in {time.perf_counter() - started:.1f} s; {load_note()}")
+        facets = facet_index(searcher, args.size)
+        for name, filters in FILTERS.items():
+            figures.append(
+                measure_filter(
+                    searcher, facets, queries, encode_ms, args.warmup, kind, name, filters
+                )
+            )
+            print(f"  {name}: done; {load_note()}")
+    print()
+    print("search_documents per query, ms (hybrid = dense + BM25 + fusion; ratio hybrid/dense):")
+    print_figures(figures)
+    worst = max(f.ratio_p95 for f in figures)
+    worst_search = max(f.ratio_with_encode_p95 for f in figures)
+    print(f"\nworst p95 ratio hybrid/dense, search_documents alone: {worst:.2f}")
+    print(
+        f"worst p95 ratio hybrid/dense, encode + search (/search): {worst_search:.2f} "
+        f"(target <= 2.0: {worst_search <= 2.0})"
+    )
+    print(load_note())
+    print_json_line(
+        "search_latency",
+        {
+            "size": args.size,
+            "real_passages": min(args.size, len(real.texts)),
+            "synthetic_passages": synthetic,
+            "sigma": args.sigma,
+            "queries": args.queries,
+            "encode_p50": round(percentile(encode_ms, 0.5), 2),
+            "encode_p95": round(percentile(encode_ms, 0.95), 2),
+            "work_folder": str(workdir),
+            "figures": [
+                asdict(f)
+                | {
+                    "ratio_p50": round(f.ratio_p50, 2),
+                    "ratio_p95": round(f.ratio_p95, 2),
+                    "ratio_with_encode_p95": round(f.ratio_with_encode_p95, 2),
+                }
+                for f in figures
+            ],
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
