@@ -137,6 +137,28 @@ def test_suggest_solutions_and_evidence(world: TestClient, role: str) -> None:
         assert guideline is None or guideline["slug"] == "team-workplace"
 
 
+OWNERS_ONLY = {"admin": 200, "specialist": 200, "workplace-specialist": 403}
+ACCESS: dict[str, dict[str, int]] = {
+    "/api/v1/audit": {"admin": 200},
+    "/api/v1/tasks": {"admin": 200, "specialist": 200, "workplace-specialist": 200},
+    "/api/v1/links": dict.fromkeys(STAFF, 200),
+    "/api/v1/escalations": dict.fromkeys(STAFF, 200),
+    "/api/v1/ready": dict.fromkeys(ROLES, 200),
+    # Versions hold drafts: owners only; others learn of no hidden article (404).
+    "/api/v1/articles/int-pub/versions": {**dict.fromkeys(STAFF, 403), **OWNERS_ONLY},
+    "/api/v1/articles/pub-pub/versions": {**dict.fromkeys(STAFF, 403), **OWNERS_ONLY},
+    "/api/v1/articles/int-draft/versions": {"admin": 200, "specialist": 200},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_other_read_endpoints_by_role(world: TestClient, role: str) -> None:
+    for path, allowed in ACCESS.items():
+        hidden = 404 if "/articles/" in path else 403
+        expected = allowed.get(role, hidden)
+        assert world.get(path, headers=_as(world, role)).status_code == expected, (role, path)
+
+
 def test_filters_apply_before_the_cut_to_k(
     client: TestClient, fake_embedder: HashingEmbedder, tmp_path: Path
 ) -> None:
