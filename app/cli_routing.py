@@ -129,6 +129,13 @@ def eval_routing(
         Path | None,
         typer.Option(help="Articles folder: also score routing by its team charters alone."),
     ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep ticket vectors in this folder (per embedding model, keyed by a hash "
+            "of each ticket's text) so that later runs encode only new tickets."
+        ),
+    ] = None,
 ) -> None:
     """Score the router against a TF-IDF + LinearSVC baseline on the same tickets."""
     from app.main import load_configured_embedder
@@ -159,6 +166,7 @@ def eval_routing(
                 charters_folder=charters,
                 by_language=by_language,
                 show_progress=True,
+                cache_dir=cache_dir,
             )
         else:
             train_set = (
@@ -175,6 +183,7 @@ def eval_routing(
                 charters_folder=charters,
                 by_language=by_language,
                 show_progress=True,
+                cache_dir=cache_dir,
             )
         result["seed"] = seed
         if as_json:

@@ -17,6 +17,7 @@ from app.routing.features import embed_tickets
 from app.routing.memory import TicketMemory, neighbour_vote
 from app.routing.metrics import Matrix, routing_report
 from app.routing.model import TeamClassifier
+from app.routing.vector_cache import VectorCache
 from index.embedder import Embedder, Vectors
 
 BASELINE_CONFIDENCE = "CalibratedClassifierCV(LinearSVC, method='sigmoid', cv=5)"
@@ -119,9 +120,15 @@ def evaluate_routing(
     by_language: bool = False,
     show_progress: bool = False,
     encode: Callable[[Sequence[LabelledTicket]], Vectors] | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Every system on the same split; `encode` lets experiments reuse cached vectors."""
+    """Every system on the same split.
+
+    `cache_dir` keeps ticket vectors on disk between runs (see `VectorCache`); `encode`
+    replaces the encoding altogether (the cluster split passes vectors it already has).
+    """
     config = config or RoutingConfig()
+    cache = VectorCache(cache_dir, embedder.model_id, embedder.dim) if cache_dir else None
 
     def default_encode(tickets: Sequence[LabelledTicket]) -> Vectors:
         return embed_tickets(
@@ -129,6 +136,7 @@ def evaluate_routing(
             [t.text for t in tickets],
             max_words=config.max_words,
             show_progress=show_progress,
+            cache=cache,
         )
 
     encode = encode or default_encode
@@ -168,7 +176,7 @@ def evaluate_routing(
         systems["charters"] = _reports(
             _matrix(rows, charter_index.teams), charter_index.teams, test, by_language
         )
-    return {
+    result = {
         "model_id": embedder.model_id,
         "train": len(train),
         "test": len(test),
@@ -177,6 +185,13 @@ def evaluate_routing(
         "seconds": {name: round(value, 1) for name, value in seconds.items()},
         "classifier_config": asdict(config.classifier),
     }
+    if cache is not None:
+        result["vector_cache"] = _cache_report(cache)
+    return result
+
+
+def _cache_report(cache: VectorCache) -> dict[str, Any]:
+    return {"folder": str(cache.folder), "cached": cache.hits, "encoded": cache.misses}
 
 
 def evaluate_cluster_split(
@@ -190,6 +205,7 @@ def evaluate_cluster_split(
     charters_folder: Path | None = None,
     by_language: bool = False,
     show_progress: bool = False,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Hold out whole near-duplicate clusters, for sets padded with paraphrases.
 
@@ -197,8 +213,13 @@ def evaluate_cluster_split(
     and measures recall of the paraphrase, not routing.
     """
     config = config or RoutingConfig()
+    cache = VectorCache(cache_dir, embedder.model_id, embedder.dim) if cache_dir else None
     vectors = embed_tickets(
-        embedder, [t.text for t in tickets], max_words=config.max_words, show_progress=show_progress
+        embedder,
+        [t.text for t in tickets],
+        max_words=config.max_words,
+        show_progress=show_progress,
+        cache=cache,
     )
     clusters = near_duplicate_clusters(vectors, threshold)
     train_rows, test_rows = split_by_cluster(clusters, test_fraction=test_fraction, seed=seed)
@@ -223,4 +244,6 @@ def evaluate_cluster_split(
         "largest_cluster": int(np.bincount(np.asarray(clusters)).max()) if clusters else 0,
         "test_fraction": test_fraction,
     }
+    if cache is not None:
+        result["vector_cache"] = _cache_report(cache)
     return result

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from app.routing.vector_cache import VectorCache, ticket_key
 from index.embedder import Embedder, Vectors
 from ingest.chunking import chunk_ticket
 
@@ -46,14 +47,36 @@ def embed_tickets(
     max_words: int = DEFAULT_MAX_WORDS,
     batch: int = 256,
     show_progress: bool = False,
+    cache: VectorCache | None = None,
 ) -> Vectors:
-    """One vector per ticket, encoded exactly as ingested tickets are, averaged per ticket."""
+    """One vector per ticket, encoded exactly as ingested tickets are, averaged per ticket.
+
+    With a `cache`, tickets whose passage texts it holds are not encoded again, and the
+    vectors of the others are added to it.
+    """
     if not tickets:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     texts_per_ticket = [passage_texts(t, max_words) for t in tickets]
+    if cache is None:
+        return _encode_passages(embedder, texts_per_ticket, batch, show_progress)
+    keys = [ticket_key(texts) for texts in texts_per_ticket]
+    found = cache.get(keys)
+    missing = [i for i, key in enumerate(keys) if key not in found]
+    if missing:
+        encoded = _encode_passages(
+            embedder, [texts_per_ticket[i] for i in missing], batch, show_progress
+        )
+        cache.put([keys[i] for i in missing], encoded)
+        found.update(zip([keys[i] for i in missing], encoded, strict=True))
+    return np.vstack([found[key] for key in keys]).astype(np.float32)
+
+
+def _encode_passages(
+    embedder: Embedder, texts_per_ticket: Sequence[Sequence[str]], batch: int, show_progress: bool
+) -> Vectors:
     rows: list[Vectors] = []
-    with tqdm(total=len(tickets), unit="ticket", disable=not show_progress) as bar:
-        for start in range(0, len(tickets), batch):
+    with tqdm(total=len(texts_per_ticket), unit="ticket", disable=not show_progress) as bar:
+        for start in range(0, len(texts_per_ticket), batch):
             group = texts_per_ticket[start : start + batch]
             flat = [text for texts in group for text in texts]
             vectors = embedder.encode_documents(flat)

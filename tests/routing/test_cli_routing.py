@@ -112,3 +112,30 @@ def test_train_and_status(env: Path, tmp_path: Path) -> None:
     assert "routing: vote model" in status.output
     assert "12 tickets, embedding model fake-a" in status.output
     assert "charters: messaging, network, workplace" in status.output
+
+
+def test_eval_routing_cache_dir_encodes_each_ticket_once(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedder = HashingEmbedder(dim=256, model_id="fake-cached")
+    monkeypatch.setattr("app.main.load_configured_embedder", lambda settings: embedder)
+    train = _jsonl(tmp_path / "train.jsonl", synthetic_tickets(60, seed=8))
+    test = _jsonl(tmp_path / "test.jsonl", synthetic_tickets(20, seed=9))
+    cache = tmp_path / "vectors"
+    args = ["eval", "routing", "--train", str(train), "--test", str(test), "--json"]
+    first = runner.invoke(cli, [*args, "--cache-dir", str(cache)])
+    assert first.exit_code == 0, first.output
+    encoded = embedder.encoded_documents
+    assert json.loads(first.stdout)["vector_cache"]["encoded"] == 80
+
+    second = runner.invoke(cli, [*args, "--cache-dir", str(cache)])
+    assert second.exit_code == 0, second.output
+    assert embedder.encoded_documents == encoded
+    report = json.loads(second.stdout)
+    assert report["vector_cache"]["cached"] == 80
+    assert report["vector_cache"]["encoded"] == 0
+    assert report["systems"] == json.loads(first.stdout)["systems"]
+
+    plain = runner.invoke(cli, args)  # without the option nothing is read or written
+    assert "vector_cache" not in json.loads(plain.stdout)
+    assert embedder.encoded_documents == 2 * encoded

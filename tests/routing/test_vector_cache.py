@@ -1,0 +1,78 @@
+"""Ticket vectors cached on disk between evaluation runs (`--cache-dir`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.routing.errors import DatasetError
+from app.routing.features import TicketText, embed_tickets
+from app.routing.vector_cache import VectorCache, ticket_key
+from tests.fakes import HashingEmbedder
+
+
+def _tickets(count: int) -> list[TicketText]:
+    return [
+        TicketText(f"Ticket {i}", f"printer queue {i} stuck on floor {i % 3}") for i in range(count)
+    ]
+
+
+def test_second_run_reads_the_cache_and_never_calls_the_embedder(tmp_path: Path) -> None:
+    embedder = HashingEmbedder(dim=32)
+    tickets = _tickets(12)
+    first = embed_tickets(embedder, tickets, cache=VectorCache(tmp_path, embedder.model_id, 32))
+    assert embedder.encoded_documents == 12
+
+    cache = VectorCache(tmp_path, embedder.model_id, 32)  # a new process reads the files
+    second = embed_tickets(embedder, tickets, cache=cache)
+    assert embedder.encoded_documents == 12
+    assert (cache.hits, cache.misses) == (12, 0)
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_array_equal(first, embed_tickets(HashingEmbedder(dim=32), tickets))
+
+
+def test_only_new_or_changed_tickets_are_encoded(tmp_path: Path) -> None:
+    embedder = HashingEmbedder(dim=32)
+    tickets = _tickets(5)
+    embed_tickets(embedder, tickets, cache=VectorCache(tmp_path, embedder.model_id, 32))
+    changed = [*tickets[:4], TicketText("Ticket 4", "VPN drops"), TicketText("New", "mailbox")]
+    cache = VectorCache(tmp_path, embedder.model_id, 32)
+    vectors = embed_tickets(embedder, changed, cache=cache)
+    assert embedder.encoded_documents == 5 + 2
+    assert (cache.hits, cache.misses) == (4, 2)
+    np.testing.assert_array_equal(vectors, embed_tickets(HashingEmbedder(dim=32), changed))
+    assert len(VectorCache(tmp_path, embedder.model_id, 32)) == 7
+
+
+def test_duplicate_tickets_in_one_run_are_stored_once(tmp_path: Path) -> None:
+    embedder = HashingEmbedder(dim=32)
+    tickets = [*_tickets(3), *_tickets(3)]
+    vectors = embed_tickets(embedder, tickets, cache=VectorCache(tmp_path, embedder.model_id, 32))
+    np.testing.assert_array_equal(vectors[:3], vectors[3:])
+    assert len(VectorCache(tmp_path, embedder.model_id, 32)) == 3
+
+
+def test_each_model_has_its_own_folder(tmp_path: Path) -> None:
+    tickets = _tickets(4)
+    small = HashingEmbedder(dim=32, model_id="model/a")
+    embed_tickets(small, tickets, cache=VectorCache(tmp_path, small.model_id, 32))
+    other = HashingEmbedder(dim=32, model_id="model/b")
+    cache = VectorCache(tmp_path, other.model_id, 32)
+    embed_tickets(other, tickets, cache=cache)
+    assert other.encoded_documents == 4
+    assert len({p.name for p in tmp_path.iterdir()}) == 2
+
+
+def test_key_depends_on_every_passage_text() -> None:
+    assert ticket_key(["a", "b"]) != ticket_key(["ab"])
+    assert ticket_key(["passage: a"]) != ticket_key(["a"])
+    assert ticket_key(["a"]) == ticket_key(["a"])
+
+
+def test_a_cache_that_does_not_match_the_model_is_refused(tmp_path: Path) -> None:
+    embedder = HashingEmbedder(dim=32)
+    embed_tickets(embedder, _tickets(3), cache=VectorCache(tmp_path, embedder.model_id, 32))
+    with pytest.raises(DatasetError, match="does not match"):
+        VectorCache(tmp_path, embedder.model_id, 64)
