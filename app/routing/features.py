@@ -48,43 +48,45 @@ def embed_tickets(
     batch: int = 256,
     show_progress: bool = False,
     cache: VectorCache | None = None,
+    save_every: int = 4096,
 ) -> Vectors:
     """One vector per ticket, encoded exactly as ingested tickets are, averaged per ticket.
 
     With a `cache`, tickets whose passage texts it holds are not encoded again, and the
-    vectors of the others are added to it.
+    vectors of the others are added to it, written every `save_every` tickets.
     """
     if not tickets:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     texts_per_ticket = [passage_texts(t, max_words) for t in tickets]
     if cache is None:
-        return _encode_passages(embedder, texts_per_ticket, batch, show_progress)
+        with tqdm(total=len(tickets), unit="ticket", disable=not show_progress) as bar:
+            return _encode_passages(embedder, texts_per_ticket, batch, bar)
     keys = [ticket_key(texts) for texts in texts_per_ticket]
     found = cache.get(keys)
     missing = [i for i, key in enumerate(keys) if key not in found]
-    if missing:
-        encoded = _encode_passages(
-            embedder, [texts_per_ticket[i] for i in missing], batch, show_progress
-        )
-        cache.put([keys[i] for i in missing], encoded)
-        found.update(zip([keys[i] for i in missing], encoded, strict=True))
+    # Saved every `save_every` tickets, so an interrupted long run keeps what it encoded.
+    with tqdm(total=len(missing), unit="ticket", disable=not show_progress) as bar:
+        for start in range(0, len(missing), save_every):
+            part = missing[start : start + save_every]
+            encoded = _encode_passages(embedder, [texts_per_ticket[i] for i in part], batch, bar)
+            cache.put([keys[i] for i in part], encoded)
+            found.update(zip([keys[i] for i in part], encoded, strict=True))
     return np.vstack([found[key] for key in keys]).astype(np.float32)
 
 
 def _encode_passages(
-    embedder: Embedder, texts_per_ticket: Sequence[Sequence[str]], batch: int, show_progress: bool
+    embedder: Embedder, texts_per_ticket: Sequence[Sequence[str]], batch: int, bar: Any
 ) -> Vectors:
     rows: list[Vectors] = []
-    with tqdm(total=len(texts_per_ticket), unit="ticket", disable=not show_progress) as bar:
-        for start in range(0, len(texts_per_ticket), batch):
-            group = texts_per_ticket[start : start + batch]
-            flat = [text for texts in group for text in texts]
-            vectors = embedder.encode_documents(flat)
-            offset = 0
-            for texts in group:
-                rows.append(mean_vector(vectors[offset : offset + len(texts)]))
-                offset += len(texts)
-            bar.update(len(group))
+    for start in range(0, len(texts_per_ticket), batch):
+        group = texts_per_ticket[start : start + batch]
+        flat = [text for texts in group for text in texts]
+        vectors = embedder.encode_documents(flat)
+        offset = 0
+        for texts in group:
+            rows.append(mean_vector(vectors[offset : offset + len(texts)]))
+            offset += len(texts)
+        bar.update(len(group))
     return np.vstack(rows).astype(np.float32)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from app.routing.errors import DatasetError
 from app.routing.features import TicketText, embed_tickets
 from app.routing.vector_cache import VectorCache, ticket_key
+from index.embedder import Vectors
 from tests.fakes import HashingEmbedder
 
 
@@ -76,3 +78,21 @@ def test_a_cache_that_does_not_match_the_model_is_refused(tmp_path: Path) -> Non
     embed_tickets(embedder, _tickets(3), cache=VectorCache(tmp_path, embedder.model_id, 32))
     with pytest.raises(DatasetError, match="does not match"):
         VectorCache(tmp_path, embedder.model_id, 64)
+
+
+class _FailingEmbedder(HashingEmbedder):
+    """Fails on its third call, like a run interrupted part-way."""
+
+    def encode_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
+        if self.encoded_documents >= 4:
+            raise RuntimeError("interrupted")
+        return super().encode_documents(texts, show_progress=show_progress)
+
+
+def test_an_interrupted_run_keeps_what_it_encoded(tmp_path: Path) -> None:
+    embedder = _FailingEmbedder(dim=32)
+    tickets = _tickets(10)
+    cache = VectorCache(tmp_path, embedder.model_id, 32)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        embed_tickets(embedder, tickets, cache=cache, batch=2, save_every=2)
+    assert len(VectorCache(tmp_path, embedder.model_id, 32)) == 4
