@@ -20,7 +20,9 @@ HNSW_EF_SEARCH = 96
 # Up to this many allowed vectors, an HNSW search under a filter scores them exactly: a
 # graph walk that may only stop at a few percent of its nodes runs out of candidates and
 # returns fewer than k hits (measured: half the queries short for a 171-passage filter at
-# 100k). 20k dot products of 384 dimensions take about a millisecond.
+# 100k). Measured at 100k vectors, top-100: scoring the allowed vectors directly takes
+# 1.2 ms for 5k, 5 ms for 20k; the graph walk with a raised efSearch 4 ms at any share,
+# with recall@100 0.88 at 1k allowed and 0.99+ from 5k on: below 20k, exact wins both ways.
 HNSW_EXACT_FILTER_MAX = 20_000
 # Above that, the walk's candidate list grows with the share of the index filtered away.
 HNSW_EF_SEARCH_MAX = 1024
@@ -81,7 +83,7 @@ class DenseIndex:
             faiss_index = faiss.IndexIDMap2(inner)
         self._index: Any = faiss_index
         self._tombstones: set[int] = set()
-        self._labels_cache: tuple[Ids, Ids] | None = None
+        self._labels_cache: tuple[Ids, Ids, Ids] | None = None
 
     def __len__(self) -> int:
         return int(self._index.ntotal) - len(self._tombstones)
@@ -160,12 +162,12 @@ class DenseIndex:
         dead = np.fromiter(self._tombstones, dtype=np.int64)
         return ids[~np.isin(ids, dead)]
 
-    def _labels(self) -> tuple[Ids, Ids]:
-        """Ids in ascending order, and the storage position of each."""
+    def _labels(self) -> tuple[Ids, Ids, Ids]:
+        """Ids in storage order, the same ids ascending, and the storage position of each."""
         if self._labels_cache is None:
             labels = faiss.vector_to_array(self._index.id_map).astype(np.int64)
-            order = np.argsort(labels, kind="stable")
-            self._labels_cache = (labels[order], order.astype(np.int64))
+            order = np.argsort(labels, kind="stable").astype(np.int64)
+            self._labels_cache = (labels, labels[order], order)
         return self._labels_cache
 
     def _stored(self) -> Vectors:
@@ -179,14 +181,20 @@ class DenseIndex:
     def _search_subset(
         self, query: Vectors, k: int, allowed_ids: Ids
     ) -> tuple[Ids, npt.NDArray[np.float32]]:
-        """Exact top-k among `allowed_ids` (live ids only), by scoring each of them."""
-        labels, positions = self._labels()
+        """Exact top-k among `allowed_ids` (live ids only), by scoring each of them.
+
+        `einsum`, not `@`: the matrix product goes through OpenBLAS, whose own thread pool
+        took 8 ms per call beside FAISS and torch on 2 cores; einsum's single-threaded loop
+        takes 0.2 ms for 5k vectors (plus 0.5 ms to gather them).
+        """
+        labels, sorted_labels, positions = self._labels()
         if len(labels) == 0 or len(allowed_ids) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        where = np.minimum(np.searchsorted(labels, allowed_ids), len(labels) - 1)
-        found = labels[where] == allowed_ids
-        ids = labels[where[found]]
-        scores = self._stored()[positions[where[found]]] @ query.reshape(-1).astype(np.float32)
+        where = np.minimum(np.searchsorted(sorted_labels, allowed_ids), len(labels) - 1)
+        found = sorted_labels[where] == allowed_ids
+        rows = positions[where[found]]
+        scores = np.einsum("ij,j->i", self._stored()[rows], query.reshape(-1).astype(np.float32))
+        ids = labels[rows]
         if len(ids) > k:
             top = np.argpartition(-scores, k - 1)[:k]
             ids, scores = ids[top], scores[top]
