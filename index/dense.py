@@ -27,19 +27,17 @@ HNSW_EXACT_FILTER_MAX = 20_000
 # Above that, the walk's candidate list grows with the share of the index filtered away.
 HNSW_EF_SEARCH_MAX = 1024
 
-_faiss_threads_limited = False
-
 
 def limit_faiss_threads() -> None:
-    """Run FAISS searches on one OpenMP thread (once per process).
+    """Run this thread's FAISS searches on one OpenMP thread.
 
     One query at a time gains nothing from OpenMP, and its spinning threads compete with
     torch's for the same cores; on 2 shared cores that made searches slower, not faster.
+    The OpenMP setting belongs to the calling thread (requests run on a pool of threads,
+    and threadpoolctl restores it after a training), so every search sets it; it costs a
+    thread-local write.
     """
-    global _faiss_threads_limited
-    if not _faiss_threads_limited:
-        faiss.omp_set_num_threads(1)
-        _faiss_threads_limited = True
+    faiss.omp_set_num_threads(1)
 
 
 class _BitmapSelector:
@@ -152,6 +150,7 @@ class DenseIndex:
             )
             if selector is not None:
                 params.sel = selector
+        limit_faiss_threads()
         scores, ids = self._index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         keep = ids[0] >= 0
         return ids[0][keep].astype(np.int64), scores[0][keep].astype(np.float32)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.dense import DenseIndex, Ids, limit_faiss_threads
+from index.dense import DenseIndex, Ids
 from index.embedder import Vectors
 from index.fusion import (
     FUSION_CANDIDATES,
@@ -143,7 +143,6 @@ class Searcher:
         watermark: int = 0,
         weights: FusionWeights | None = None,
     ) -> None:
-        limit_faiss_threads()
         self._index = index
         self._lexical = lexical if lexical is not None else LexicalIndex()
         self.weights = weights or FusionWeights()

@@ -107,10 +107,21 @@ def test_hnsw_subset_search_sees_vectors_added_later() -> None:
     assert index.search(vectors[249], 2, allowed)[0].tolist() == [250, 5]
 
 
-def test_a_searcher_limits_faiss_to_one_thread() -> None:
+def test_searches_run_faiss_on_one_thread_in_any_thread() -> None:
+    import threading
+
     import faiss
 
-    from index.searcher import Searcher
+    index = DenseIndex(4)
+    index.add(np.arange(3, dtype=np.int64), _vectors(3, dim=4))
+    seen: list[int] = []
 
-    Searcher(DenseIndex(4))
-    assert faiss.omp_get_max_threads() == 1
+    def search_in_a_fresh_thread() -> None:
+        faiss.omp_set_num_threads(2)  # what a new request thread or threadpoolctl leaves
+        index.search(_vectors(1, dim=4)[0], 1)
+        seen.append(faiss.omp_get_max_threads())
+
+    worker = threading.Thread(target=search_in_a_fresh_thread)
+    worker.start()
+    worker.join()
+    assert seen == [1]
