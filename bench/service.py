@@ -44,9 +44,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_ready(process: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
+def _wait_ready(process: subprocess.Popen[bytes], base_url: str, log_path: Path, key: str) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    with httpx.Client(timeout=5.0) as client:
+    with httpx.Client(timeout=5.0, headers={"Authorization": f"Bearer {key}"}) as client:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"service exited with {process.returncode}; see {log_path}")
@@ -71,8 +71,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_service(env_overrides: Mapping[str, str], log_path: Path) -> Iterator[RunningService]:
-    """Start the service with extra STELLWERK_* variables; always stopped on exit."""
+def running_service(
+    env_overrides: Mapping[str, str], log_path: Path, key: str
+) -> Iterator[RunningService]:
+    """Start the service with extra STELLWERK_* variables; always stopped on exit.
+
+    `key` is an API key in the service's database (`/ready` answers only with one).
+    """
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     env.update(env_overrides)
@@ -84,7 +89,7 @@ def running_service(env_overrides: Mapping[str, str], log_path: Path) -> Iterato
             command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
         try:
-            _wait_ready(process, base_url, log_path)
+            _wait_ready(process, base_url, log_path, key)
             yield RunningService(base_url, time.perf_counter() - started, log_path)
         finally:
             _stop(process)

@@ -231,7 +231,7 @@ def run_once(
         engine.dispose()
     log_path = setup.data_dir / f"service-{kind}.log"
     print(f"  {count} passages, {kind} index; starting the service (log {log_path}) ...")
-    with running_service(service_env(setup), log_path) as service:
+    with running_service(service_env(setup), log_path, key) as service:
         measure_requests(service.base_url, key, embedder, warmup)
         samples = measure_requests(service.base_url, key, embedder, measured)
     return RunFigures(
