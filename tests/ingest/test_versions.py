@@ -87,6 +87,13 @@ def test_articles_from_before_versioning_get_their_first_version(settings: Setti
                 "'b', 's', 'h', 'files', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
             )
         )
+        connection.execute(
+            text(
+                "INSERT INTO passages (article_id, position, heading_path, text, model_id, "
+                "embedding) SELECT id, 0, '[]', 'b', 'm', :blob FROM articles"
+            ),
+            {"blob": b"\x00" * 16},
+        )
     command.upgrade(config, "head")
     with engine.connect() as connection:
         row = connection.execute(
@@ -95,7 +102,11 @@ def test_articles_from_before_versioning_get_their_first_version(settings: Setti
         version = connection.execute(
             text("SELECT number, state, markdown FROM article_versions")
         ).one()
+        # Regression: SQLite rebuilds `articles` to add columns; with foreign keys on, that
+        # cascaded into `passages` and emptied the index of every existing article.
+        passages = connection.execute(text("SELECT count(*) FROM passages")).scalar_one()
     engine.dispose()
+    assert passages == 1
     assert (row[0], row[1]) == ("published", "h")
     assert tuple(version) == (1, "published", "s")
 
