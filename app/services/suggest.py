@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Article, Ticket
-from app.routing.decision import RoutingDecision
+from app.routing.decision import DISPATCHER, RoutingDecision
 from app.routing.features import TicketText, embed_tickets
 from app.routing.service import Router
 from app.schemas import (
@@ -140,6 +140,24 @@ def routing_evidence(session: Session, decision: RoutingDecision) -> RoutingEvid
     return RoutingEvidence(similar_tickets=tickets, charter_lines=lines)
 
 
+def only_visible_teams(decision: RoutingDecision, visible: set[str]) -> RoutingDecision:
+    """The decision as a caller who sees only some team charters may read it.
+
+    A contractor learns no team the catalogue does not show them: other teams drop out of
+    the candidates, and when the router's choice is one of them the dispatcher decides.
+    """
+    teams = [t for t in decision.teams if t.team in visible]
+    if decision.team is None or decision.team in visible:
+        return replace(decision, teams=teams)
+    return replace(
+        decision,
+        team=None,
+        teams=teams,
+        abstained=True,
+        reason=f"{DISPATCHER}: the ticket belongs to a team outside your catalogue.",
+    )
+
+
 def team_suggestion(
     decision: RoutingDecision, charters: dict[str, Article]
 ) -> TeamSuggestion | None:
@@ -256,6 +274,7 @@ def suggest(
             similar_tickets=[],
             charter_lines=[line for line in evidence.charter_lines if line.team in charters],
         )
+        decision = only_visible_teams(decision, set(charters))
     return Suggestion(
         solutions=ranked,
         team=team_suggestion(decision, charters),

@@ -131,6 +131,12 @@ def test_suggest_solutions_and_evidence(world: TestClient, role: str) -> None:
     assert len(solutions) == min(5, len(allowed))
     evidence = body["evidence"]
     if role not in STAFF:
+        # No team outside the caller's catalogue (network's charter is internal).
+        team = body["team"]
+        named = {body["escalation"]["team"]} - {None}
+        if team is not None:
+            named |= {team["name"], *(t["name"] for t in team["alternatives"])}
+        assert named <= {"workplace"}, body
         assert evidence["similar_tickets"] == []
         assert {line["team"] for line in evidence["charter_lines"]} <= {"workplace"}
         guideline = body["escalation"].get("guideline")
