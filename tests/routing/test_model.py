@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from app.routing.features import TicketText, embed_tickets
 from app.routing.metrics import expected_calibration_error
-from app.routing.model import ClassifierConfig, TeamClassifier
+from app.routing.model import ClassifierConfig, PooledSoftmax, TeamClassifier
 from tests.fakes import HashingEmbedder
 from tests.routing.helpers import synthetic_tickets
 
@@ -55,3 +56,27 @@ def test_team_with_a_single_ticket_still_gets_a_column() -> None:
     assert classifier.teams == ["messaging", "network", "workplace"]
     assert probabilities.shape == (6, 3)
     assert np.allclose(probabilities.sum(axis=1), 1.0)
+
+
+def test_pooled_meta_model_trusts_the_informative_learner() -> None:
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, size=600)
+    informative = np.eye(3)[labels] * 2.0 + rng.normal(0, 0.5, size=(600, 3))
+    noise = rng.normal(0, 1.0, size=(600, 3))
+    scores = np.stack([informative, noise], axis=2)
+    meta = PooledSoftmax(l2=1e-3).fit(scores, labels)
+    assert meta.weights[0] > 1.0 > abs(meta.weights[1]) * 5
+    probabilities = meta.predict_proba(scores)
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    assert np.mean(probabilities.argmax(axis=1) == labels) > 0.9
+
+
+def test_logistic_meta_model_is_still_available() -> None:
+    config = ClassifierConfig(meta="logistic")
+    _, probabilities = _fit_and_predict(
+        synthetic_tickets(90, seed=8), synthetic_tickets(12, seed=9), config
+    )
+    assert probabilities.shape == (12, 3)
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    with pytest.raises(ValueError, match="Unknown meta-model"):
+        _fit_and_predict(synthetic_tickets(30, seed=8), [], ClassifierConfig(meta="forest"))
