@@ -71,8 +71,8 @@ def test_pooled_meta_model_trusts_the_informative_learner() -> None:
     assert np.mean(probabilities.argmax(axis=1) == labels) > 0.9
 
 
-def test_logistic_meta_model_is_still_available() -> None:
-    config = ClassifierConfig(meta="logistic")
+def test_pooled_meta_model_is_available_as_an_option() -> None:
+    config = ClassifierConfig(meta="pooled")
     _, probabilities = _fit_and_predict(
         synthetic_tickets(90, seed=8), synthetic_tickets(12, seed=9), config
     )
