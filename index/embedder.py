@@ -35,6 +35,12 @@ class Embedder(Protocol):
 
     def encode_queries(self, texts: Sequence[str]) -> Vectors: ...
 
+    def encode_query_with_documents(
+        self, query: str, documents: Sequence[str]
+    ) -> tuple[Vectors, Vectors]:
+        """One query and some documents in one pass: (query vector, document vectors)."""
+        ...
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -152,6 +158,17 @@ class SentenceTransformerEmbedder:
     def encode_queries(self, texts: Sequence[str]) -> Vectors:
         prefix = self._spec.query_prefix
         return self._encode([prefix + text for text in texts], False)
+
+    def encode_query_with_documents(
+        self, query: str, documents: Sequence[str]
+    ) -> tuple[Vectors, Vectors]:
+        """One forward pass for both: /suggest needs the ticket as a query (to search) and
+        as a document (to route like the resolved tickets), and one batch of two costs
+        less than two calls."""
+        texts = [self._spec.query_prefix + query]
+        texts += [self._spec.document_prefix + text for text in documents]
+        vectors = self._encode(texts, False)
+        return vectors[0], vectors[1:]
 
     def count_tokens(self, text: str) -> int:
         return len(self._model.tokenizer(text, add_special_tokens=True)["input_ids"])

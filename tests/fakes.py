@@ -56,3 +56,8 @@ class HashingEmbedder:
     def encode_queries(self, texts: Sequence[str]) -> Vectors:
         self.encoded_queries += len(texts)
         return self._encode(texts)
+
+    def encode_query_with_documents(
+        self, query: str, documents: Sequence[str]
+    ) -> tuple[Vectors, Vectors]:
+        return self.encode_queries([query])[0], self.encode_documents(documents)

@@ -40,6 +40,20 @@ def mean_vector(vectors: Vectors) -> Vectors:
     return np.asarray(mean / norm if norm > 0 else mean, dtype=np.float32)
 
 
+def embed_new_ticket(
+    embedder: Embedder, ticket: TicketText, *, max_words: int = DEFAULT_MAX_WORDS
+) -> tuple[Vectors, Vectors]:
+    """A new ticket as a search query and as a routing vector, in one encoder pass.
+
+    The routing vector is what `embed_tickets` gives for the ticket: its passages embedded
+    as documents and averaged, the way resolved tickets were ingested.
+    """
+    query, passages = embedder.encode_query_with_documents(
+        ticket.lexical, passage_texts(ticket, max_words)
+    )
+    return query, mean_vector(passages)
+
+
 def embed_tickets(
     embedder: Embedder,
     tickets: Sequence[TicketText],

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Article, Ticket
 from app.routing.decision import DISPATCHER, RoutingDecision
-from app.routing.features import TicketText, embed_tickets
+from app.routing.features import TicketText, embed_new_ticket
 from app.routing.service import Router
 from app.schemas import (
     CharterLineOut,
@@ -239,7 +239,8 @@ def suggest(
     live.refresh()
     ticket = TicketText(request.title, request.description)
     text = ticket.lexical
-    query_vector = live.embedder.encode_queries([text])[0]
+    # The ticket as a query (to search) and as a document (to route like resolved tickets).
+    query_vector, document_vector = embed_new_ticket(live.embedder, ticket, max_words=max_words)
 
     # One ranking for the solutions, so articles and tickets compete on the same scale.
     hits = live.searcher.search_documents(
@@ -252,8 +253,6 @@ def suggest(
     snippet_of = snippet_maker(live, text)
     ranked = [_solution(item, snippet_of) for item in resolve_hits(session, hits, visibility)]
 
-    # The router reads the ticket the way resolved tickets were embedded: as a document.
-    document_vector = embed_tickets(live.embedder, [ticket], max_words=max_words)[0]
     decision = router.route(text, document_vector)
     first_level = first_level_solution(
         session, live, query_vector, text, first_level_min_similarity, visibility

@@ -9,6 +9,7 @@ import pytest
 from app.routing.config import RoutingConfig
 from app.routing.dataset import read_labelled, stratified_sample
 from app.routing.evaluation import evaluate_routing
+from app.routing.features import TicketText, embed_new_ticket, embed_tickets
 from index.embedder import SentenceTransformerEmbedder
 from tests.conftest import REPO_ROOT, SHARED_DATA
 
@@ -39,3 +40,16 @@ def test_charters_alone_route_the_demo_tickets(real_embedder: SentenceTransforme
     assert len(Counter(t.team for t in demo)) == 7
     assert charters["accuracy"] > 0.5  # chance is 1/7
     assert charters["top3_accuracy"] > 0.8
+
+
+def test_a_new_ticket_is_encoded_once_as_query_and_document(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    long_description = " ".join(["Outlook bleibt beim Start hängen, Profil wird geladen."] * 40)
+    ticket = TicketText("Outlook startet nicht mehr nach dem Update", long_description)
+    query, document = embed_new_ticket(real_embedder, ticket, max_words=180)
+    separate_query = real_embedder.encode_queries([ticket.lexical])[0]
+    separate_document = embed_tickets(real_embedder, [ticket], max_words=180)[0]
+    assert float(query @ separate_query) > 0.9999
+    assert float(document @ separate_document) > 0.9999
+    assert float(query @ document) < 0.999  # the two prompts really differ
