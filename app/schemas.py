@@ -26,6 +26,12 @@ class SearchRequest(BaseModel):
     query: str = Field(min_length=1, max_length=2000, description="What the agent typed.")
     k: int = Field(default=10, ge=1, le=1000, description="How many documents to return.")
     filters: SearchFilters = Field(default_factory=SearchFilters)
+    prefer_language: str | None = Field(
+        default=None,
+        max_length=10,
+        description="Soft preference: near-equal hits in this language rank first; other "
+        "languages stay (use filters.language to exclude them).",
+    )
 
 
 class SearchHit(BaseModel):

@@ -12,6 +12,8 @@ from app.errors import InvalidInput
 from app.schemas import SearchRequest, SearchResponse
 from app.services.search import index_filters, resolve_hits, snippet_maker
 from app.services.visibility import visibility_for
+from index.preference import candidates_for, prefer
+from index.searcher import DocumentHit
 
 router = APIRouter(tags=["search"], dependencies=[Depends(current_principal)])
 
@@ -31,7 +33,18 @@ def search(
             details=[{"field": "k", "message": f"at most {settings.search_max_k}"}],
         )
     visibility = visibility_for(session, principal)
-    hits = live.search(body.query, body.k, index_filters(body.filters, visibility))
+    filters = index_filters(body.filters, visibility)
+    if body.prefer_language:
+        wanted = body.prefer_language.lower()
+
+        def in_wanted_language(hit: DocumentHit) -> bool:
+            meta = live.searcher.meta(hit.best_passage_id)
+            return meta is not None and meta.facets.get("language") == wanted
+
+        candidates = live.search(body.query, candidates_for(body.k), filters)
+        hits = prefer(candidates, in_wanted_language, body.k)
+    else:
+        hits = live.search(body.query, body.k, filters)
     snippet_of = snippet_maker(live, body.query)
     results = [item.to_search_hit(snippet_of) for item in resolve_hits(session, hits, visibility)]
     return SearchResponse(hits=results, took_ms=round((time.perf_counter() - started) * 1000, 2))

@@ -190,3 +190,17 @@ def test_suggest_on_empty_knowledge_base_leaves_it_to_the_dispatcher(client: Tes
     assert body["solutions"] == []
     assert body["team"] is None
     assert body["escalation"]["action"] == "dispatcher"
+
+
+def test_search_prefers_the_users_language_without_dropping_others(client: TestClient) -> None:
+    body = "## Fix\nRestart the GlobalProtect VPN client after the update."
+    _create(client, "vpn-en", article_markdown("VPN client update", body, language="en"))
+    _create(client, "vpn-de", article_markdown("VPN client update", body, language="de"))
+    for language in ("de", "en"):
+        hits = client.post(
+            "/api/v1/search",
+            json={"query": "VPN client update", "k": 2, "prefer_language": language},
+        ).json()["hits"]
+        assert [h["language"] for h in hits] == [language, "en" if language == "de" else "de"]
+    refused = client.post("/api/v1/search", json={"query": "VPN", "prefer_language": "x" * 11})
+    assert refused.status_code == 422
