@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
+from app.db import page
 from app.models import AuditEntry
 
 
@@ -58,8 +59,7 @@ def list_entries(
         query = query.where(AuditEntry.actor == actor)
     if target:
         query = query.where(AuditEntry.target == target)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
+    rows, total = page(session, query, AuditEntry.id.desc(), limit=limit, offset=offset)
     return AuditList(
         entries=[
             AuditOut(

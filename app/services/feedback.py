@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
+from app.db import page
 from app.errors import ArticleNotFound, InvalidInput, TaskNotFound, TicketNotFound
 from app.models import (
     Article,
@@ -217,8 +218,7 @@ def list_tasks(
         query = query.where(Task.team == team)
     if status:
         query = query.where(Task.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Task.id).limit(limit).offset(offset))
+    rows, total = page(session, query, Task.id, limit=limit, offset=offset)
     return TaskList(tasks=[_task_out(t) for t in rows], total=total)
 
 
@@ -282,8 +282,7 @@ def list_links(
     query = select(SolutionLink)
     if article_slug:
         query = query.where(SolutionLink.article_slug == article_slug)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(SolutionLink.id).limit(limit).offset(offset))
+    rows, total = page(session, query, SolutionLink.id, limit=limit, offset=offset)
     return LinkList(links=[_link_out(r) for r in rows], total=total)
 
 
@@ -339,10 +338,19 @@ def list_outcomes(
         query = query.where(
             (EscalationOutcome.final_team == team) | (EscalationOutcome.suggested_team == team)
         )
-    every = list(session.scalars(query.order_by(EscalationOutcome.id)))
-    agreed = sum(1 for row in every if row.suggested_team == row.final_team)
+    rows, total = page(session, query, EscalationOutcome.id, limit=limit, offset=offset)
+    agreed = (
+        session.scalar(
+            select(func.count()).select_from(
+                query.where(
+                    EscalationOutcome.suggested_team == EscalationOutcome.final_team
+                ).subquery()
+            )
+        )
+        or 0
+    )
     return OutcomeList(
-        outcomes=[_outcome_out(r) for r in every[offset : offset + limit]],
-        total=len(every),
-        agreement=round(agreed / len(every), 4) if every else None,
+        outcomes=[_outcome_out(r) for r in rows],
+        total=total,
+        agreement=round(agreed / total, 4) if total else None,
     )
