@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import func, select
 
 from app.cli_keys import issue_demo_keys, keys_cli
 from app.cli_routing import eval_routing, routing_cli
-from app.db import engine_from_settings, migrate, session_factory
-from app.errors import StellwerkError
+from app.cli_support import Context, cli_context, fail_cleanly, load_cli_embedder, train_router
+from app.db import migrate
 from app.models import Article, Passage, Ticket
 from app.settings import Settings
 from index.embedder import Embedder
-from index.errors import IndexError_
 from index.snapshot import current_snapshot_dir, read_manifest
 from ingest.errors import IngestError
 
@@ -45,43 +40,11 @@ cli.add_typer(keys_cli, name="keys")
 cli.add_typer(routing_cli, name="routing")
 eval_cli.command("routing")(eval_routing)
 
-T = TypeVar("T")
-
-
-@dataclass
-class Context:
-    settings: Settings
-    engine: Engine
-    factory: sessionmaker[Session]
-
-
-@contextmanager
-def _context(*, migrate_schema: bool = True) -> Iterator[Context]:
-    settings = Settings()
-    engine = engine_from_settings(settings)
-    try:
-        if migrate_schema and settings.auto_migrate:
-            migrate(engine)
-        yield Context(settings, engine, session_factory(engine))
-    finally:
-        engine.dispose()
-
-
-def _fail_cleanly(action: Callable[[], T]) -> T:
-    """Run a command body; known failures exit 1 with a one-line reason."""
-    try:
-        return action()
-    except (StellwerkError, IngestError, IndexError_) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-
 
 def _embedder(ctx: Context, *, check_model: bool = True) -> Embedder:
-    from app.main import load_configured_embedder
     from ingest.index_sync import ensure_same_model
 
-    typer.echo(f"loading model {ctx.settings.embedding_model} ...", err=True)
-    embedder = load_configured_embedder(ctx.settings)
+    embedder = load_cli_embedder(ctx.settings)
     if check_model:
         with ctx.factory() as session:
             ensure_same_model(session, embedder.model_id)
@@ -109,16 +72,7 @@ def _save_snapshot(ctx: Context, embedder: Embedder, *, rebuild: bool = False) -
 
 def _train_router(ctx: Context, embedder: Embedder) -> None:
     """Retrain the team router after an ingest; a failed training keeps the old model."""
-    from app.routing.config import routing_config_from
-    from app.routing.service import Router
-
-    router = Router.open(
-        ctx.settings.routing_dir,
-        config=routing_config_from(ctx.settings),
-        model_id=embedder.model_id,
-    )
-    router.retrain(ctx.factory, embedder)
-    status = router.status()
+    status = train_router(ctx, embedder)
     if status.last_outcome == "trained":
         typer.echo(f"routing: {status.last_reason}", err=True)
     else:
@@ -194,14 +148,14 @@ def ingest_articles_command(
     """Ingest a folder of markdown articles incrementally."""
 
     def run() -> None:
-        with _context() as ctx:
+        with cli_context() as ctx:
             embedder = _embedder(ctx)
             _ingest_articles(ctx, embedder, directory, keep_missing)
             _save_snapshot(ctx, embedder)
             if train:
                 _train_router(ctx, embedder)
 
-    _fail_cleanly(run)
+    fail_cleanly(run)
 
 
 @ingest_cli.command("tickets")
@@ -223,14 +177,14 @@ def ingest_tickets_command(
     def run() -> None:
         if not path.is_file():
             raise IngestError(f"{path} is not a file.")
-        with _context() as ctx:
+        with cli_context() as ctx:
             embedder = _embedder(ctx)
             _ingest_tickets(ctx, embedder, path, map_, source)
             _save_snapshot(ctx, embedder)
             if train:
                 _train_router(ctx, embedder)
 
-    _fail_cleanly(run)
+    fail_cleanly(run)
 
 
 @cli.command("demo")
@@ -243,7 +197,7 @@ def demo_command(
     """Build the demo knowledge base from the articles folder and the demo tickets."""
 
     def run() -> None:
-        with _context() as ctx:
+        with cli_context() as ctx:
             embedder = _embedder(ctx)
             _ingest_articles(ctx, embedder, articles, keep=False)
             _ingest_tickets(ctx, embedder, tickets, None, "demo")
@@ -254,7 +208,7 @@ def demo_command(
                 typer.echo(f"{name} key (shown once, replaced by the next demo): {token}")
             _train_router(ctx, embedder)
 
-    _fail_cleanly(run)
+    fail_cleanly(run)
 
 
 @index_cli.command("rebuild")
@@ -264,13 +218,13 @@ def index_rebuild_command() -> None:
     def run() -> None:
         from ingest.reindex import reembed_stale_passages
 
-        with _context() as ctx:
+        with cli_context() as ctx:
             embedder = _embedder(ctx, check_model=False)
             count = reembed_stale_passages(ctx.factory, embedder, show_progress=sys.stderr.isatty())
             typer.echo(f"re-embedded {count} passages with {embedder.model_id}")
             _save_snapshot(ctx, embedder, rebuild=True)
 
-    _fail_cleanly(run)
+    fail_cleanly(run)
 
 
 @index_cli.command("status")
@@ -278,7 +232,7 @@ def index_status_command() -> None:
     """Show what the database and the current snapshot hold."""
 
     def run() -> None:
-        with _context() as ctx, ctx.factory() as session:
+        with cli_context() as ctx, ctx.factory() as session:
             articles = session.scalar(select(func.count()).select_from(Article)) or 0
             tickets = session.scalar(select(func.count()).select_from(Ticket)) or 0
             passages = session.scalar(select(func.count()).select_from(Passage)) or 0
@@ -293,7 +247,7 @@ def index_status_command() -> None:
                 f"model {manifest.model_id}, built {manifest.built_at}"
             )
 
-    _fail_cleanly(run)
+    fail_cleanly(run)
 
 
 @eval_cli.command("retrieval")
@@ -335,13 +289,13 @@ def eval_retrieval_command(
             cells = "  ".join(f"{name} {value}" for name, value in figures.items())
             typer.echo(f"  {system:7} {cells}")
 
-    _fail_cleanly(run)
+    fail_cleanly(run)
 
 
 @db_cli.command("upgrade")
 def db_upgrade_command() -> None:
     """Apply pending database migrations."""
-    with _context(migrate_schema=False) as ctx:
+    with cli_context(migrate_schema=False) as ctx:
         migrate(ctx.engine)
         typer.echo("database schema is up to date")
 

@@ -10,24 +10,15 @@ import typer
 from sqlalchemy.orm import Session
 
 from app.auth import CLI_PRINCIPAL
-from app.db import engine_from_settings, migrate, session_factory
-from app.errors import StellwerkError
-from app.settings import Settings
+from app.cli_support import cli_context, fail_cleanly
 
 keys_cli = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 
 
 @contextmanager
 def _transaction() -> Iterator[Session]:
-    settings = Settings()
-    engine = engine_from_settings(settings)
-    try:
-        if settings.auto_migrate:
-            migrate(engine)
-        with session_factory(engine)() as session, session.begin():
-            yield session
-    finally:
-        engine.dispose()
+    with cli_context() as ctx, ctx.factory() as session, session.begin():
+        yield session
 
 
 @keys_cli.command("create")
@@ -42,7 +33,7 @@ def create_command(
     """Create a key and print it alone on stdout; it cannot be shown again."""
     from app.services.keys import create_key
 
-    try:
+    def run() -> str:
         with _transaction() as session:
             key, token = create_key(
                 session,
@@ -53,10 +44,9 @@ def create_command(
                 company=company,
             )
             typer.echo(f"created key {key.id} ({key.name}, {key.role})", err=True)
-    except StellwerkError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    typer.echo(token)
+        return token
+
+    typer.echo(fail_cleanly(run))
 
 
 @keys_cli.command("list")
@@ -82,13 +72,12 @@ def revoke_command(
     """Revoke a key; it stops working with the next request."""
     from app.services.keys import revoke_key
 
-    try:
+    def run() -> None:
         with _transaction() as session:
             row = revoke_key(session, actor=CLI_PRINCIPAL, id_or_name=key)
             typer.echo(f"revoked key {row.id} ({row.name})")
-    except StellwerkError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+
+    fail_cleanly(run)
 
 
 def issue_demo_keys(session: Session) -> dict[str, str]:

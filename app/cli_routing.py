@@ -3,61 +3,30 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
-from app.errors import StellwerkError
+from app.cli_support import cli_context, fail_cleanly, load_cli_embedder, train_router
 from app.settings import Settings
-from index.errors import IndexError_
-from ingest.errors import IngestError
 
 routing_cli = typer.Typer(help="Train and inspect the team router.", no_args_is_help=True)
-
-T = TypeVar("T")
-
-
-def _fail_cleanly(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except (StellwerkError, IngestError, IndexError_) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
 
 
 @routing_cli.command("train")
 def train_command() -> None:
     """Train the router from the team charters and resolved tickets in the database."""
-    from app.db import engine_from_settings, migrate, session_factory
-    from app.main import load_configured_embedder
-    from app.routing.config import routing_config_from
-    from app.routing.service import Router
 
     def run() -> None:
-        settings = Settings()
-        engine = engine_from_settings(settings)
-        try:
-            if settings.auto_migrate:
-                migrate(engine)
-            typer.echo(f"loading model {settings.embedding_model} ...", err=True)
-            embedder = load_configured_embedder(settings)
-            router = Router.open(
-                settings.routing_dir,
-                config=routing_config_from(settings),
-                model_id=embedder.model_id,
-            )
-            trained = router.retrain(session_factory(engine), embedder)
-        finally:
-            engine.dispose()
-        status = router.status()
-        if not trained:
+        with cli_context() as ctx:
+            status = train_router(ctx, load_cli_embedder(ctx.settings))
+        if status.last_outcome != "trained":
             typer.echo(f"error: {status.last_reason}", err=True)
             raise typer.Exit(1)
         typer.echo(f"routing: {status.last_reason}; teams {status.teams}")
 
-    _fail_cleanly(run)
+    fail_cleanly(run)
 
 
 @routing_cli.command("status")
@@ -80,7 +49,7 @@ def status_command() -> None:
         if manifest.charters:
             typer.echo(f"  charters: {', '.join(manifest.charters)}")
 
-    _fail_cleanly(run)
+    fail_cleanly(run)
 
 
 def _print_summary(result: dict[str, Any]) -> None:
@@ -138,7 +107,6 @@ def eval_routing(
     ] = None,
 ) -> None:
     """Score the router against a TF-IDF + LinearSVC baseline on the same tickets."""
-    from app.main import load_configured_embedder
     from app.routing.config import routing_config_from
     from app.routing.dataset import read_labelled, stratified_sample
     from app.routing.errors import DatasetError
@@ -153,8 +121,7 @@ def eval_routing(
             raise DatasetError("Without --train only charter routing can be scored: --charters.")
         settings = Settings()
         config = routing_config_from(settings)
-        typer.echo(f"loading model {settings.embedding_model} ...", err=True)
-        embedder = load_configured_embedder(settings)
+        embedder = load_cli_embedder(settings)
         if split_by_cluster and train is not None:
             result = evaluate_cluster_split(
                 stratified_sample(read_labelled(train), sample_train, seed=seed),
@@ -191,4 +158,4 @@ def eval_routing(
         else:
             _print_summary(result)
 
-    _fail_cleanly(run)
+    fail_cleanly(run)
