@@ -20,7 +20,13 @@ from index.embedder import Embedder
 from ingest.markdown import parse_article
 from ingest.pipeline import article_chunks
 from ingest.store import delete_article, save_article
-from ingest.versions import add_version, archive, mark_published, write_version
+from ingest.versions import (
+    add_version,
+    archive,
+    latest_version,
+    mark_published,
+    write_version,
+)
 
 # Raw HTML in articles is shown as text, never executed; markdown-it also refuses
 # javascript: and data: links by default.
@@ -52,12 +58,7 @@ class VersionList(BaseModel):
 
 
 def _pending(session: Session, article: Article) -> int | None:
-    newest = session.scalar(
-        select(ArticleVersion)
-        .where(ArticleVersion.article_id == article.id)
-        .order_by(ArticleVersion.number.desc())
-        .limit(1)
-    )
+    newest = latest_version(session, article)
     return newest.number if newest and newest.state in ("draft", "in_review") else None
 
 
@@ -247,12 +248,8 @@ def publish(
         origin=article.origin,
         status="published",
     )
-    article.latest_hash = session.scalar(
-        select(ArticleVersion.content_hash)
-        .where(ArticleVersion.article_id == article.id)
-        .order_by(ArticleVersion.number.desc())
-        .limit(1)
-    )
+    newest = latest_version(session, article)
+    article.latest_hash = newest.content_hash if newest else None
     mark_published(session, article, version, principal.name)
     record(session, principal, "article.publish", article_id(slug), version=number)
     return article
