@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from app.routing.model import ClassifierConfig
+from app.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -26,19 +27,13 @@ class RoutingConfig:
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
 
 
-def routing_config_from(settings: object) -> RoutingConfig:
-    """Read the routing settings; fields the settings do not define keep their defaults."""
-    defaults = RoutingConfig()
-    names = {
-        "min_confidence": "routing_min_confidence",
-        "classifier_min_tickets": "routing_classifier_min_tickets",
-        "classifier_max_tickets": "routing_classifier_max_tickets",
-        "neighbours": "routing_neighbours",
-        "models_kept": "routing_models_kept",
-        "max_words": "chunk_max_words",
-    }
-    values = {
-        field_name: getattr(settings, setting, getattr(defaults, field_name))
-        for field_name, setting in names.items()
-    }
-    return replace(defaults, **values)
+def routing_config_from(settings: Settings) -> RoutingConfig:
+    """The router's part of the settings; the rest keeps the measured defaults."""
+    return RoutingConfig(
+        min_confidence=settings.routing_min_confidence,
+        classifier_min_tickets=settings.routing_classifier_min_tickets,
+        classifier_max_tickets=settings.routing_classifier_max_tickets,
+        neighbours=settings.routing_neighbours,
+        models_kept=settings.routing_models_kept,
+        max_words=settings.chunk_max_words,
+    )
