@@ -25,13 +25,11 @@ from app.schemas import (
 )
 from app.services.links import article_link, ticket_id, ticket_link
 from app.services.search import ResolvedHit, SnippetMaker, resolve_hits, snippet_maker
+from app.services.teams import team_of
 from app.services.visibility import Visibility
 from index.embedder import Vectors
 from index.searcher import FilterValue
 from ingest.index_sync import LiveIndex
-from ingest.markdown import sections_of
-
-_ESCALATION_HEADINGS = ("eskalation", "escalation")
 
 
 @dataclass(frozen=True)
@@ -42,16 +40,6 @@ class Suggestion:
     team: TeamSuggestion | None
     escalation: Escalation
     evidence: RoutingEvidence
-
-
-def escalation_criteria(article: Article) -> list[str]:
-    criteria: list[str] = []
-    for section in sections_of(article.body, article.title):
-        if any(
-            word in h.lower() for h in section.heading_path[1:] for word in _ESCALATION_HEADINGS
-        ):
-            criteria.extend(section.blocks)
-    return criteria
 
 
 def _charters(session: Session, visibility: Visibility | None = None) -> dict[str, Article]:
@@ -168,7 +156,7 @@ def team_suggestion(
     return TeamSuggestion(
         name=best.team,
         confidence=best.confidence,
-        display_name=str(charter.front_matter.get("name") or charter.title) if charter else None,
+        display_name=team_of(charter).name if charter else None,
         alternatives=[TeamScore(name=t.team, confidence=t.confidence) for t in others],
         stage=decision.stage,
         abstained=decision.abstained,
@@ -199,23 +187,17 @@ def escalation_for(
             action="dispatcher", team=None, reason=decision.reason, contractor=None, guideline=None
         )
     charter = charters.get(decision.team)
-    guideline = (
-        GuidelineRef(
-            slug=charter.slug,
-            title=charter.title,
-            link=article_link(charter.slug),
-            criteria=escalation_criteria(charter),
-        )
-        if charter
-        else None
-    )
-    contractor = charter.front_matter.get("contractor") if charter else None
+    team = team_of(charter) if charter else None
     return Escalation(
         action="escalate",
         team=decision.team,
         reason=f"Escalate to {decision.team}: {decision.reason}",
-        contractor=str(contractor) if contractor else None,
-        guideline=guideline,
+        contractor=team.contractor if team else None,
+        guideline=GuidelineRef(
+            slug=team.slug, title=charter.title, link=team.link, criteria=team.escalation_criteria
+        )
+        if team and charter
+        else None,
     )
 
 
