@@ -121,6 +121,22 @@ def _apply_mapping(row: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[s
     return record
 
 
+def json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each non-blank line of a JSONL file as an object, with its line number."""
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path.name}:{number}"
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InvalidTicket(f"{where}: not valid JSON ({exc.msg})") from exc
+            if not isinstance(row, dict):
+                raise InvalidTicket(f"{where}: expected a JSON object")
+            yield number, row
+
+
 def read_tickets(
     path: Path, *, mapping: Mapping[str, str] | None = None, default_source: str | None = None
 ) -> Iterator[ResolvedTicket]:
@@ -129,20 +145,9 @@ def read_tickets(
     source = default_source or path.stem
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                where = f"{path.name}:{number}"
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InvalidTicket(f"{where}: not valid JSON ({exc.msg})") from exc
-                if not isinstance(row, dict):
-                    raise InvalidTicket(f"{where}: expected a JSON object")
-                yield validate_ticket(
-                    _apply_mapping(row, mapping), where=where, default_source=source
-                )
+        for number, row in json_objects(path):
+            where = f"{path.name}:{number}"
+            yield validate_ticket(_apply_mapping(row, mapping), where=where, default_source=source)
     elif suffix == ".csv":
         with path.open(encoding="utf-8-sig", newline="") as handle:
             for number, row in enumerate(csv.DictReader(handle), start=2):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +12,8 @@ import numpy as np
 from app.routing.errors import DatasetError
 from app.routing.features import TicketText
 from index.embedder import Vectors
+from ingest.errors import InvalidTicket
+from ingest.tickets import json_objects
 
 
 @dataclass(frozen=True)
@@ -39,16 +40,8 @@ def read_labelled(path: Path) -> list[LabelledTicket]:
     if not path.is_file():
         raise DatasetError(f"{path} is not a file.")
     tickets: list[LabelledTicket] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DatasetError(f"{path.name}:{number}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(row, dict):
-                raise DatasetError(f"{path.name}:{number}: expected a JSON object")
+    try:
+        for number, row in json_objects(path):
             team = str(row.get("team") or "").strip()
             if not team:
                 continue
@@ -61,6 +54,8 @@ def read_labelled(path: Path) -> list[LabelledTicket]:
                     language=str(row.get("language") or "unknown"),
                 )
             )
+    except InvalidTicket as exc:
+        raise DatasetError(str(exc)) from exc
     if not tickets:
         raise DatasetError(f"{path} holds no tickets with a team.")
     return tickets
