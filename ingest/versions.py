@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import Article, ArticleVersion, utcnow
@@ -142,9 +142,3 @@ def archive(session: Session, article: Article) -> None:
         .values(state="archived")
     )
     session.flush()
-
-
-def version_count(session: Session, article: Article) -> int:
-    return int(
-        session.scalar(select(func.count()).where(ArticleVersion.article_id == article.id)) or 0
-    )
