@@ -15,6 +15,7 @@ from app.models import Ticket
 from index.embedder import Embedder
 from index.fusion import SYSTEMS, System
 from index.metrics import mrr_at, ndcg_at, percentile, recall_at
+from index.query_vector import query_vectors
 from index.searcher import Searcher
 from ingest.beir import BeirDataset, load_beir
 from ingest.index_sync import build_searcher
@@ -73,7 +74,7 @@ def _measure(
     for query_id in judged:
         text = dataset.queries[query_id]
         started = time.perf_counter()
-        vector = embedder.encode_queries([text])[0] if system != "bm25" else None
+        vector = query_vectors(embedder, text).ranking if system != "bm25" else None
         hits = searcher.search_documents(vector, DEPTH + 1, text=text, system=system)
         latencies.append((time.perf_counter() - started) * 1000)
         ranked = [doc_ids[h.doc_key] for h in hits if doc_ids[h.doc_key] != query_id][:DEPTH]

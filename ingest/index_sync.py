@@ -18,6 +18,7 @@ from index.dense import DenseIndex, choose_kind
 from index.embedder import Embedder, Vectors
 from index.errors import SnapshotMismatch
 from index.fusion import System
+from index.query_vector import query_vectors
 from index.searcher import DocumentHit, FilterValue, PassageMeta, Searcher
 from index.snapshot import Manifest, load_snapshot, write_snapshot
 from ingest.chunking import Chunk
@@ -233,7 +234,7 @@ class LiveIndex:
         """Search with the configured default system unless another is asked for."""
         self.refresh()
         chosen = system or self.default_system
-        vector = self.embedder.encode_queries([query])[0] if chosen != "bm25" else None
+        vector = query_vectors(self.embedder, query).ranking if chosen != "bm25" else None
         return self.searcher.search_documents(vector, k, filters, text=query, system=chosen)
 
 

@@ -27,7 +27,7 @@ from app.services.links import article_link, ticket_id, ticket_link
 from app.services.search import ResolvedHit, SnippetMaker, resolve_hits, snippet_maker
 from app.services.teams import team_of
 from app.services.visibility import Visibility
-from index.embedder import Vectors
+from index.query_vector import QueryVectors
 from index.searcher import FilterValue
 from ingest.index_sync import LiveIndex
 
@@ -59,7 +59,7 @@ def _solution(item: ResolvedHit, snippet_of: SnippetMaker) -> Solution:
 def first_level_solution(
     session: Session,
     live: LiveIndex,
-    vector: Vectors,
+    vectors: QueryVectors,
     text: str,
     min_similarity: float,
     visibility: Visibility | None = None,
@@ -75,12 +75,14 @@ def first_level_solution(
         "article_kind": "article",
         **(visibility.filters if visibility else {}),
     }
-    ranked = live.searcher.search_documents(vector, 1, facet, text=text, system=live.default_system)
+    ranked = live.searcher.search_documents(
+        vectors.ranking, 1, facet, text=text, system=live.default_system
+    )
     if not ranked:
         return None
     cosine = {
         hit.doc_key: hit.score
-        for hit in live.searcher.search_documents(vector, 10, facet, system="dense")
+        for hit in live.searcher.search_documents(vectors.question, 10, facet, system="dense")
     }
     similarity = cosine.get(ranked[0].doc_key, 0.0)
     if similarity < min_similarity:
@@ -222,11 +224,13 @@ def suggest(
     ticket = TicketText(request.title, request.description)
     text = ticket.lexical
     # The ticket as a query (to search) and as a document (to route like resolved tickets).
-    query_vector, document_vector = embed_new_ticket(live.embedder, ticket, max_words=max_words)
+    question_vector, document_vector = embed_new_ticket(live.embedder, ticket, max_words=max_words)
+    # The ticket read as a question and as a text like the resolved ones (index.query_vector).
+    vectors = QueryVectors.of(question_vector, document_vector)
 
     # One ranking for the solutions, so articles and tickets compete on the same scale.
     hits = live.searcher.search_documents(
-        query_vector,
+        vectors.ranking,
         solutions,
         {"solution": "yes", **seen},
         text=text,
@@ -237,7 +241,7 @@ def suggest(
 
     decision = router.route(text, document_vector)
     first_level = first_level_solution(
-        session, live, query_vector, text, first_level_min_similarity, visibility
+        session, live, vectors, text, first_level_min_similarity, visibility
     )
     if (
         first_level is not None
