@@ -30,6 +30,7 @@ from bench.common import (
 from bench.corpus import held_out_queries, perturbed, real_tickets
 from index.dense import DenseIndex, IndexKind
 from index.embedder import Vectors, load_embedder
+from index.query_vector import query_vectors
 from index.searcher import FacetIndex, FilterValue, PassageMeta, Searcher
 from ingest.pipeline import article_chunks, read_article_dir, ticket_chunks
 
@@ -287,12 +288,13 @@ def main() -> None:
     real = real_passages(workdir, args.tickets, args.model, args.threads)
     held_out = held_out_queries(args.warmup + args.queries)
     embedder = load_embedder(args.model, cache_dir=MODEL_CACHE, threads=args.threads)
-    embedder.encode_queries([held_out[0].text()])  # warm-up
+    query_vectors(embedder, held_out[0].text())  # warm-up
     queries: list[tuple[str, Vectors]] = []
     encode_ms: list[float] = []
     for query in held_out:
         started = time.perf_counter()
-        queries.append((query.text(), embedder.encode_queries([query.text()])[0]))
+        # As /search does: both roles in one pass (index.query_vector).
+        queries.append((query.text(), query_vectors(embedder, query.text()).ranking))
         encode_ms.append(_ms(started))
     encode_ms = encode_ms[args.warmup :]
     print(
