@@ -61,3 +61,13 @@ class HashingEmbedder:
         self, query: str, documents: Sequence[str]
     ) -> tuple[Vectors, Vectors]:
         return self.encode_queries([query])[0], self.encode_documents(documents)
+
+
+class RoleEmbedder(HashingEmbedder):
+    """Reads a text differently as a question and as a passage, as e5's prefixes do."""
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors:
+        return super().encode_queries([f"question {t}" for t in texts])
+
+    def encode_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
+        return super().encode_documents([f"passage {t}" for t in texts])

@@ -223,9 +223,9 @@ def suggest(
     live.refresh()
     ticket = TicketText(request.title, request.description)
     text = ticket.lexical
-    # The ticket as a query (to search) and as a document (to route like resolved tickets).
+    # One encoder pass: the ticket as a question, and as a document (routed like resolved
+    # tickets); searches rank by the blend of both roles (index.query_vector).
     question_vector, document_vector = embed_new_ticket(live.embedder, ticket, max_words=max_words)
-    # The ticket read as a question and as a text like the resolved ones (index.query_vector).
     vectors = QueryVectors.of(question_vector, document_vector)
 
     # One ranking for the solutions, so articles and tickets compete on the same scale.

@@ -7,8 +7,9 @@ from fastapi.testclient import TestClient
 
 from app.routing.features import TicketText
 from index.query_vector import query_vectors
-from tests.app.test_api import VPN, _create
-from tests.index.test_query_vector import RoleEmbedder
+from tests.app.test_api import VPN
+from tests.auth_helpers import publish_article
+from tests.fakes import RoleEmbedder
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def fake_embedder() -> RoleEmbedder:
 def test_first_level_similarity_is_the_question_cosine(
     client: TestClient, fake_embedder: RoleEmbedder
 ) -> None:
-    _create(client, "vpn-drops", VPN)
+    publish_article(client, "vpn-drops", VPN)
     ticket = TicketText("VPN drops every few minutes", VPN.split("---")[-1])
     live = client.app.state.live_index  # type: ignore[attr-defined]
     vectors = query_vectors(fake_embedder, ticket.lexical)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,22 +11,12 @@ from index.embedder import SentenceTransformerEmbedder, Vectors
 from index.query_vector import TEXT_ROLE_WEIGHT, QueryVectors, blend_roles, query_vectors
 from index.searcher import PassageMeta, Searcher
 from ingest.index_sync import LiveIndex
-from tests.fakes import HashingEmbedder
+from tests.fakes import RoleEmbedder
 
 
 def _unit(*values: float) -> Vectors:
     vector = np.array(values, dtype=np.float32)
     return vector / np.linalg.norm(vector)
-
-
-class RoleEmbedder(HashingEmbedder):
-    """Reads a text differently as a question and as a passage, as e5's prefixes do."""
-
-    def encode_queries(self, texts: Sequence[str]) -> Vectors:
-        return super().encode_queries([f"question {t}" for t in texts])
-
-    def encode_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
-        return super().encode_documents([f"passage {t}" for t in texts])
 
 
 def test_blend_mixes_the_roles_by_weight_and_stays_unit_length() -> None:
