@@ -8,7 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
-from app.cli_support import cli_context, fail_cleanly, load_cli_embedder, train_router
+from app.cli_support import (
+    cli_context,
+    fail_cleanly,
+    load_cli_embedder,
+    load_cli_second_model,
+    train_router,
+)
 from app.settings import Settings
 
 routing_cli = typer.Typer(help="Train and inspect the team router.", no_args_is_help=True)
@@ -40,9 +46,12 @@ def status_command() -> None:
             typer.echo("routing: no trained model (run `stellwerk routing train`)")
             return
         manifest = read_routing_manifest(version)
+        models = manifest.model_id + (
+            f" + {manifest.second_model_id}" if manifest.second_model_id else ""
+        )
         typer.echo(
             f"routing: {manifest.stage} model {version.name}, {manifest.tickets} tickets, "
-            f"embedding model {manifest.model_id}, trained {manifest.trained_at}"
+            f"embedding model {models}, trained {manifest.trained_at}"
         )
         for team, count in manifest.teams.items():
             typer.echo(f"  {team}: {count}")
@@ -53,7 +62,10 @@ def status_command() -> None:
 
 
 def _print_summary(result: dict[str, Any]) -> None:
-    typer.echo(f"{result['train']} train / {result['test']} test tickets, {result['model_id']}")
+    models = result["model_id"] + (
+        f" + {result['second_model_id']}" if result.get("second_model_id") else ""
+    )
+    typer.echo(f"{result['train']} train / {result['test']} test tickets, {models}")
     for system, figures in result["systems"].items():
         cells = "  ".join(
             f"{name} {figures[name]}"
@@ -122,6 +134,8 @@ def eval_routing(
         settings = Settings()
         config = routing_config_from(settings)
         embedder = load_cli_embedder(settings)
+        second_model = load_cli_second_model(settings)
+        second = second_model.embedder if second_model is not None else None
         if split_by_cluster and train is not None:
             result = evaluate_cluster_split(
                 stratified_sample(read_labelled(train), sample_train, seed=seed),
@@ -134,6 +148,7 @@ def eval_routing(
                 by_language=by_language,
                 show_progress=True,
                 cache_dir=cache_dir,
+                second=second,
             )
         else:
             train_set = (
@@ -151,6 +166,7 @@ def eval_routing(
                 by_language=by_language,
                 show_progress=True,
                 cache_dir=cache_dir,
+                second=second,
             )
         result["seed"] = seed
         if as_json:

@@ -19,6 +19,7 @@ from index.errors import IndexError_
 from ingest.errors import IngestError
 
 if TYPE_CHECKING:
+    from app.routing.second_model import SecondModel
     from app.routing.service import RouterStatus
 
 T = TypeVar("T")
@@ -60,6 +61,12 @@ def load_cli_embedder(settings: Settings) -> Embedder:
     return load_configured_embedder(settings)
 
 
+def load_cli_second_model(settings: Settings) -> SecondModel | None:
+    from app.main import load_second_model
+
+    return load_second_model(settings)
+
+
 def train_router(ctx: Context, embedder: Embedder) -> RouterStatus:
     """Retrain the team router from the database; a failed training keeps the old model."""
     from app.routing.config import routing_config_from
@@ -69,6 +76,7 @@ def train_router(ctx: Context, embedder: Embedder) -> RouterStatus:
         ctx.settings.routing_dir,
         config=routing_config_from(ctx.settings),
         model_id=embedder.model_id,
+        second=load_cli_second_model(ctx.settings),
     )
     router.retrain(ctx.factory, embedder)
     return router.status()

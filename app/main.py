@@ -15,9 +15,10 @@ from app.db import engine_from_settings, migrate, session_factory
 from app.errors import install_error_handlers
 from app.limits import BodySizeLimit
 from app.routing.config import routing_config_from
+from app.routing.second_model import SecondModel
 from app.routing.service import Router
 from app.settings import Settings
-from index.embedder import Embedder, load_embedder
+from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder, resolve_model
 from ingest.index_sync import LiveIndex, open_searcher
 
 log = logging.getLogger("stellwerk")
@@ -35,11 +36,39 @@ def load_configured_embedder(settings: Settings) -> Embedder:
     )
 
 
-def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
-    """Build the app. Nothing heavy happens here; the lifespan loads model and index.
+def load_second_model(settings: Settings, embedder: Embedder | None = None) -> SecondModel | None:
+    """The routing classifier's second embedding model, loaded on first use; None when it
+    is turned off. `embedder` is an already loaded model to use instead of the configured.
+    """
+    cache_dir = settings.routing_dir / "vector-cache"
+    if embedder is not None:
+        return SecondModel.loaded(embedder, cache_dir=cache_dir, max_words=settings.chunk_max_words)
+    if not settings.routing_second_model:
+        return None
+    spec = resolve_model(settings.routing_second_model, settings.resolved_model_cache_dir)
 
-    `embedder` lets tests share one loaded model across apps; by default the configured
-    model is loaded at start-up.
+    def load() -> Embedder:
+        log.info("loading routing model %s from %s", spec.model_id, spec.path)
+        return SentenceTransformerEmbedder(
+            spec,
+            batch_size=settings.embedding_batch_size,
+            max_seq_length=settings.embedding_max_seq_length,
+            threads=settings.embedding_threads,
+        )
+
+    return SecondModel(spec.model_id, load, cache_dir=cache_dir, max_words=settings.chunk_max_words)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    embedder: Embedder | None = None,
+    second_embedder: Embedder | None = None,
+) -> FastAPI:
+    """Build the app. Nothing heavy happens here; the lifespan loads models and index.
+
+    `embedder` and `second_embedder` let tests share loaded models across apps; by default
+    the configured models are loaded at start-up.
     """
     settings = settings or Settings()
 
@@ -65,7 +94,10 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
                 "from snapshot" if manifest else "built from the database",
             )
             router = Router.open(
-                settings.routing_dir, config=routing_config_from(settings), model_id=model.model_id
+                settings.routing_dir,
+                config=routing_config_from(settings),
+                model_id=model.model_id,
+                second=load_second_model(settings, second_embedder),
             )
 
             def retrain_router(changes: int = 0) -> None:

@@ -122,6 +122,13 @@ class Settings(BaseSettings):
         ge=1,
         description="The newest resolved tickets the classifier trains on (bounds training time).",
     )
+    routing_second_model: str = Field(
+        default="all-minilm-l6-v2",
+        description=(
+            "Second embedding model the routing classifier reads beside the index model "
+            "(same choices as the embedding model); empty turns it off."
+        ),
+    )
     routing_models_kept: int = Field(
         default=2, ge=1, description="Trained routing models kept on disk."
     )

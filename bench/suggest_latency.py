@@ -162,16 +162,24 @@ def prepare_service(
     """Train the router as `stellwerk routing train` does, and issue a ticket-tool key.
 
     The service would otherwise train in the background at start-up and measure that.
+    The router reads the default second model, as the service does: its training encodes
+    the resolved tickets with it, and every /suggest encodes the new ticket with it.
     Returns (the key, the router's stage, training seconds).
     """
     from app.auth import CLI_PRINCIPAL
+    from app.main import load_second_model
     from app.routing.config import routing_config_from
     from app.routing.service import Router
     from app.services.keys import create_key
 
-    settings = Settings(data_dir=setup.data_dir, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        data_dir=setup.data_dir, model_cache_dir=MODEL_CACHE, _env_file=None
+    )
     router = Router.open(
-        settings.routing_dir, config=routing_config_from(settings), model_id=embedder.model_id
+        settings.routing_dir,
+        config=routing_config_from(settings),
+        model_id=embedder.model_id,
+        second=load_second_model(settings),
     )
     started = time.perf_counter()
     if not router.retrain(factory, embedder):

@@ -101,6 +101,12 @@ def real_embedder() -> SentenceTransformerEmbedder:
     return load_embedder("multilingual-e5-small", cache_dir=MODEL_CACHE)
 
 
+@pytest.fixture(scope="session")
+def real_second_embedder() -> SentenceTransformerEmbedder:
+    """The router's default second model (all-MiniLM-L6-v2), loaded once per test session."""
+    return load_embedder("all-minilm-l6-v2", cache_dir=MODEL_CACHE)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests that read shared/data skip only outside CI when the folder is absent."""
     if SHARED_DATA.exists():

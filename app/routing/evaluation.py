@@ -121,14 +121,34 @@ def evaluate_routing(
     show_progress: bool = False,
     encode: Callable[[Sequence[LabelledTicket]], Vectors] | None = None,
     cache_dir: Path | None = None,
+    second: Embedder | None = None,
 ) -> dict[str, Any]:
     """Every system on the same split.
 
     `cache_dir` keeps ticket vectors on disk between runs (see `VectorCache`); `encode`
-    replaces the encoding altogether (the cluster split passes vectors it already has).
+    replaces the index model's encoding (the cluster split passes vectors it already
+    has). `second` is the router's second embedding model, read by its classifier.
     """
     config = config or RoutingConfig()
-    cache = VectorCache(cache_dir, embedder.model_id, embedder.dim) if cache_dir else None
+    cache = (
+        VectorCache(cache_dir, embedder.model_id, embedder.dim)
+        if cache_dir and encode is None
+        else None
+    )
+    second_cache = (
+        VectorCache(cache_dir, second.model_id, second.dim) if cache_dir and second else None
+    )
+
+    def encode_second(tickets: Sequence[LabelledTicket]) -> Vectors | None:
+        if second is None or not tickets:
+            return None
+        return embed_tickets(
+            second,
+            [t.text for t in tickets],
+            max_words=config.max_words,
+            show_progress=show_progress,
+            cache=second_cache,
+        )
 
     def default_encode(tickets: Sequence[LabelledTicket]) -> Vectors:
         return embed_tickets(
@@ -145,17 +165,22 @@ def evaluate_routing(
     test_vectors = encode(test)
     train_vectors = encode(train) if train else np.zeros((0, embedder.dim), dtype=np.float32)
     seconds["encode"] = time.perf_counter() - started
+    started = time.perf_counter()
+    test_second, train_second = encode_second(test), encode_second(train)
+    if second is not None:
+        seconds["encode_second"] = time.perf_counter() - started
     systems: dict[str, Any] = {}
     train_teams = [t.team for t in train]
     test_texts = [t.text.lexical for t in test]
     if len(set(train_teams)) >= 2:
         started = time.perf_counter()
         classifier = TeamClassifier(config.classifier).fit(
-            [t.text.lexical for t in train], train_vectors, train_teams
+            [t.text.lexical for t in train], train_vectors, train_teams, second=train_second
         )
-        probabilities = classifier.predict_proba(test_texts, test_vectors)
+        probabilities = classifier.predict_proba(test_texts, test_vectors, second=test_second)
         seconds["stellwerk"] = time.perf_counter() - started
         systems["stellwerk"] = _reports(probabilities, classifier.teams, test, by_language)
+        systems["stellwerk"]["learners"] = list(classifier.learners)
 
         started = time.perf_counter()
         baseline, teams = tfidf_svm_probabilities(
@@ -178,6 +203,7 @@ def evaluate_routing(
         )
     result = {
         "model_id": embedder.model_id,
+        "second_model_id": second.model_id if second is not None else None,
         "train": len(train),
         "test": len(test),
         "teams": sorted({t.team for t in (*train, *test)}),
@@ -187,6 +213,8 @@ def evaluate_routing(
     }
     if cache is not None:
         result["vector_cache"] = _cache_report(cache)
+    if second_cache is not None:
+        result["second_vector_cache"] = _cache_report(second_cache)
     return result
 
 
@@ -206,6 +234,7 @@ def evaluate_cluster_split(
     by_language: bool = False,
     show_progress: bool = False,
     cache_dir: Path | None = None,
+    second: Embedder | None = None,
 ) -> dict[str, Any]:
     """Hold out whole near-duplicate clusters, for sets padded with paraphrases.
 
@@ -235,7 +264,10 @@ def evaluate_cluster_split(
         config=config,
         charters_folder=charters_folder,
         by_language=by_language,
+        show_progress=show_progress,
         encode=lookup,
+        cache_dir=cache_dir,
+        second=second,
     )
     result["split"] = {
         "by": "near-duplicate cluster (connected components of cosine > threshold)",

@@ -3,7 +3,9 @@
 Base learners see different evidence: linear SVMs on TF-IDF of words and of character
 n-grams catch product names, error codes, jargon and German compounds; a logistic
 regression and a nearest-neighbour vote on the sentence embedding catch paraphrases and
-the other language. A multinomial logistic regression fitted on their out-of-fold scores
+the other language; the same two on a second embedding model (when the router has one)
+add a second reading of the meaning, which measured better than either model alone
+(docs/ROUTING.md). A multinomial logistic regression fitted on their out-of-fold scores
 learns how far to trust each per team and turns the scores into probabilities; fitting it
 on log-loss is what calibrates them.
 Out-of-fold folds keep near-duplicate tickets together, so paraphrases in the training set
@@ -32,7 +34,15 @@ Matrix = npt.NDArray[np.float64]
 class ClassifierConfig:
     """Knobs of the classifier; defaults chosen by measurement (docs/ROUTING.md)."""
 
-    learners: tuple[str, ...] = ("svm_words", "svm_chars", "lr_dense", "knn_dense")
+    # `*_second` learners run only when the classifier is given second-model vectors.
+    learners: tuple[str, ...] = (
+        "svm_words",
+        "svm_chars",
+        "lr_dense",
+        "knn_dense",
+        "lr_second",
+        "knn_second",
+    )
     lexical_c: float = 0.5
     embedding_c: float = 10.0
     knn_neighbours: int = 10
@@ -76,9 +86,23 @@ def _groups(vectors: Vectors, threshold: float) -> npt.NDArray[np.int64]:
     return np.asarray(near_duplicate_clusters(vectors, threshold), dtype=np.int64)
 
 
+@dataclass(frozen=True)
+class _Inputs:
+    """What the learners read for a set of tickets: TF-IDF rows and the embeddings."""
+
+    lexical: Any
+    dense: Vectors
+    second: Vectors | None = None
+
+    def rows(self, index: npt.NDArray[np.int64]) -> _Inputs:
+        second = self.second[index] if self.second is not None else None
+        return _Inputs(self.lexical[index], self.dense[index], second)
+
+
 class _Learner:
-    """One base learner, `<model>_<input>`: svm or lr on lexical, words, chars or dense
-    (the embedding), or knn_dense; fitted on a fold, it gives one score column per class."""
+    """One base learner, `<model>_<input>`: svm or lr on lexical, words, chars, dense (the
+    embedding) or second (the second model's embedding), or knn on dense or second; fitted
+    on a fold, it gives one score column per class."""
 
     def __init__(
         self, name: str, config: ClassifierConfig, n_classes: int, word_columns: int
@@ -91,39 +115,46 @@ class _Learner:
         self.vectors: Vectors | None = None
         self.labels: npt.NDArray[np.int64] | None = None
 
-    def _inputs(self, lexical: Any, vectors: Vectors) -> Any:
-        if self.name.endswith("_lexical"):
-            return lexical
-        if self.name.endswith("_words"):
-            return lexical[:, : self.word_columns]
-        if self.name.endswith("_chars"):
-            return lexical[:, self.word_columns :]
-        return vectors
+    @property
+    def embedded(self) -> bool:
+        return self.name.endswith(("_dense", "_second"))
 
-    def fit(self, lexical: Any, vectors: Vectors, labels: npt.NDArray[np.int64]) -> None:
+    def _inputs(self, inputs: _Inputs) -> Any:
+        if self.name.endswith("_lexical"):
+            return inputs.lexical
+        if self.name.endswith("_words"):
+            return inputs.lexical[:, : self.word_columns]
+        if self.name.endswith("_chars"):
+            return inputs.lexical[:, self.word_columns :]
+        if self.name.endswith("_second"):
+            if inputs.second is None:
+                raise ValueError(f"Learner {self.name} needs second-model vectors.")
+            return inputs.second
+        return inputs.dense
+
+    def fit(self, inputs: _Inputs, labels: npt.NDArray[np.int64]) -> None:
         from sklearn.linear_model import LogisticRegression
         from sklearn.svm import LinearSVC
 
         weight = self.config.class_weight
         if self.name.startswith("knn"):
-            self.vectors, self.labels = vectors, labels
+            self.vectors, self.labels = self._inputs(inputs), labels
             return
         if self.name.startswith("svm"):
             self.model = LinearSVC(
                 C=self.config.lexical_c, class_weight=weight, random_state=self.config.seed
             )
         else:
-            c = self.config.embedding_c if self.name.endswith("_dense") else self.config.lexical_c
+            c = self.config.embedding_c if self.embedded else self.config.lexical_c
             self.model = LogisticRegression(
                 C=c, class_weight=weight, max_iter=2000, random_state=self.config.seed
             )
-        self.model.fit(self._inputs(lexical, vectors), labels)
+        self.model.fit(self._inputs(inputs), labels)
 
-    def scores(self, lexical: Any, vectors: Vectors) -> Matrix:
+    def scores(self, inputs: _Inputs) -> Matrix:
         if self.name.startswith("knn"):
-            return self._knn(vectors)
-        inputs = self._inputs(lexical, vectors)
-        margins = self.model.decision_function(inputs)
+            return self._knn(self._inputs(inputs))
+        margins = self.model.decision_function(self._inputs(inputs))
         return _full_columns(self.model, np.asarray(margins, dtype=np.float64), self.n_classes)
 
     def _knn(self, vectors: Vectors) -> Matrix:
@@ -194,32 +225,35 @@ class PooledSoftmax:
 
 
 class TeamClassifier:
-    """Fit on (text, vector, team); predict a probability per team."""
+    """Fit on (text, vector, team), optionally with a second model's vectors; predict a
+    probability per team."""
 
     def __init__(self, config: ClassifierConfig | None = None) -> None:
         self.config = config or ClassifierConfig()
         self.teams: list[str] = []
+        self.learners: tuple[str, ...] = ()
         self._lexical = LexicalFeatures(char_ngrams=self.config.char_ngrams)
         self._learners: list[_Learner] = []
         self._meta: Any = None
 
-    def _fitted_learners(
-        self, lexical: Any, vectors: Vectors, labels: npt.NDArray[np.int64]
-    ) -> list[_Learner]:
+    @property
+    def uses_second(self) -> bool:
+        """Whether predictions need the second model's vectors (it was fitted with them)."""
+        return any(name.endswith("_second") for name in self.learners)
+
+    def _fitted_learners(self, inputs: _Inputs, labels: npt.NDArray[np.int64]) -> list[_Learner]:
         learners = [
             _Learner(name, self.config, len(self.teams), self._lexical.word_columns)
-            for name in self.config.learners
+            for name in self.learners
         ]
         for learner in learners:
-            learner.fit(lexical, vectors, labels)
+            learner.fit(inputs, labels)
         return learners
 
     @staticmethod
-    def _meta_features(
-        learners: Sequence[_Learner], lexical: Any, vectors: Vectors
-    ) -> npt.NDArray[np.float64]:
+    def _meta_features(learners: Sequence[_Learner], inputs: _Inputs) -> npt.NDArray[np.float64]:
         """Tickets x teams x learners."""
-        return np.stack([learner.scores(lexical, vectors) for learner in learners], axis=2)
+        return np.stack([learner.scores(inputs) for learner in learners], axis=2)
 
     def _meta_inputs(self, features: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         if self.config.meta == "pooled":
@@ -227,39 +261,56 @@ class TeamClassifier:
         # "logistic": every learner's score of every team feeds every team's logit.
         return features.transpose(0, 2, 1).reshape(len(features), -1)
 
-    def _out_of_fold(self, lexical: Any, vectors: Vectors, labels: npt.NDArray[np.int64]) -> Matrix:
+    def _out_of_fold(self, inputs: _Inputs, labels: npt.NDArray[np.int64]) -> Matrix:
         from sklearn.model_selection import StratifiedGroupKFold
 
         counts = np.bincount(labels)
         folds = int(max(2, min(self.config.folds, counts.min(initial=len(labels)))))
         splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=self.config.seed)
-        groups = _groups(vectors, self.config.duplicate_cosine)
-        features = np.zeros((len(labels), len(self.teams), len(self.config.learners)))
+        groups = _groups(inputs.dense, self.config.duplicate_cosine)
+        features = np.zeros((len(labels), len(self.teams), len(self.learners)))
         with warnings.catch_warnings():
             # Teams with fewer tickets than folds are fine: their columns are filled in.
             warnings.simplefilter("ignore", UserWarning)
-            splits = list(splitter.split(vectors, labels, groups))
+            splits = list(splitter.split(inputs.dense, labels, groups))
         for train, held_out in splits:
             if len(np.unique(labels[train])) < 2:
                 continue
-            learners = self._fitted_learners(lexical[train], vectors[train], labels[train])
-            features[held_out] = self._meta_features(learners, lexical[held_out], vectors[held_out])
+            learners = self._fitted_learners(inputs.rows(train), labels[train])
+            features[held_out] = self._meta_features(learners, inputs.rows(held_out))
         return features
 
-    def fit(self, texts: Sequence[str], vectors: Vectors, teams: Sequence[str]) -> TeamClassifier:
+    def fit(
+        self,
+        texts: Sequence[str],
+        vectors: Vectors,
+        teams: Sequence[str],
+        *,
+        second: Vectors | None = None,
+    ) -> TeamClassifier:
+        """Without `second` vectors the `*_second` learners are left out."""
         with single_threaded_blas():
-            return self._fit(texts, vectors, teams)
+            return self._fit(texts, vectors, teams, second)
 
-    def _fit(self, texts: Sequence[str], vectors: Vectors, teams: Sequence[str]) -> TeamClassifier:
+    def _fit(
+        self, texts: Sequence[str], vectors: Vectors, teams: Sequence[str], second: Vectors | None
+    ) -> TeamClassifier:
         from sklearn.linear_model import LogisticRegression
 
         self.teams = sorted(set(teams))
         if len(self.teams) < 2:
             raise ValueError("A classifier needs tickets of at least two teams.")
+        if second is not None and len(second) != len(vectors):
+            raise ValueError(f"{len(second)} second-model vectors for {len(vectors)} tickets.")
+        self.learners = tuple(
+            name
+            for name in self.config.learners
+            if second is not None or not name.endswith("_second")
+        )
         position = {team: i for i, team in enumerate(self.teams)}
         labels = np.array([position[t] for t in teams], dtype=np.int64)
-        lexical = self._lexical.fit_transform(texts)
-        meta_train = self._meta_inputs(self._out_of_fold(lexical, vectors, labels))
+        inputs = _Inputs(self._lexical.fit_transform(texts), vectors, second)
+        meta_train = self._meta_inputs(self._out_of_fold(inputs, labels))
         if self.config.meta == "pooled":
             self._meta = PooledSoftmax(self.config.meta_l2).fit(meta_train, labels)
         elif self.config.meta == "logistic":
@@ -267,15 +318,22 @@ class TeamClassifier:
             self._meta.fit(meta_train, labels)
         else:
             raise ValueError(f"Unknown meta-model {self.config.meta!r}: pooled or logistic.")
-        self._learners = self._fitted_learners(lexical, vectors, labels)
+        self._learners = self._fitted_learners(inputs, labels)
         return self
 
-    def predict_proba(self, texts: Sequence[str], vectors: Vectors) -> Matrix:
-        """One row per ticket, one column per team in `self.teams`, rows sum to 1."""
+    def predict_proba(
+        self, texts: Sequence[str], vectors: Vectors, *, second: Vectors | None = None
+    ) -> Matrix:
+        """One row per ticket, one column per team in `self.teams`, rows sum to 1.
+
+        `second` is required when the classifier was fitted with second-model vectors.
+        """
         if self._meta is None:
             raise RuntimeError("The classifier is not fitted.")
+        if self.uses_second and second is None:
+            raise ValueError("This classifier was fitted with second-model vectors; pass them.")
         with single_threaded_blas():
-            lexical = self._lexical.transform(texts)
-            features = self._meta_inputs(self._meta_features(self._learners, lexical, vectors))
+            inputs = _Inputs(self._lexical.transform(texts), vectors, second)
+            features = self._meta_inputs(self._meta_features(self._learners, inputs))
             # The meta model saw every team (it is fitted on all labels), so columns line up.
             return np.asarray(self._meta.predict_proba(features), dtype=np.float64)

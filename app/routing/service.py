@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.routing.config import RoutingConfig
 from app.routing.decision import RoutingDecision, decide
 from app.routing.errors import RoutingError
+from app.routing.features import TicketText
+from app.routing.second_model import SecondModel
 from app.routing.staged import RoutingModel
 from app.routing.store import RoutingManifest, load_routing_model, save_routing_model
 from app.routing.training import train_from_database
@@ -28,6 +30,7 @@ class RouterStatus:
 
     stage: str
     model_id: str | None
+    second_model_id: str | None
     trained_at: str | None
     tickets: int
     teams: dict[str, int]
@@ -47,9 +50,11 @@ class Router:
         config: RoutingConfig,
         model: RoutingModel | None = None,
         manifest: RoutingManifest | None = None,
+        second: SecondModel | None = None,
     ) -> None:
         self.root = root
         self.config = config
+        self.second = second
         self._model = model
         self._manifest = manifest
         self._lock = threading.Lock()
@@ -62,11 +67,26 @@ class Router:
         self._last_reason: str | None = None
 
     @classmethod
-    def open(cls, root: Path, *, config: RoutingConfig, model_id: str) -> Router:
-        """Load the saved model; a missing or unusable one leaves the router empty, with why."""
-        router = cls(root, config=config)
+    def open(
+        cls,
+        root: Path,
+        *,
+        config: RoutingConfig,
+        model_id: str,
+        second: SecondModel | None = None,
+    ) -> Router:
+        """Load the saved model; a missing or unusable one leaves the router empty, with why.
+
+        `second` is the classifier's second embedding model; a saved classifier trained
+        with another one (or without, or with none configured now) is not loaded.
+        """
+        router = cls(root, config=config, second=second)
         try:
-            loaded = load_routing_model(root, expected_model_id=model_id)
+            loaded = load_routing_model(
+                root,
+                expected_model_id=model_id,
+                expected_second_model_id=second.model_id if second is not None else None,
+            )
         except RoutingError as exc:
             log.warning("routing model not loaded: %s", exc)
             router._record("failed", str(exc))
@@ -79,8 +99,12 @@ class Router:
     def model(self) -> RoutingModel | None:
         return self._model
 
-    def route(self, text: str, vector: Vectors) -> RoutingDecision:
-        """Route with whatever model is serving now; never waits for a training."""
+    def route(self, ticket: TicketText, vector: Vectors) -> RoutingDecision:
+        """Route with whatever model is serving now; never waits for a training.
+
+        `vector` is the ticket embedded by the index model as a document; the second
+        model's vector is encoded here when the serving classifier uses one.
+        """
         model = self._model  # one read: a concurrent swap cannot mix two models
         if model is None:
             return replace(
@@ -88,7 +112,12 @@ class Router:
                 reason="dispatcher decides: the router has no model yet (no charters, no "
                 "tickets, or training still running).",
             )
-        return model.route(text, vector, self.config)
+        second_vector = None
+        if model.needs_second_vector:
+            if self.second is None:  # Router.open refuses such a model; kept for direct use
+                raise RoutingError("The routing classifier needs its second embedding model.")
+            second_vector = self.second.ticket(ticket)
+        return model.route(ticket.lexical, vector, self.config, second_vector)
 
     def _record(self, outcome: str, reason: str | None) -> None:
         self._last_attempt_at = datetime.now(UTC).isoformat()
@@ -101,7 +130,9 @@ class Router:
         serving = self._model.stage if self._model is not None else "none"
         try:
             with factory() as session:
-                model = train_from_database(session, embedder, self.config, serving_stage=serving)
+                model = train_from_database(
+                    session, embedder, self.config, serving_stage=serving, second=self.second
+                )
             manifest = save_routing_model(self.root, model, keep=self.config.models_kept)
         except RoutingError as exc:
             log.warning("routing training rejected: %s", exc)
@@ -176,6 +207,7 @@ class Router:
         return RouterStatus(
             stage=model.stage if model is not None else "none",
             model_id=model.model_id if model is not None else None,
+            second_model_id=model.second_model_id if model is not None else None,
             trained_at=manifest.trained_at if manifest is not None else None,
             tickets=len(model.memory) if model is not None else 0,
             teams=model.memory.team_counts if model is not None else {},

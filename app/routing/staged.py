@@ -20,6 +20,11 @@ class RoutingModel:
     charters: CharterIndex
     memory: TicketMemory
     classifier: TeamClassifier | None = None
+    second_model_id: str | None = None  # the classifier's second embedding model, if any
+
+    @property
+    def needs_second_vector(self) -> bool:
+        return self.classifier is not None and self.classifier.uses_second
 
     @property
     def stage(self) -> Stage:
@@ -29,10 +34,17 @@ class RoutingModel:
             return "vote"
         return "charters" if len(self.charters) else "none"
 
-    def probabilities(self, text: str, vector: Vectors, config: RoutingConfig) -> dict[str, float]:
+    def probabilities(
+        self,
+        text: str,
+        vector: Vectors,
+        config: RoutingConfig,
+        second_vector: Vectors | None = None,
+    ) -> dict[str, float]:
         """Team probabilities from the most informed stage available."""
         if self.classifier is not None:
-            row = self.classifier.predict_proba([text], vector.reshape(1, -1))[0]
+            second = second_vector.reshape(1, -1) if second_vector is not None else None
+            row = self.classifier.predict_proba([text], vector.reshape(1, -1), second=second)[0]
             return dict(zip(self.classifier.teams, row.tolist(), strict=True))
         if len(self.memory):
             return neighbour_vote(
@@ -43,14 +55,21 @@ class RoutingModel:
             )
         return charter_probabilities(self.charters, vector, temperature=config.charter_temperature)
 
-    def route(self, text: str, vector: Vectors, config: RoutingConfig) -> RoutingDecision:
+    def route(
+        self,
+        text: str,
+        vector: Vectors,
+        config: RoutingConfig,
+        second_vector: Vectors | None = None,
+    ) -> RoutingDecision:
         """Top teams with confidence and evidence; abstains below `config.min_confidence`.
 
         `vector` is the ticket embedded as a document (`features.embed_tickets`), the way
-        resolved tickets and charter lines were embedded.
+        resolved tickets and charter lines were embedded; `second_vector` the same by the
+        second model, needed when `needs_second_vector`.
         """
         decision = decide(
-            self.probabilities(text, vector, config),
+            self.probabilities(text, vector, config, second_vector),
             stage=self.stage,
             min_confidence=config.min_confidence,
         )

@@ -13,7 +13,7 @@ from app.routing.errors import RoutingModelCorrupt, RoutingModelMismatch
 from app.routing.staged import RoutingModel
 from index.versioned_dirs import VersionedDirs, sha256_file
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the classifier may use a second embedding model
 VERSIONS = "versions"
 MODEL_FILE = "model.pickle"
 MANIFEST_FILE = "manifest.json"
@@ -31,6 +31,7 @@ class RoutingManifest:
     charters: list[str]
     checksum: str
     metrics: dict[str, Any] = field(default_factory=dict)
+    second_model_id: str | None = None
     format_version: int = FORMAT_VERSION
 
     @classmethod
@@ -75,6 +76,7 @@ def save_routing_model(
             charters=model.charters.teams,
             checksum=sha256_file(model_path),
             metrics=metrics or {},
+            second_model_id=model.second_model_id,
         )
         (staging / MANIFEST_FILE).write_text(
             json.dumps(asdict(manifest), indent=2), encoding="utf-8"
@@ -89,12 +91,13 @@ def prune_versions(root: Path, *, keep: int) -> None:
 
 
 def load_routing_model(
-    root: Path, *, expected_model_id: str
+    root: Path, *, expected_model_id: str, expected_second_model_id: str | None = None
 ) -> tuple[RoutingModel, RoutingManifest] | None:
     """The current routing model, or None when none was trained yet.
 
     Raises RoutingModelMismatch when it was trained on another embedding model (its
-    vectors would mean nothing) and RoutingModelCorrupt when its file fails the checksum.
+    vectors would mean nothing), or its classifier on another second model than the
+    configured one, and RoutingModelCorrupt when its file fails the checksum.
     """
     version_dir = current_version_dir(root)
     if version_dir is None:
@@ -107,6 +110,12 @@ def load_routing_model(
             f"The routing model in {version_dir} was trained on embeddings of "
             f"{manifest.model_id!r}, but the configured model is {expected_model_id!r}. "
             "Run `stellwerk routing train` after `stellwerk index rebuild`."
+        )
+    if manifest.stage == "classifier" and manifest.second_model_id != expected_second_model_id:
+        raise RoutingModelMismatch(
+            f"The routing classifier in {version_dir} was trained with second model "
+            f"{manifest.second_model_id!r}, but the configured one is "
+            f"{expected_second_model_id!r}. Run `stellwerk routing train`."
         )
     model_path = version_dir / MODEL_FILE
     if not model_path.exists() or sha256_file(model_path) != manifest.checksum:

@@ -16,6 +16,7 @@ from app.routing.errors import RoutingModelMismatch, TrainingRejected
 from app.routing.features import TicketText, mean_vector
 from app.routing.memory import TicketMemory
 from app.routing.model import TeamClassifier
+from app.routing.second_model import SecondModel
 from app.routing.staged import RoutingModel
 from index.embedder import Embedder
 
@@ -27,7 +28,7 @@ class TrainingSet:
     """Resolved tickets with a team: what the router remembers and learns from."""
 
     memory: TicketMemory
-    texts: list[str]
+    tickets: list[TicketText]
 
 
 def load_charters(session: Session) -> list[Charter]:
@@ -76,7 +77,7 @@ def load_training_set(session: Session, *, model_id: str, dim: int) -> TrainingS
         .order_by(Ticket.id, Passage.position)
     )
     memory = TicketMemory()
-    texts: list[str] = []
+    tickets: list[TicketText] = []
     vectors: list[np.ndarray] = []
     blobs: list[bytes] = []
     last_id: int | None = None
@@ -100,13 +101,13 @@ def load_training_set(session: Session, *, model_id: str, dim: int) -> TrainingS
             memory.external_ids.append(external_id)
             memory.titles.append(title)
             memory.teams.append(team or "")
-            texts.append(TicketText(title, description).lexical)
+            tickets.append(TicketText(title, description))
         blobs.append(blob)
     close_ticket()
     memory.vectors = (
         np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), dtype=np.float32)
     )
-    return TrainingSet(memory, texts)
+    return TrainingSet(memory, tickets)
 
 
 def classifier_refusal(teams: Sequence[str], config: RoutingConfig) -> str | None:
@@ -131,21 +132,33 @@ def build_routing_model(
     training: TrainingSet,
     config: RoutingConfig,
     model_id: str,
+    second: SecondModel | None = None,
 ) -> RoutingModel:
-    """Charters and memory always; the classifier once the history is large enough."""
-    classifier = None
-    if classifier_refusal(training.memory.teams, config) is None:
-        # The newest tickets train the classifier: a bounded training time, and today's
-        # team structure rather than last decade's. The memory keeps every ticket.
-        recent = slice(-config.classifier_max_tickets, None)
-        classifier = TeamClassifier(config.classifier).fit(
-            training.texts[recent], training.memory.vectors[recent], training.memory.teams[recent]
-        )
-    return RoutingModel(model_id, charters, training.memory, classifier)
+    """Charters and memory always; the classifier once the history is large enough, with
+    learners on the `second` model's vectors when there is one."""
+    if classifier_refusal(training.memory.teams, config) is not None:
+        return RoutingModel(model_id, charters, training.memory)
+    # The newest tickets train the classifier: a bounded training time, and today's
+    # team structure rather than last decade's. The memory keeps every ticket.
+    recent = slice(-config.classifier_max_tickets, None)
+    tickets = training.tickets[recent]
+    classifier = TeamClassifier(config.classifier).fit(
+        [t.lexical for t in tickets],
+        training.memory.vectors[recent],
+        training.memory.teams[recent],
+        second=second.tickets(tickets) if second is not None else None,
+    )
+    second_id = second.model_id if second is not None and classifier.uses_second else None
+    return RoutingModel(model_id, charters, training.memory, classifier, second_id)
 
 
 def train_from_database(
-    session: Session, embedder: Embedder, config: RoutingConfig, *, serving_stage: str = "none"
+    session: Session,
+    embedder: Embedder,
+    config: RoutingConfig,
+    *,
+    serving_stage: str = "none",
+    second: SecondModel | None = None,
 ) -> RoutingModel:
     """Build a new routing model; refuse one that would route with less than `serving_stage`.
 
@@ -155,7 +168,11 @@ def train_from_database(
     training = load_training_set(session, model_id=embedder.model_id, dim=embedder.dim)
     charters = CharterIndex.build(load_charters(session), embedder)
     model = build_routing_model(
-        charters=charters, training=training, config=config, model_id=embedder.model_id
+        charters=charters,
+        training=training,
+        config=config,
+        model_id=embedder.model_id,
+        second=second,
     )
     if _STAGE_RANK[model.stage] < _STAGE_RANK.get(serving_stage, 0):
         reason = classifier_refusal(training.memory.teams, config) or (

@@ -101,6 +101,16 @@ class VectorCache:
         self._vectors = np.vstack([self._vectors, added])
         self._save()
 
+    def retain(self, keys: Sequence[str]) -> None:
+        """Drop every vector but those of `keys`, and write the cache if that changed it."""
+        wanted = set(keys)
+        kept = [key for key in sorted(self._rows, key=self._rows.__getitem__) if key in wanted]
+        if len(kept) == len(self._rows):
+            return
+        self._vectors = self._vectors[[self._rows[key] for key in kept]].reshape(-1, self.dim)
+        self._rows = {key: row for row, key in enumerate(kept)}
+        self._save()
+
     def _save(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         keys = sorted(self._rows, key=self._rows.__getitem__)

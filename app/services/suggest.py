@@ -239,7 +239,7 @@ def suggest(
     snippet_of = snippet_maker(live, text)
     ranked = [_solution(item, snippet_of) for item in resolve_hits(session, hits, visibility)]
 
-    decision = router.route(text, document_vector)
+    decision = router.route(ticket, document_vector)
     first_level = first_level_solution(
         session, live, vectors, text, first_level_min_similarity, visibility
     )

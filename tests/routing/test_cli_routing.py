@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli as main_cli
 from app.cli_routing import eval_routing, routing_cli
+from app.routing.second_model import SecondModel
 from tests.fakes import HashingEmbedder
 from tests.routing.helpers import synthetic_tickets, write_charters
 
@@ -31,6 +32,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("STELLWERK_DATA_DIR", str(data_dir))
     monkeypatch.delenv("STELLWERK_DATABASE_URL", raising=False)
     monkeypatch.setenv("STELLWERK_EMBEDDING_MODEL", "a")
+    monkeypatch.setenv("STELLWERK_ROUTING_SECOND_MODEL", "")  # one test below sets a fake one
     monkeypatch.setattr(
         "app.main.load_configured_embedder",
         lambda settings: HashingEmbedder(dim=256, model_id=f"fake-{settings.embedding_model}"),
@@ -139,3 +141,27 @@ def test_eval_routing_cache_dir_encodes_each_ticket_once(
     plain = runner.invoke(cli, args)  # without the option nothing is read or written
     assert "vector_cache" not in json.loads(plain.stdout)
     assert embedder.encoded_documents == 2 * encoded
+
+
+def test_eval_routing_reads_the_configured_second_model(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    second = HashingEmbedder(dim=32, model_id="fake-second")
+    monkeypatch.setenv("STELLWERK_ROUTING_SECOND_MODEL", "second")
+    monkeypatch.setattr("app.main.load_second_model", lambda settings: SecondModel.loaded(second))
+    train = _jsonl(tmp_path / "train.jsonl", synthetic_tickets(60, seed=8))
+    test = _jsonl(tmp_path / "test.jsonl", synthetic_tickets(20, seed=9))
+    args = ["eval", "routing", "--train", str(train), "--test", str(test), "--json"]
+    result = runner.invoke(cli, [*args, "--cache-dir", str(tmp_path / "vectors")])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["second_model_id"] == "fake-second"
+    assert "knn_second" in report["systems"]["stellwerk"]["learners"]
+    assert second.encoded_documents == 80
+    assert report["second_vector_cache"]["encoded"] == 80
+    assert report["vector_cache"]["encoded"] == 80
+    assert report["systems"]["stellwerk"]["accuracy"] > 0.8
+
+    summary = runner.invoke(cli, args[:-1])  # the text summary names both models
+    assert summary.exit_code == 0, summary.output
+    assert "60 train / 20 test tickets, fake-a + fake-second" in summary.output

@@ -80,3 +80,43 @@ def test_pooled_meta_model_is_available_as_an_option() -> None:
     assert np.allclose(probabilities.sum(axis=1), 1.0)
     with pytest.raises(ValueError, match="Unknown meta-model"):
         _fit_and_predict(synthetic_tickets(30, seed=8), [], ClassifierConfig(meta="forest"))
+
+
+def _clustered(labels: np.ndarray, dim: int, rng: np.random.Generator) -> np.ndarray:
+    """Unit vectors near one centre per label."""
+    centres = rng.normal(size=(int(labels.max()) + 1, dim))
+    vectors = centres[labels] + rng.normal(scale=0.8, size=(len(labels), dim))
+    return np.asarray(vectors / np.linalg.norm(vectors, axis=1, keepdims=True), np.float32)
+
+
+def test_second_model_learners_use_the_second_vectors() -> None:
+    # Words and the index model's vectors carry nothing here; only the second model does.
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, size=400)
+    teams = [("network", "messaging", "workplace")[i] for i in labels]
+    texts = ["same words for every ticket"] * len(labels)
+    noise = rng.normal(size=(len(labels), 16))
+    dense = (noise / np.linalg.norm(noise, axis=1, keepdims=True)).astype(np.float32)
+    second = _clustered(labels, 24, rng)
+    train, test = slice(0, 300), slice(300, None)
+    truth = np.array(teams[test])
+
+    plain = TeamClassifier().fit(texts[train], dense[train], teams[train])
+    assert not plain.uses_second
+    assert not any(name.endswith("_second") for name in plain.learners)
+    plain_best = plain.predict_proba(texts[test], dense[test]).argmax(axis=1)
+
+    both = TeamClassifier().fit(texts[train], dense[train], teams[train], second=second[train])
+    assert both.uses_second
+    assert {"lr_second", "knn_second"} <= set(both.learners)
+    probabilities = both.predict_proba(texts[test], dense[test], second=second[test])
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    accuracy = np.mean(np.array(both.teams)[probabilities.argmax(axis=1)] == truth)
+    plain_accuracy = np.mean(np.array(plain.teams)[plain_best] == truth)
+    assert accuracy > 0.9
+    assert plain_accuracy < 0.6
+
+    with pytest.raises(ValueError, match="second-model vectors"):
+        both.predict_proba(texts[test], dense[test])
+    with pytest.raises(ValueError, match="second-model vectors for"):
+        TeamClassifier().fit(texts[train], dense[train], teams[train], second=second[:10])

@@ -16,6 +16,7 @@ from app.models import Ticket
 from app.routing import training
 from app.routing.config import RoutingConfig
 from app.routing.features import TicketText, embed_tickets
+from app.routing.second_model import SecondModel
 from app.routing.service import Router
 from app.routing.training import load_training_set
 from ingest.pipeline import ingest_articles, ingest_tickets
@@ -41,7 +42,7 @@ def _ingest(
 
 def _route(router: Router, embedder: HashingEmbedder, title: str, description: str) -> Any:
     text = TicketText(title, description)
-    return router.route(text.lexical, embed_tickets(embedder, [text])[0])
+    return router.route(text, embed_tickets(embedder, [text])[0])
 
 
 @pytest.fixture
@@ -232,3 +233,74 @@ def test_training_set_averages_passages_of_long_tickets(
     assert loaded.memory.teams == ["network"]
     assert loaded.memory.vectors.shape == (1, embedder.dim)
     assert abs(float(loaded.memory.vectors[0] @ expected[0]) - 1.0) < 1e-5
+
+
+def _second(tmp_path: Path, model_id: str = "fake-second") -> tuple[SecondModel, list[int]]:
+    """A second model that counts how often it is loaded."""
+    second_embedder = HashingEmbedder(dim=32, model_id=model_id)
+    loads: list[int] = []
+
+    def load() -> HashingEmbedder:
+        loads.append(1)
+        return second_embedder
+
+    return SecondModel(model_id, load, cache_dir=tmp_path / "vector-cache"), loads
+
+
+def test_classifier_reads_the_second_model_and_encodes_only_new_tickets(
+    factory: sessionmaker[Session], embedder: HashingEmbedder, tmp_path: Path, charters: None
+) -> None:
+    second, loads = _second(tmp_path)
+    router = Router.open(
+        tmp_path / "routing", config=CONFIG, model_id=embedder.model_id, second=second
+    )
+    _ingest(factory, embedder, synthetic_tickets(9, seed=1))
+    assert router.retrain(factory, embedder)
+    assert router.status().stage == "vote"
+    assert not loads  # too few tickets for the classifier: the model is not even loaded
+
+    _ingest(factory, embedder, synthetic_tickets(60, seed=2))
+    assert router.retrain(factory, embedder)
+    model = router.model
+    assert model is not None and model.classifier is not None
+    assert {"lr_second", "knn_second"} <= set(model.classifier.learners)
+    assert router.status().second_model_id == "fake-second"
+    assert len(loads) == 1
+    fake = second.embedder
+    assert isinstance(fake, HashingEmbedder)
+    encoded = fake.encoded_documents
+    assert encoded >= 69  # every ticket's passages, once
+
+    decision = _route(router, embedder, "printer toner", "spooler queue scanner")
+    assert (decision.stage, decision.team) == ("classifier", "workplace")
+    assert fake.encoded_documents == encoded + 1  # the new ticket, one passage
+
+    _ingest(factory, embedder, synthetic_tickets(5, seed=3))
+    assert router.retrain(factory, embedder)
+    assert fake.encoded_documents == encoded + 1 + 5  # the cache held the 69 others
+    assert len(loads) == 1
+
+
+def test_classifier_of_another_second_model_is_not_loaded(
+    factory: sessionmaker[Session], embedder: HashingEmbedder, tmp_path: Path, charters: None
+) -> None:
+    second, _ = _second(tmp_path)
+    router = Router.open(
+        tmp_path / "routing", config=CONFIG, model_id=embedder.model_id, second=second
+    )
+    _ingest(factory, embedder, synthetic_tickets(60, seed=2))
+    assert router.retrain(factory, embedder)
+
+    same = Router.open(
+        tmp_path / "routing", config=CONFIG, model_id=embedder.model_id, second=second
+    )
+    assert same.status().stage == "classifier"
+    other, _ = _second(tmp_path, "fake-other")
+    for changed in (other, None):
+        reopened = Router.open(
+            tmp_path / "routing", config=CONFIG, model_id=embedder.model_id, second=changed
+        )
+        status = reopened.status()
+        assert status.stage == "none"
+        assert status.last_outcome == "failed"
+        assert status.last_reason is not None and "fake-second" in status.last_reason

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from app.routing.errors import DatasetError
-from app.routing.features import TicketText, embed_tickets
+from app.routing.features import TicketText, embed_tickets, passage_texts
 from app.routing.vector_cache import VectorCache, ticket_key
 from index.embedder import Vectors
 from tests.fakes import HashingEmbedder
@@ -96,3 +96,20 @@ def test_an_interrupted_run_keeps_what_it_encoded(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="interrupted"):
         embed_tickets(embedder, tickets, cache=cache, batch=2, save_every=2)
     assert len(VectorCache(tmp_path, embedder.model_id, 32)) == 4
+
+
+def test_retain_drops_the_vectors_of_other_tickets_on_disk(tmp_path: Path) -> None:
+    embedder = HashingEmbedder(dim=32)
+    tickets = _tickets(6)
+    cache = VectorCache(tmp_path, embedder.model_id, 32)
+    expected = embed_tickets(embedder, tickets, cache=cache)
+    keys = [ticket_key(passage_texts(t)) for t in tickets]
+    assert set(cache.get(keys)) == set(keys)
+
+    cache.retain(keys[3:])
+    reopened = VectorCache(tmp_path, embedder.model_id, 32)
+    assert len(reopened) == 3
+    found = reopened.get(keys)
+    assert set(found) == set(keys[3:])
+    for row, key in enumerate(keys[3:], start=3):
+        np.testing.assert_array_equal(found[key], expected[row])
