@@ -134,7 +134,8 @@ def eval_routing(
         settings = Settings()
         config = routing_config_from(settings)
         embedder = load_cli_embedder(settings)
-        second_model = load_cli_second_model(settings)
+        # Only a trained classifier reads the second model; charters alone never load it.
+        second_model = load_cli_second_model(settings) if train is not None else None
         second = second_model.embedder if second_model is not None else None
         if split_by_cluster and train is not None:
             result = evaluate_cluster_split(

@@ -181,6 +181,8 @@ def evaluate_routing(
         seconds["stellwerk"] = time.perf_counter() - started
         systems["stellwerk"] = _reports(probabilities, classifier.teams, test, by_language)
         systems["stellwerk"]["learners"] = list(classifier.learners)
+        if classifier.learner_choice:
+            systems["stellwerk"]["learner_choice"] = classifier.learner_choice
 
         started = time.perf_counter()
         baseline, teams = tfidf_svm_probabilities(

@@ -54,6 +54,10 @@ class ClassifierConfig:
     meta_l2: float = 1e-3
     meta_c: float = 1.0
     duplicate_cosine: float = 0.97
+    # Keep the `*_second` learners only when they lower the meta-model's cross-validated
+    # log-loss on the training tickets (they help on endava, not on the support set).
+    second_by_cv: bool = True
+    choice_folds: int = 3  # enough: the two log-losses differ by 0.02-0.07, folds by 0.003
     seed: int = 0
 
 
@@ -232,6 +236,8 @@ class TeamClassifier:
         self.config = config or ClassifierConfig()
         self.teams: list[str] = []
         self.learners: tuple[str, ...] = ()
+        # Whether the second model's learners were kept, and the log-losses that decided.
+        self.learner_choice: dict[str, float | bool] = {}
         self._lexical = LexicalFeatures(char_ngrams=self.config.char_ngrams)
         self._learners: list[_Learner] = []
         self._meta: Any = None
@@ -295,11 +301,11 @@ class TeamClassifier:
     def _fit(
         self, texts: Sequence[str], vectors: Vectors, teams: Sequence[str], second: Vectors | None
     ) -> TeamClassifier:
-        from sklearn.linear_model import LogisticRegression
-
         self.teams = sorted(set(teams))
         if len(self.teams) < 2:
             raise ValueError("A classifier needs tickets of at least two teams.")
+        if self.config.meta not in ("pooled", "logistic"):
+            raise ValueError(f"Unknown meta-model {self.config.meta!r}: pooled or logistic.")
         if second is not None and len(second) != len(vectors):
             raise ValueError(f"{len(second)} second-model vectors for {len(vectors)} tickets.")
         self.learners = tuple(
@@ -310,16 +316,55 @@ class TeamClassifier:
         position = {team: i for i, team in enumerate(self.teams)}
         labels = np.array([position[t] for t in teams], dtype=np.int64)
         inputs = _Inputs(self._lexical.fit_transform(texts), vectors, second)
-        meta_train = self._meta_inputs(self._out_of_fold(inputs, labels))
-        if self.config.meta == "pooled":
-            self._meta = PooledSoftmax(self.config.meta_l2).fit(meta_train, labels)
-        elif self.config.meta == "logistic":
-            self._meta = LogisticRegression(C=self.config.meta_c, max_iter=2000)
-            self._meta.fit(meta_train, labels)
-        else:
-            raise ValueError(f"Unknown meta-model {self.config.meta!r}: pooled or logistic.")
+        features = self._out_of_fold(inputs, labels)
+        if self.uses_second and self.config.second_by_cv:
+            keep = [i for i, name in enumerate(self.learners) if not name.endswith("_second")]
+            without = self._meta_log_loss(features[:, :, keep], labels)
+            with_second = self._meta_log_loss(features, labels)
+            self.learner_choice = {
+                "log_loss_with_second": round(with_second, 4),
+                "log_loss_without_second": round(without, 4),
+                "second_kept": with_second < without,
+            }
+            if with_second >= without:
+                self.learners = tuple(self.learners[i] for i in keep)
+                features = features[:, :, keep]
+                inputs = _Inputs(inputs.lexical, inputs.dense)
+        self._meta = self._new_meta().fit(self._meta_inputs(features), labels)
         self._learners = self._fitted_learners(inputs, labels)
         return self
+
+    def _new_meta(self) -> Any:
+        from sklearn.linear_model import LogisticRegression
+
+        if self.config.meta == "pooled":
+            return PooledSoftmax(self.config.meta_l2)
+        return LogisticRegression(C=self.config.meta_c, max_iter=2000)
+
+    def _meta_log_loss(
+        self, features: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]
+    ) -> float:
+        """Cross-validated log-loss of the meta-model on out-of-fold learner scores.
+
+        It measures what a set of learners is worth on tickets none of them was fitted on,
+        calibration included; the folds are cheap, the learners' scores are already there.
+        """
+        from sklearn.model_selection import StratifiedKFold
+
+        counts = np.bincount(labels)
+        folds = int(max(2, min(self.config.choice_folds, counts.min(initial=len(labels)))))
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.config.seed)
+        inputs = self._meta_inputs(features)
+        probabilities = np.full((len(labels), len(self.teams)), 1e-12)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            splits = list(splitter.split(inputs, labels))
+        for train, held_out in splits:
+            meta = self._new_meta().fit(inputs[train], labels[train])
+            columns = getattr(meta, "classes_", np.arange(len(self.teams)))
+            probabilities[np.ix_(held_out, columns)] = meta.predict_proba(inputs[held_out])
+        truth = probabilities[np.arange(len(labels)), labels]
+        return float(-np.mean(np.log(np.clip(truth, 1e-12, 1.0))))
 
     def predict_proba(
         self, texts: Sequence[str], vectors: Vectors, *, second: Vectors | None = None

@@ -20,7 +20,7 @@ class RoutingModel:
     charters: CharterIndex
     memory: TicketMemory
     classifier: TeamClassifier | None = None
-    second_model_id: str | None = None  # the classifier's second embedding model, if any
+    second_model_id: str | None = None  # the second model the classifier was trained with
 
     @property
     def needs_second_vector(self) -> bool:

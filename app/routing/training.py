@@ -148,7 +148,9 @@ def build_routing_model(
         training.memory.teams[recent],
         second=second.tickets(tickets) if second is not None else None,
     )
-    second_id = second.model_id if second is not None and classifier.uses_second else None
+    # The second model the classifier was trained with, even when it dropped its learners:
+    # a router configured with another one retrains instead of loading this model.
+    second_id = second.model_id if second is not None else None
     return RoutingModel(model_id, charters, training.memory, classifier, second_id)
 
 

@@ -156,7 +156,9 @@ def test_eval_routing_reads_the_configured_second_model(
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["second_model_id"] == "fake-second"
-    assert "knn_second" in report["systems"]["stellwerk"]["learners"]
+    # The classifier weighed the second model's learners (on these words they add nothing).
+    choice = report["systems"]["stellwerk"]["learner_choice"]
+    assert set(choice) == {"log_loss_with_second", "log_loss_without_second", "second_kept"}
     assert second.encoded_documents == 80
     assert report["second_vector_cache"]["encoded"] == 80
     assert report["vector_cache"]["encoded"] == 80
@@ -165,3 +167,11 @@ def test_eval_routing_reads_the_configured_second_model(
     summary = runner.invoke(cli, args[:-1])  # the text summary names both models
     assert summary.exit_code == 0, summary.output
     assert "60 train / 20 test tickets, fake-a + fake-second" in summary.output
+
+    charters = write_charters(tmp_path / "articles")
+    charters_only = ["eval", "routing", "--test", str(test), "--charters", str(charters), "--json"]
+    encoded = second.encoded_documents
+    result = runner.invoke(cli, charters_only)  # no classifier: the second model is not read
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["second_model_id"] is None
+    assert second.encoded_documents == encoded

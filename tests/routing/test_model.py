@@ -108,6 +108,9 @@ def test_second_model_learners_use_the_second_vectors() -> None:
 
     both = TeamClassifier().fit(texts[train], dense[train], teams[train], second=second[train])
     assert both.uses_second
+    choice = both.learner_choice
+    assert choice["second_kept"] is True
+    assert choice["log_loss_with_second"] < choice["log_loss_without_second"]
     assert {"lr_second", "knn_second"} <= set(both.learners)
     probabilities = both.predict_proba(texts[test], dense[test], second=second[test])
     assert np.allclose(probabilities.sum(axis=1), 1.0)
@@ -120,3 +123,30 @@ def test_second_model_learners_use_the_second_vectors() -> None:
         both.predict_proba(texts[test], dense[test])
     with pytest.raises(ValueError, match="second-model vectors for"):
         TeamClassifier().fit(texts[train], dense[train], teams[train], second=second[:10])
+
+
+def test_second_model_learners_that_add_nothing_are_dropped() -> None:
+    # The words and the index model's vectors know the team; the second model is noise.
+    train, test = synthetic_tickets(200, seed=11), synthetic_tickets(40, seed=12)
+    embedder = HashingEmbedder(dim=128)
+    rng = np.random.default_rng(1)
+    noise = rng.normal(size=(len(train), 24))
+    second = np.asarray(noise / np.linalg.norm(noise, axis=1, keepdims=True), np.float32)
+    texts = [TicketText(t["title"], t["description"]) for t in train]
+    test_texts = [TicketText(t["title"], t["description"]) for t in test]
+    classifier = TeamClassifier().fit(
+        [t.lexical for t in texts],
+        embed_tickets(embedder, texts),
+        [t["team"] for t in train],
+        second=second,
+    )
+    choice = classifier.learner_choice
+    assert choice["second_kept"] is False
+    assert choice["log_loss_with_second"] >= choice["log_loss_without_second"]
+    assert not classifier.uses_second
+    assert classifier.learners == ("svm_words", "svm_chars", "lr_dense", "knn_dense")
+    probabilities = classifier.predict_proba(  # no second vectors needed any more
+        [t.lexical for t in test_texts], embed_tickets(embedder, test_texts)
+    )
+    predicted = [classifier.teams[i] for i in probabilities.argmax(axis=1)]
+    assert np.mean([p == t["team"] for p, t in zip(predicted, test, strict=True)]) >= 0.9

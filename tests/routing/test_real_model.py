@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,12 +12,12 @@ from fastapi.testclient import TestClient
 
 from app.db import create_db_engine, migrate, session_factory
 from app.main import create_app
-from app.routing.config import RoutingConfig
+from app.routing.config import RoutingConfig, routing_config_from
 from app.routing.dataset import LabelledTicket, read_labelled, stratified_sample
 from app.routing.evaluation import evaluate_routing
 from app.routing.features import TicketText, embed_new_ticket, embed_tickets
 from app.settings import Settings
-from index.embedder import SentenceTransformerEmbedder
+from index.embedder import SentenceTransformerEmbedder, Vectors
 from ingest.pipeline import ingest_tickets
 from ingest.tickets import ResolvedTicket
 from tests.auth_helpers import bearer, issue_test_keys
@@ -36,7 +38,11 @@ def test_router_beats_the_majority_team_on_endava(
         train, test, real_embedder, config=RoutingConfig(), second=real_second_embedder
     )
     assert report["second_model_id"] == "all-minilm-l6-v2"
-    assert {"lr_second", "knn_second"} <= set(report["systems"]["stellwerk"]["learners"])
+    # On 240 tickets the second model's learners do not pay (they do from about 4,000 on,
+    # docs/BENCHMARKS.md); the classifier weighed them on its own training tickets.
+    choice = report["systems"]["stellwerk"]["learner_choice"]
+    assert choice["second_kept"] is False
+    assert choice["log_loss_with_second"] >= choice["log_loss_without_second"]
     majority = Counter(t.team for t in test).most_common(1)[0][1] / len(test)
     stellwerk = report["systems"]["stellwerk"]
     assert stellwerk["accuracy"] > majority + 0.25
@@ -85,8 +91,27 @@ def test_suggest_routes_with_the_classifier_on_both_real_models(
     tmp_path: Path,
     real_embedder: SentenceTransformerEmbedder,
     real_second_embedder: SentenceTransformerEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Resolved tickets in, the app trains its classifier on e5 and MiniLM, /suggest routes."""
+    """Resolved tickets in, the app trains its classifier on e5 and MiniLM, /suggest routes.
+
+    240 tickets are too few for the second model's learners to win the classifier's own
+    cross-validation, so the test keeps them regardless, to follow the real model's path.
+    """
+
+    def keeping_second(settings: Settings) -> RoutingConfig:
+        config = routing_config_from(settings)
+        return replace(config, classifier=replace(config.classifier, second_by_cv=False))
+
+    monkeypatch.setattr("app.main.routing_config_from", keeping_second)
+    encoded: list[int] = []
+    original = real_second_embedder.encode_documents
+
+    def counting(texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
+        encoded.append(len(texts))
+        return original(texts, show_progress=show_progress)
+
+    monkeypatch.setattr(real_second_embedder, "encode_documents", counting)
     folder = SHARED_DATA / "routing" / "endava-47k"
     train = stratified_sample(read_labelled(folder / "train.jsonl"), 240, seed=0)
     test = stratified_sample(read_labelled(folder / "test.jsonl"), 40, seed=1)
@@ -121,6 +146,9 @@ def test_suggest_routes_with_the_classifier_on_both_real_models(
             answers.append(response.json()["team"])
     assert (status.stage, status.tickets) == ("classifier", 240)
     assert status.second_model_id == "all-minilm-l6-v2"
+    # MiniLM encoded the 240 resolved tickets at training, then each routed ticket.
+    assert sum(encoded) >= 240 + len(test)
+    assert encoded[-len(test) :] == [1] * len(test)
     assert {answer["stage"] for answer in answers} == {"classifier"}
     majority = Counter(t.team for t in test).most_common(1)[0][1] / len(test)
     accuracy = sum(a["name"] == t.team for a, t in zip(answers, test, strict=True)) / len(test)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,9 +18,11 @@ from app.models import Ticket
 from app.routing import training
 from app.routing.config import RoutingConfig
 from app.routing.features import TicketText, embed_tickets
+from app.routing.model import ClassifierConfig
 from app.routing.second_model import SecondModel
 from app.routing.service import Router
 from app.routing.training import load_training_set
+from index.embedder import Vectors
 from ingest.pipeline import ingest_articles, ingest_tickets
 from ingest.tickets import ResolvedTicket
 from tests.factories import ticket
@@ -251,8 +255,10 @@ def test_classifier_reads_the_second_model_and_encodes_only_new_tickets(
     factory: sessionmaker[Session], embedder: HashingEmbedder, tmp_path: Path, charters: None
 ) -> None:
     second, loads = _second(tmp_path)
+    # Kept whatever cross-validation says, to follow the second model's path to the end.
+    config = replace(CONFIG, classifier=ClassifierConfig(second_by_cv=False))
     router = Router.open(
-        tmp_path / "routing", config=CONFIG, model_id=embedder.model_id, second=second
+        tmp_path / "routing", config=config, model_id=embedder.model_id, second=second
     )
     _ingest(factory, embedder, synthetic_tickets(9, seed=1))
     assert router.retrain(factory, embedder)
@@ -304,3 +310,33 @@ def test_classifier_of_another_second_model_is_not_loaded(
         assert status.stage == "none"
         assert status.last_outcome == "failed"
         assert status.last_reason is not None and "fake-second" in status.last_reason
+
+
+def test_second_model_dropped_by_cross_validation_is_not_encoded_at_routing(
+    factory: sessionmaker[Session], embedder: HashingEmbedder, tmp_path: Path, charters: None
+) -> None:
+    # A second model that sees only noise: its learners lose on out-of-fold log-loss.
+    noise = np.random.default_rng(0).normal(size=(500, 16)).astype(np.float32)
+    calls = iter(range(10_000))
+
+    class NoiseEmbedder(HashingEmbedder):
+        def _encode(self, texts: Sequence[str]) -> Vectors:
+            rows = noise[[next(calls) % len(noise) for _ in texts]]
+            return np.asarray(rows / np.linalg.norm(rows, axis=1, keepdims=True), np.float32)
+
+    noisy = NoiseEmbedder(dim=16, model_id="fake-noise")
+    second = SecondModel.loaded(noisy, cache_dir=tmp_path / "vector-cache")
+    router = Router.open(
+        tmp_path / "routing", config=CONFIG, model_id=embedder.model_id, second=second
+    )
+    _ingest(factory, embedder, synthetic_tickets(120, seed=2))
+    assert router.retrain(factory, embedder)
+    model = router.model
+    assert model is not None and model.classifier is not None
+    assert model.classifier.learner_choice["second_kept"] is False
+    assert not model.classifier.uses_second
+    assert router.status().second_model_id == "fake-noise"  # trained with it, all the same
+    encoded = noisy.encoded_documents
+    decision = _route(router, embedder, "printer toner", "spooler queue scanner")
+    assert (decision.stage, decision.team) == ("classifier", "workplace")
+    assert noisy.encoded_documents == encoded
