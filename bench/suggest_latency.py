@@ -8,7 +8,7 @@ import os
 import statistics
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--build-only", action="store_true", help="Encode and cache the databases, then stop."
+    )
+    parser.add_argument(
+        "--keep-second-model",
+        action="store_true",
+        help="Train the router's classifier with the second model's learners even where its "
+        "cross-validation would drop them: the latency when they are kept.",
     )
     return parser.parse_args()
 
@@ -175,9 +181,12 @@ def prepare_service(
     settings = Settings(  # type: ignore[call-arg]
         data_dir=setup.data_dir, model_cache_dir=MODEL_CACHE, _env_file=None
     )
+    config = routing_config_from(settings)
+    if setup.keep_second_model:
+        config = replace(config, classifier=replace(config.classifier, second_by_cv=False))
     router = Router.open(
         settings.routing_dir,
-        config=routing_config_from(settings),
+        config=config,
         model_id=embedder.model_id,
         second=load_second_model(settings),
     )
@@ -194,7 +203,12 @@ def prepare_service(
             teams=[],
             company=None,
         )
-    return key, router.status().stage, seconds
+    stage = router.status().stage
+    model = router.model
+    if model is not None and model.classifier is not None:
+        kept = model.classifier.uses_second
+        stage += f" (second model {model.second_model_id}: {'kept' if kept else 'dropped'})"
+    return key, stage, seconds
 
 
 def service_env(setup: RunSetup) -> dict[str, str]:
@@ -219,6 +233,7 @@ class RunSetup:
     exact_max: int
     model: str
     threads: int
+    keep_second_model: bool = False
 
 
 def run_once(
@@ -325,7 +340,15 @@ def main() -> None:
         synthetic = max(0, size - info.tickets)
         compare_kinds = size == sizes[-1] and synthetic > 0
         for exact_max in [FLAT_EXACT_MAX, 0] if compare_kinds else [DEFAULT_EXACT_MAX]:
-            setup = RunSetup(data_dir, size, synthetic, exact_max, args.model, args.threads)
+            setup = RunSetup(
+                data_dir,
+                size,
+                synthetic,
+                exact_max,
+                args.model,
+                args.threads,
+                args.keep_second_model,
+            )
             figures = run_once(setup, embedder, split)
             print_run(figures)
             runs.append(figures)

@@ -57,11 +57,10 @@ class SecondModel:
         return cls(embedder.model_id, lambda: embedder, cache_dir=cache_dir, max_words=max_words)
 
     @property
-    def is_loaded(self) -> bool:
-        return self._embedder is not None
-
-    @property
     def embedder(self) -> Embedder:
+        return self.load()
+
+    def load(self) -> Embedder:
         """The model, loaded by the first caller; others wait for it."""
         if self._embedder is None:
             with self._lock:

@@ -91,8 +91,17 @@ class Router:
             log.warning("routing model not loaded: %s", exc)
             router._record("failed", str(exc))
             return router
-        if loaded is not None:
-            router._model, router._manifest = loaded
+        if loaded is None:
+            return router
+        model, manifest = loaded
+        if model.needs_second_vector and second is not None:
+            try:  # load it now: the first /suggest should not wait for it, or fail on it
+                second.load()
+            except Exception as exc:
+                log.warning("routing model not loaded: its second model fails: %s", exc)
+                router._record("failed", f"second model {second.model_id}: {exc}")
+                return router
+        router._model, router._manifest = model, manifest
         return router
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,10 @@ class RoutingManifest:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RoutingManifest:
-        return cls(**data)
+        """Fields this version does not know are ignored: a newer format is then refused
+        by its `format_version` (and retrained), not reported as a corrupt file."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
 
 
 def _store(root: Path) -> VersionedDirs:

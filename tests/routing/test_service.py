@@ -23,6 +23,7 @@ from app.routing.second_model import SecondModel
 from app.routing.service import Router
 from app.routing.training import load_training_set
 from index.embedder import Vectors
+from index.errors import ModelUnavailable
 from ingest.pipeline import ingest_articles, ingest_tickets
 from ingest.tickets import ResolvedTicket
 from tests.factories import ticket
@@ -340,3 +341,36 @@ def test_second_model_dropped_by_cross_validation_is_not_encoded_at_routing(
     decision = _route(router, embedder, "printer toner", "spooler queue scanner")
     assert (decision.stage, decision.team) == ("classifier", "workplace")
     assert noisy.encoded_documents == encoded
+
+
+def test_saved_classifier_loads_its_second_model_at_open_and_says_when_it_cannot(
+    factory: sessionmaker[Session], embedder: HashingEmbedder, tmp_path: Path, charters: None
+) -> None:
+    config = replace(CONFIG, classifier=ClassifierConfig(second_by_cv=False))
+    second, _ = _second(tmp_path)
+    router = Router.open(
+        tmp_path / "routing", config=config, model_id=embedder.model_id, second=second
+    )
+    _ingest(factory, embedder, synthetic_tickets(60, seed=2))
+    assert router.retrain(factory, embedder)
+
+    fresh, loads = _second(tmp_path)
+    reopened = Router.open(
+        tmp_path / "routing", config=config, model_id=embedder.model_id, second=fresh
+    )
+    assert reopened.status().stage == "classifier"
+    assert loads == [1]  # loaded at open, before the first request
+
+    def missing() -> HashingEmbedder:
+        raise ModelUnavailable("no such folder: /models/minilm")
+
+    broken = SecondModel("fake-second", missing)
+    unusable = Router.open(
+        tmp_path / "routing", config=config, model_id=embedder.model_id, second=broken
+    )
+    status = unusable.status()
+    assert (status.stage, status.last_outcome) == ("none", "failed")
+    assert status.last_reason is not None and "/models/minilm" in status.last_reason
+    assert unusable.route(
+        TicketText("printer", "toner"), embed_tickets(embedder, [TicketText("printer", "toner")])[0]
+    ).abstained

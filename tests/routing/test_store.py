@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from app.routing.errors import RoutingModelCorrupt, RoutingModelMismatch
 from app.routing.memory import TicketMemory
 from app.routing.staged import RoutingModel
 from app.routing.store import (
+    FORMAT_VERSION,
     MODEL_FILE,
     VERSIONS,
     current_version_dir,
@@ -93,3 +95,14 @@ def test_old_versions_are_pruned(tmp_path: Path) -> None:
     current = current_version_dir(tmp_path)
     assert current is not None
     assert current.name == versions[-1]
+
+
+def test_manifest_of_a_newer_format_is_skipped_not_reported_corrupt(tmp_path: Path) -> None:
+    save_routing_model(tmp_path, _model())
+    version = current_version_dir(tmp_path)
+    assert version is not None
+    manifest_path = version / "manifest.json"
+    data = json.loads(manifest_path.read_text(encoding="utf-8"))
+    data.update(format_version=FORMAT_VERSION + 1, a_field_from_the_future=[1, 2])
+    manifest_path.write_text(json.dumps(data), encoding="utf-8")
+    assert load_routing_model(tmp_path, expected_model_id="fake") is None  # retrain, no error
