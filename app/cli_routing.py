@@ -38,6 +38,7 @@ def train_command() -> None:
 @routing_cli.command("status")
 def status_command() -> None:
     """Show the saved routing model: stage, tickets per team, embedding model, when trained."""
+    from app.routing.service import describe_training
     from app.routing.store import current_version_dir, read_routing_manifest
 
     def run() -> None:
@@ -53,6 +54,9 @@ def status_command() -> None:
             f"routing: {manifest.stage} model {version.name}, {manifest.tickets} tickets, "
             f"embedding model {models}, trained {manifest.trained_at}"
         )
+        typer.echo(f"  {describe_training(manifest)}")
+        if manifest.metrics.get("learners"):
+            typer.echo(f"  learners: {', '.join(manifest.metrics['learners'])}")
         for team, count in manifest.teams.items():
             typer.echo(f"  {team}: {count}")
         if manifest.charters:

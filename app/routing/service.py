@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,6 +39,30 @@ class RouterStatus:
     last_attempt_at: str | None
     last_outcome: str | None  # "trained", "rejected" or "failed"
     last_reason: str | None
+
+
+def classifier_metrics(model: RoutingModel) -> dict[str, Any]:
+    """What the saved manifest tells about the classifier: its learners and the choice."""
+    if model.classifier is None:
+        return {}
+    metrics: dict[str, Any] = {"learners": list(model.classifier.learners)}
+    if model.classifier.learner_choice:
+        metrics["learner_choice"] = dict(model.classifier.learner_choice)
+    return metrics
+
+
+def describe_training(manifest: RoutingManifest) -> str:
+    """One line: the stage, the tickets and, with a second model, whether it was kept."""
+    text = f"{manifest.stage} model on {manifest.tickets} tickets"
+    choice = manifest.metrics.get("learner_choice")
+    if manifest.second_model_id and choice:
+        verdict = "kept" if choice["second_kept"] else "dropped"
+        text += (
+            f"; second model {manifest.second_model_id} {verdict} (cross-validated log-loss "
+            f"{choice['log_loss_with_second']} with it, {choice['log_loss_without_second']} "
+            "without)"
+        )
+    return text
 
 
 class Router:
@@ -142,7 +167,9 @@ class Router:
                 model = train_from_database(
                     session, embedder, self.config, serving_stage=serving, second=self.second
                 )
-            manifest = save_routing_model(self.root, model, keep=self.config.models_kept)
+            manifest = save_routing_model(
+                self.root, model, metrics=classifier_metrics(model), keep=self.config.models_kept
+            )
         except RoutingError as exc:
             log.warning("routing training rejected: %s", exc)
             self._record("rejected", str(exc))
@@ -153,7 +180,7 @@ class Router:
             return False
         with self._lock:
             self._model, self._manifest = model, manifest
-        self._record("trained", f"{manifest.stage} model on {manifest.tickets} tickets")
+        self._record("trained", describe_training(manifest))
         log.info("routing model trained: %s", self._last_reason)
         return True
 

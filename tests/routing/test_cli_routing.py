@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +176,23 @@ def test_eval_routing_reads_the_configured_second_model(
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["second_model_id"] is None
     assert second.encoded_documents == encoded
+
+
+def test_status_tells_whether_the_second_model_was_kept(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    second = HashingEmbedder(dim=32, model_id="fake-second")
+    monkeypatch.setenv("STELLWERK_ROUTING_SECOND_MODEL", "second")
+    monkeypatch.setenv("STELLWERK_ROUTING_CLASSIFIER_MIN_TICKETS", "30")
+    monkeypatch.setattr("app.main.load_second_model", lambda settings: SecondModel.loaded(second))
+    records = _jsonl(tmp_path / "tickets.jsonl", synthetic_tickets(60, seed=6))
+    assert runner.invoke(main_cli, ["ingest", "tickets", str(records)]).exit_code == 0
+    trained = runner.invoke(cli, ["routing", "train"])
+    assert trained.exit_code == 0, trained.output
+    assert re.search(
+        r"classifier model on 60 tickets; second model fake-second (kept|dropped)", trained.output
+    )
+    status = runner.invoke(cli, ["routing", "status"])
+    assert "embedding model fake-a + fake-second" in status.output
+    assert re.search(r"log-loss [0-9.]+ with it, [0-9.]+ without", status.output)
+    assert "learners: svm_words, svm_chars, lr_dense, knn_dense" in status.output
