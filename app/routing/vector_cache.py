@@ -10,10 +10,12 @@ never shares a folder.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +42,22 @@ def model_folder_name(model_id: str) -> str:
     return f"{readable}-{hashlib.sha256(model_id.encode('utf-8')).hexdigest()[:12]}"
 
 
+@contextmanager
+def folder_lock(folder: Path, *, exclusive: bool) -> Iterator[None]:
+    """An advisory lock on a cache folder: readers share it, a writer holds it alone.
+
+    A save replaces two files; without the lock a reader in another process (the CLI
+    training while the service trains) could see the new vectors with the old index.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class VectorCache:
     """Vectors of one embedding model by ticket key, read at open and rewritten on save."""
 
@@ -61,8 +79,9 @@ class VectorCache:
         if not index_path.is_file() or not vectors_path.is_file():
             return
         try:
-            index = json.loads(index_path.read_text(encoding="utf-8"))
-            vectors = np.load(vectors_path, allow_pickle=False)
+            with folder_lock(self.folder, exclusive=False):
+                index = json.loads(index_path.read_text(encoding="utf-8"))
+                vectors = np.load(vectors_path, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise DatasetError(f"Vector cache {self.folder} is unreadable: {exc}") from exc
         keys = index.get("keys", [])
@@ -112,14 +131,14 @@ class VectorCache:
         self._save()
 
     def _save(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         keys = sorted(self._rows, key=self._rows.__getitem__)
         vectors_tmp = self.folder / "vectors.npy.tmp"
         index_tmp = self.folder / "index.json.tmp"
-        with vectors_tmp.open("wb") as handle:
-            np.save(handle, self._vectors, allow_pickle=False)
         index = {"format": FORMAT, "model_id": self.model_id, "dim": self.dim, "keys": keys}
-        index_tmp.write_text(json.dumps(index), encoding="utf-8")
-        # Vectors first: the index never names rows the vectors file lacks.
-        vectors_tmp.replace(self.folder / "vectors.npy")
-        index_tmp.replace(self.folder / "index.json")
+        # Under the lock, so that two writers never share the temporary files either.
+        with folder_lock(self.folder, exclusive=True):
+            with vectors_tmp.open("wb") as handle:
+                np.save(handle, self._vectors, allow_pickle=False)
+            index_tmp.write_text(json.dumps(index), encoding="utf-8")
+            vectors_tmp.replace(self.folder / "vectors.npy")
+            index_tmp.replace(self.folder / "index.json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from app.routing.errors import DatasetError
 from app.routing.features import TicketText, embed_tickets, passage_texts
-from app.routing.vector_cache import VectorCache, ticket_key
+from app.routing.vector_cache import VectorCache, folder_lock, ticket_key
 from index.embedder import Vectors
 from tests.fakes import HashingEmbedder
 
@@ -113,3 +114,19 @@ def test_retain_drops_the_vectors_of_other_tickets_on_disk(tmp_path: Path) -> No
     assert set(found) == set(keys[3:])
     for row, key in enumerate(keys[3:], start=3):
         np.testing.assert_array_equal(found[key], expected[row])
+
+
+def test_a_reader_waits_while_another_process_writes(tmp_path: Path) -> None:
+    embedder = HashingEmbedder(dim=32)
+    cache = VectorCache(tmp_path, embedder.model_id, 32)
+    embed_tickets(embedder, _tickets(4), cache=cache)
+    opened: list[VectorCache] = []
+    with folder_lock(cache.folder, exclusive=True):  # a writer between its two renames
+        reader = threading.Thread(
+            target=lambda: opened.append(VectorCache(tmp_path, embedder.model_id, 32))
+        )
+        reader.start()
+        reader.join(timeout=0.3)
+        assert reader.is_alive() and not opened
+    reader.join(timeout=5)
+    assert len(opened[0]) == 4
