@@ -18,7 +18,7 @@ from app.routing.config import routing_config_from
 from app.routing.second_model import SecondModel
 from app.routing.service import Router
 from app.settings import Settings
-from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder, resolve_model
+from index.embedder import Embedder, load_embedder, resolve_model
 from ingest.index_sync import LiveIndex, open_searcher
 
 log = logging.getLogger("stellwerk")
@@ -26,9 +26,10 @@ log = logging.getLogger("stellwerk")
 API_PREFIX = "/api/v1"
 
 
-def load_configured_embedder(settings: Settings) -> Embedder:
+def load_configured_embedder(settings: Settings, name: str | None = None) -> Embedder:
+    """The configured embedding model, or model `name` with the same settings."""
     return load_embedder(
-        settings.embedding_model,
+        name or settings.embedding_model,
         cache_dir=settings.resolved_model_cache_dir,
         batch_size=settings.embedding_batch_size,
         max_seq_length=settings.embedding_max_seq_length,
@@ -45,18 +46,14 @@ def load_second_model(settings: Settings, embedder: Embedder | None = None) -> S
         return SecondModel.loaded(embedder, cache_dir=cache_dir, max_words=settings.chunk_max_words)
     if not settings.routing_second_model:
         return None
-    spec = resolve_model(settings.routing_second_model, settings.resolved_model_cache_dir)
-
-    def load() -> Embedder:
-        log.info("loading routing model %s from %s", spec.model_id, spec.path)
-        return SentenceTransformerEmbedder(
-            spec,
-            batch_size=settings.embedding_batch_size,
-            max_seq_length=settings.embedding_max_seq_length,
-            threads=settings.embedding_threads,
-        )
-
-    return SecondModel(spec.model_id, load, cache_dir=cache_dir, max_words=settings.chunk_max_words)
+    name = settings.routing_second_model
+    model_id = resolve_model(name, settings.resolved_model_cache_dir).model_id
+    return SecondModel(
+        model_id,
+        lambda: load_configured_embedder(settings, name),
+        cache_dir=cache_dir,
+        max_words=settings.chunk_max_words,
+    )
 
 
 def create_app(

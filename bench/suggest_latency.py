@@ -169,7 +169,8 @@ def prepare_service(
 
     The service would otherwise train in the background at start-up and measure that.
     The router reads the default second model, as the service does: its training encodes
-    the resolved tickets with it, and every /suggest encodes the new ticket with it.
+    the resolved tickets with it, and /suggest encodes the new ticket with it when the
+    classifier kept its learners.
     Returns (the key, the router's stage, training seconds).
     """
     from app.auth import CLI_PRINCIPAL

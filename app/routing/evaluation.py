@@ -139,35 +139,32 @@ def evaluate_routing(
         VectorCache(cache_dir, second.model_id, second.dim) if cache_dir and second else None
     )
 
-    def encode_second(tickets: Sequence[LabelledTicket]) -> Vectors | None:
-        if second is None or not tickets:
-            return None
-        return embed_tickets(
-            second,
-            [t.text for t in tickets],
-            max_words=config.max_words,
-            show_progress=show_progress,
-            cache=second_cache,
-        )
+    def encoder(
+        model: Embedder, model_cache: VectorCache | None
+    ) -> Callable[[Sequence[LabelledTicket]], Vectors]:
+        def run(tickets: Sequence[LabelledTicket]) -> Vectors:
+            return embed_tickets(
+                model,
+                [t.text for t in tickets],
+                max_words=config.max_words,
+                show_progress=show_progress,
+                cache=model_cache,
+            )
 
-    def default_encode(tickets: Sequence[LabelledTicket]) -> Vectors:
-        return embed_tickets(
-            embedder,
-            [t.text for t in tickets],
-            max_words=config.max_words,
-            show_progress=show_progress,
-            cache=cache,
-        )
+        return run
 
-    encode = encode or default_encode
+    encode = encode or encoder(embedder, cache)
+    encode_second = encoder(second, second_cache) if second is not None else None
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     test_vectors = encode(test)
     train_vectors = encode(train) if train else np.zeros((0, embedder.dim), dtype=np.float32)
     seconds["encode"] = time.perf_counter() - started
     started = time.perf_counter()
-    test_second, train_second = encode_second(test), encode_second(train)
-    if second is not None:
+    test_second = train_second = None
+    if encode_second is not None:
+        test_second = encode_second(test) if test else None
+        train_second = encode_second(train) if train else None
         seconds["encode_second"] = time.perf_counter() - started
     systems: dict[str, Any] = {}
     train_teams = [t.team for t in train]

@@ -84,6 +84,11 @@ def _full_columns(model: Any, scores: Matrix, n_classes: int) -> Matrix:
     return full
 
 
+def _fold_count(labels: npt.NDArray[np.int64], wanted: int) -> int:
+    """`wanted` folds, fewer when the smallest team has fewer tickets, never below 2."""
+    return int(max(2, min(wanted, np.bincount(labels).min(initial=len(labels)))))
+
+
 def _groups(vectors: Vectors, threshold: float) -> npt.NDArray[np.int64]:
     from app.routing.dataset import near_duplicate_clusters
 
@@ -270,8 +275,7 @@ class TeamClassifier:
     def _out_of_fold(self, inputs: _Inputs, labels: npt.NDArray[np.int64]) -> Matrix:
         from sklearn.model_selection import StratifiedGroupKFold
 
-        counts = np.bincount(labels)
-        folds = int(max(2, min(self.config.folds, counts.min(initial=len(labels)))))
+        folds = _fold_count(labels, self.config.folds)
         splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=self.config.seed)
         groups = _groups(inputs.dense, self.config.duplicate_cosine)
         features = np.zeros((len(labels), len(self.teams), len(self.learners)))
@@ -351,8 +355,7 @@ class TeamClassifier:
         """
         from sklearn.model_selection import StratifiedKFold
 
-        counts = np.bincount(labels)
-        folds = int(max(2, min(self.config.choice_folds, counts.min(initial=len(labels)))))
+        folds = _fold_count(labels, self.config.choice_folds)
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.config.seed)
         inputs = self._meta_inputs(features)
         probabilities = np.full((len(labels), len(self.teams)), 1e-12)

@@ -16,13 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from app.routing.features import (
-    DEFAULT_MAX_WORDS,
-    TicketText,
-    embed_tickets,
-    mean_vector,
-    passage_texts,
-)
+from app.routing.features import DEFAULT_MAX_WORDS, TicketText, embed_tickets, passage_texts
 from app.routing.vector_cache import VectorCache, ticket_key
 from index.embedder import Embedder, Vectors
 
@@ -89,5 +83,4 @@ class SecondModel:
 
     def ticket(self, ticket: TicketText) -> Vectors:
         """A new ticket's vector, encoded as resolved tickets are (never cached)."""
-        passages = self.embedder.encode_documents(passage_texts(ticket, self.max_words))
-        return mean_vector(passages)
+        return embed_tickets(self.embedder, [ticket], max_words=self.max_words).reshape(-1)
