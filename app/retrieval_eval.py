@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from tqdm import tqdm
 
-from app.db import create_db_engine, migrate, session_factory
-from app.models import Ticket
+from db.models import Ticket
+from db.session import create_db_engine, migrate, session_factory
 from index.embedder import Embedder
 from index.fusion import SYSTEMS, System
 from index.metrics import mrr_at, ndcg_at, percentile, recall_at

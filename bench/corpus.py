@@ -15,8 +15,6 @@ import numpy.typing as npt
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import create_db_engine, migrate, session_factory
-from app.models import IndexChange, Passage, Ticket, utcnow
 from bench.common import (
     MAX_WORDS,
     REPO_ROOT,
@@ -26,6 +24,8 @@ from bench.common import (
     to_query,
     to_ticket,
 )
+from db.models import IndexChange, Passage, Ticket, utcnow
+from db.session import create_db_engine, migrate, session_factory
 from index.embedder import Embedder
 from ingest.pipeline import ingest_articles, ingest_tickets
 from ingest.tickets import ResolvedTicket

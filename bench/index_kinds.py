@@ -9,8 +9,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import Passage
 from bench.common import percentile
+from db.models import Passage
 from index.dense import DenseIndex, Ids
 from index.embedder import Vectors
 

@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.db import create_db_engine, migrate, session_factory
 from bench.common import (
     DEFAULT_MODEL,
     MAX_WORDS,
@@ -19,6 +18,7 @@ from bench.common import (
     load_note,
     print_json_line,
 )
+from db.session import create_db_engine, migrate, session_factory
 from index.embedder import SentenceTransformerEmbedder, load_embedder
 from ingest.index_sync import refresh_snapshot
 from ingest.pipeline import ingest_tickets, ticket_chunks

@@ -174,9 +174,7 @@ def prepare_service(
     Returns (the key, the router's stage, training seconds).
     """
     from app.auth import CLI_PRINCIPAL
-    from app.main import load_second_model
-    from app.routing.config import routing_config_from
-    from app.routing.service import Router
+    from app.components import open_router, routing_config_from
     from app.services.keys import create_key
 
     settings = Settings(  # type: ignore[call-arg]
@@ -185,12 +183,7 @@ def prepare_service(
     config = routing_config_from(settings)
     if setup.keep_second_model:
         config = replace(config, classifier=replace(config.classifier, second_by_cv=False))
-    router = Router.open(
-        settings.routing_dir,
-        config=config,
-        model_id=embedder.model_id,
-        second=load_second_model(settings),
-    )
+    router = open_router(settings, embedder, config=config)
     started = time.perf_counter()
     if not router.retrain(factory, embedder):
         raise RuntimeError(f"routing training failed: {router.status().last_reason}")

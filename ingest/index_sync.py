@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import Article, IndexChange, Passage, Ticket
+from db.models import Article, IndexChange, Passage, Ticket
 from index.dense import DenseIndex, choose_kind
 from index.embedder import Embedder, Vectors
 from index.errors import SnapshotMismatch

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
-from app.models import Article, Ticket
+from db.models import Article, Ticket
 from index.embedder import Embedder
 from ingest.chunking import Chunk, chunk_sections, chunk_ticket
 from ingest.errors import InvalidArticle

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
-from app.models import Passage
+from db.models import Passage
 from index.embedder import Embedder
 from ingest.chunking import Chunk
 

@@ -8,7 +8,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Article, IndexChange, Passage, Ticket, utcnow
+from db.models import Article, IndexChange, Passage, Ticket, utcnow
 from index.embedder import Vectors
 from ingest.chunking import Chunk
 from ingest.markdown import ParsedArticle

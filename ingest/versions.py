@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.models import Article, ArticleVersion, utcnow
+from db.models import Article, ArticleVersion, utcnow
 from index.embedder import Vectors
 from ingest.chunking import Chunk
 from ingest.markdown import ParsedArticle

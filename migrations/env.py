@@ -1,13 +1,13 @@
-"""Alembic environment: uses the engine handed over by app.db, or one built from settings."""
+"""Alembic environment: the engine handed over by db.session.migrate, or one from settings."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import Engine
 
-from app.db import engine_from_settings
-from app.models import Base
+from app.components import engine_from_settings
 from app.settings import Settings
+from db.models import Base
 
 config = context.config
 engine: Engine | None = config.attributes.get("engine")

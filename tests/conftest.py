@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import create_db_engine, migrate, session_factory
 from app.main import create_app
 from app.settings import Settings
+from db.session import create_db_engine, migrate, session_factory
 from index.embedder import SentenceTransformerEmbedder, load_embedder
 from tests.auth_helpers import authorize, keys_of
 from tests.fakes import HashingEmbedder

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import create_db_engine, session_factory
-from app.models import Article, Passage
+from db.models import Article, Passage
+from db.session import create_db_engine, session_factory
 from index.snapshot import current_snapshot_dir, load_snapshot
 from ingest.index_sync import open_searcher
 from tests.conftest import MODEL_CACHE, REPO_ROOT

@@ -10,9 +10,9 @@ from typing import NamedTuple
 import pytest
 from fastapi.testclient import TestClient
 
-from app.db import create_db_engine, migrate, session_factory
 from app.main import create_app
 from app.settings import Settings
+from db.session import create_db_engine, migrate, session_factory
 from index.embedder import SentenceTransformerEmbedder
 from ingest.index_sync import refresh_snapshot
 from ingest.pipeline import ingest_articles, ingest_tickets

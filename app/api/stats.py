@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from app.auth import PrincipalDep, current_principal
 from app.deps import SessionDep
-from app.models import Article, EscalationOutcome, Feedback, SolutionLink, Task, Ticket
 from app.services.visibility import is_stale, visibility_for
+from db.models import Article, EscalationOutcome, Feedback, SolutionLink, Task, Ticket
 
 router = APIRouter(tags=["stats"], dependencies=[Depends(current_principal)])
 

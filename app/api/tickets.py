@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response, status
 
 from app.auth import PrincipalDep, current_principal
-from app.db import transaction
 from app.deps import LiveIndexDep, SessionDep, SessionFactoryDep, SettingsDep
 from app.errors import TicketNotFound
 from app.schemas import TicketIn, TicketOut, TicketWriteResult
 from app.services.audit import record
 from app.services.links import ticket_id
 from app.services.tickets import get_ticket, ticket_out
+from db.session import transaction
 from ingest.pipeline import ingest_tickets
 
 router = APIRouter(tags=["tickets"], dependencies=[Depends(current_principal)])

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from app.auth import Principal
 from app.errors import ArticleNotFound, Conflict, Forbidden, InvalidInput, VersionNotFound
-from app.models import Article, ArticleVersion
 from app.schemas import ArticleList, ArticleOut, ArticleSummary
 from app.services.audit import record
 from app.services.links import article_id, article_link
 from app.services.visibility import Visibility, is_stale
+from db.models import Article, ArticleVersion
 from index.embedder import Embedder
 from ingest.markdown import parse_article
 from ingest.pipeline import article_chunks

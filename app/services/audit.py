@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
-from app.db import page
-from app.models import AuditEntry
+from db.models import AuditEntry
+from db.session import page
 
 
 class AuditOut(BaseModel):

@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
-from app.db import page
 from app.errors import ArticleNotFound, InvalidInput, TaskNotFound, TicketNotFound
-from app.models import (
+from app.services.audit import record
+from app.services.links import article_id
+from app.services.visibility import Visibility
+from db.models import (
     Article,
     EscalationOutcome,
     Feedback,
@@ -21,9 +23,7 @@ from app.models import (
     Ticket,
     utcnow,
 )
-from app.services.audit import record
-from app.services.links import article_id
-from app.services.visibility import Visibility
+from db.session import page
 
 Flag = Literal["outdated", "wrong", "missing_step"]
 

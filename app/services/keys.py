@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.auth import ROLES, Principal, key_digest, key_prefix, new_key
 from app.errors import Conflict, InvalidInput, KeyNotFound
-from app.models import ApiKey, utcnow
 from app.services.audit import record
+from db.models import ApiKey, utcnow
 
 
 class KeyOut(BaseModel):

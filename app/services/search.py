@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Article, Passage, Ticket
 from app.schemas import SearchFilters, SearchHit
 from app.services.highlight import Snippet, make_snippet
 from app.services.links import article_id, article_link, ticket_id, ticket_link
 from app.services.visibility import Visibility, is_stale
+from db.models import Article, Passage, Ticket
 from index.searcher import DocumentHit, FilterValue
 from ingest.index_sync import LiveIndex
 

@@ -7,10 +7,6 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Article, Ticket
-from app.routing.decision import DISPATCHER, RoutingDecision
-from app.routing.features import TicketText, embed_new_ticket
-from app.routing.service import Router
 from app.schemas import (
     CharterLineOut,
     Escalation,
@@ -27,9 +23,13 @@ from app.services.links import article_link, ticket_id, ticket_link
 from app.services.search import ResolvedHit, SnippetMaker, resolve_hits, snippet_maker
 from app.services.teams import team_of
 from app.services.visibility import Visibility
+from db.models import Article, Ticket
 from index.query_vector import QueryVectors
 from index.searcher import FilterValue
 from ingest.index_sync import LiveIndex
+from routing.decision import DISPATCHER, RoutingDecision
+from routing.features import TicketText, embed_new_ticket
+from routing.service import Router
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Article
 from app.services.links import article_link
 from app.services.visibility import Visibility
+from db.models import Article
 from ingest.markdown import sections_of
 
 _SECTIONS = {

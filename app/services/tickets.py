@@ -6,9 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import TicketNotFound
-from app.models import Ticket
 from app.schemas import TicketOut
 from app.services.links import ticket_link
+from db.models import Ticket
 
 
 def ticket_out(ticket: Ticket) -> TicketOut:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
-from app.models import Article
+from db.models import Article
 from index.searcher import FilterValue
 from ingest.markdown import company_key, visibility_key
 

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from app.auth import CLI_PRINCIPAL
 from app.cli import cli
 from app.main import create_app
-from app.models import ApiKey
 from app.services.keys import revoke_key
 from app.settings import Settings
+from db.models import ApiKey
 from tests.auth_helpers import app_of, authorize, bearer
 from tests.factories import article_markdown, ticket
 from tests.fakes import HashingEmbedder

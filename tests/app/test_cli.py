@@ -21,7 +21,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("STELLWERK_DATA_DIR", str(data_dir))
     monkeypatch.delenv("STELLWERK_DATABASE_URL", raising=False)
     monkeypatch.setattr(
-        "app.main.load_configured_embedder",
+        "app.components.load_configured_embedder",
         lambda settings: HashingEmbedder(model_id=f"fake-{settings.embedding_model}"),
     )
     monkeypatch.setenv("STELLWERK_EMBEDDING_MODEL", "a")
@@ -107,8 +107,8 @@ def test_demo_builds_the_starter_knowledge_base(env: Path) -> None:
 def test_demo_prints_fresh_keys_and_ingests_are_audited(env: Path) -> None:
     from sqlalchemy import select
 
-    from app.db import create_db_engine, session_factory
-    from app.models import ApiKey, AuditEntry
+    from db.models import ApiKey, AuditEntry
+    from db.session import create_db_engine, session_factory
 
     first = runner.invoke(cli, ["demo"])
     assert first.exit_code == 0, first.output

@@ -45,7 +45,9 @@ def test_every_system_is_scored_and_self_hits_are_ignored(tmp_path: Path) -> Non
 
 
 def test_cli_prints_one_json_object(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("app.main.load_configured_embedder", lambda settings: HashingEmbedder())
+    monkeypatch.setattr(
+        "app.components.load_configured_embedder", lambda settings: HashingEmbedder()
+    )
     result = CliRunner().invoke(cli, ["eval", "retrieval", str(MINI), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout.strip().splitlines()[-1])

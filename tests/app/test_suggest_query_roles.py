@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from app.routing.features import TicketText
 from index.query_vector import query_vectors
+from routing.features import TicketText
 from tests.app.test_api import VPN
 from tests.auth_helpers import publish_article
 from tests.fakes import RoleEmbedder

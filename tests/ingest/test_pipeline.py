@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import Article, IndexChange, Passage, Ticket
 from app.settings import Settings
+from db.models import Article, IndexChange, Passage, Ticket
 from ingest.errors import InvalidArticle
 from ingest.index_sync import open_searcher, refresh_snapshot
 from ingest.pipeline import ingest_articles, ingest_tickets

@@ -8,9 +8,9 @@ from alembic import command
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import alembic_config, create_db_engine
-from app.models import Article, ArticleVersion, Passage
 from app.settings import Settings
+from db.models import Article, ArticleVersion, Passage
+from db.session import alembic_config, create_db_engine
 from ingest.pipeline import ingest_articles
 from tests.factories import write_article
 from tests.fakes import HashingEmbedder
@@ -114,7 +114,7 @@ def test_articles_from_before_versioning_get_their_first_version(settings: Setti
 def test_the_router_learns_only_from_published_charters(
     tmp_path: Path, factory: sessionmaker[Session], fake_embedder: HashingEmbedder
 ) -> None:
-    from app.routing.training import load_charters
+    from routing.training import load_charters
 
     folder = tmp_path / "articles"
     body = "## Charter\n\nRuns things.\n\n## Skills\n\n- things"

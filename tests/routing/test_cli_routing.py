@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli as main_cli
 from app.cli_routing import eval_routing, routing_cli
-from app.routing.second_model import SecondModel
+from routing.second_model import SecondModel
 from tests.fakes import HashingEmbedder
 from tests.routing.helpers import synthetic_tickets, write_charters
 
@@ -35,7 +35,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("STELLWERK_EMBEDDING_MODEL", "a")
     monkeypatch.setenv("STELLWERK_ROUTING_SECOND_MODEL", "")  # one test below sets a fake one
     monkeypatch.setattr(
-        "app.main.load_configured_embedder",
+        "app.components.load_configured_embedder",
         lambda settings: HashingEmbedder(dim=256, model_id=f"fake-{settings.embedding_model}"),
     )
     return data_dir
@@ -121,7 +121,7 @@ def test_eval_routing_cache_dir_encodes_each_ticket_once(
     env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     embedder = HashingEmbedder(dim=256, model_id="fake-cached")
-    monkeypatch.setattr("app.main.load_configured_embedder", lambda settings: embedder)
+    monkeypatch.setattr("app.components.load_configured_embedder", lambda settings: embedder)
     train = _jsonl(tmp_path / "train.jsonl", synthetic_tickets(60, seed=8))
     test = _jsonl(tmp_path / "test.jsonl", synthetic_tickets(20, seed=9))
     cache = tmp_path / "vectors"
@@ -149,7 +149,10 @@ def test_eval_routing_reads_the_configured_second_model(
 ) -> None:
     second = HashingEmbedder(dim=32, model_id="fake-second")
     monkeypatch.setenv("STELLWERK_ROUTING_SECOND_MODEL", "second")
-    monkeypatch.setattr("app.main.load_second_model", lambda settings: SecondModel.loaded(second))
+    monkeypatch.setattr(
+        "app.components.load_second_model",
+        lambda settings, embedder=None: SecondModel.loaded(second),
+    )
     train = _jsonl(tmp_path / "train.jsonl", synthetic_tickets(60, seed=8))
     test = _jsonl(tmp_path / "test.jsonl", synthetic_tickets(20, seed=9))
     args = ["eval", "routing", "--train", str(train), "--test", str(test), "--json"]
@@ -184,7 +187,10 @@ def test_status_tells_whether_the_second_model_was_kept(
     second = HashingEmbedder(dim=32, model_id="fake-second")
     monkeypatch.setenv("STELLWERK_ROUTING_SECOND_MODEL", "second")
     monkeypatch.setenv("STELLWERK_ROUTING_CLASSIFIER_MIN_TICKETS", "30")
-    monkeypatch.setattr("app.main.load_second_model", lambda settings: SecondModel.loaded(second))
+    monkeypatch.setattr(
+        "app.components.load_second_model",
+        lambda settings, embedder=None: SecondModel.loaded(second),
+    )
     records = _jsonl(tmp_path / "tickets.jsonl", synthetic_tickets(60, seed=6))
     assert runner.invoke(main_cli, ["ingest", "tickets", str(records)]).exit_code == 0
     trained = runner.invoke(cli, ["routing", "train"])

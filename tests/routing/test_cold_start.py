@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from app.routing.cold_start import CharterIndex, charter_probabilities
-from app.routing.config import RoutingConfig
-from app.routing.evaluation import charters_from_folder
-from app.routing.features import TicketText, embed_tickets
-from app.routing.memory import TicketMemory
-from app.routing.staged import RoutingModel
+from routing.cold_start import CharterIndex, charter_probabilities
+from routing.config import RoutingConfig
+from routing.evaluation import charters_from_folder
+from routing.features import TicketText, embed_tickets
+from routing.memory import TicketMemory
+from routing.staged import RoutingModel
 from tests.fakes import HashingEmbedder
 from tests.routing.helpers import write_charters
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.routing.decision import DISPATCHER, decide
+from routing.decision import DISPATCHER, decide
 
 
 def test_top_three_teams_best_first() -> None:

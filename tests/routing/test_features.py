@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.routing.features import TicketText, embed_new_ticket, embed_tickets
+from routing.features import TicketText, embed_new_ticket, embed_tickets
 from tests.fakes import HashingEmbedder
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.routing.metrics import (
+from routing.metrics import (
     accuracy_at_coverage,
     expected_calibration_error,
     macro_f1,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.routing.features import TicketText, embed_tickets
-from app.routing.metrics import expected_calibration_error
-from app.routing.model import ClassifierConfig, PooledSoftmax, TeamClassifier
+from routing.features import TicketText, embed_tickets
+from routing.metrics import expected_calibration_error
+from routing.model import ClassifierConfig, PooledSoftmax, TeamClassifier
 from tests.fakes import HashingEmbedder
 from tests.routing.helpers import synthetic_tickets
 

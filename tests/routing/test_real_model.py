@@ -10,16 +10,17 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.db import create_db_engine, migrate, session_factory
+from app.components import routing_config_from
 from app.main import create_app
-from app.routing.config import RoutingConfig, routing_config_from
-from app.routing.dataset import LabelledTicket, read_labelled, stratified_sample
-from app.routing.evaluation import evaluate_routing
-from app.routing.features import TicketText, embed_new_ticket, embed_tickets
 from app.settings import Settings
+from db.session import create_db_engine, migrate, session_factory
 from index.embedder import SentenceTransformerEmbedder, Vectors
 from ingest.pipeline import ingest_tickets
 from ingest.tickets import ResolvedTicket
+from routing.config import RoutingConfig
+from routing.dataset import LabelledTicket, read_labelled, stratified_sample
+from routing.evaluation import evaluate_routing
+from routing.features import TicketText, embed_new_ticket, embed_tickets
 from tests.auth_helpers import bearer, issue_test_keys
 from tests.conftest import REPO_ROOT, SHARED_DATA
 
@@ -103,7 +104,7 @@ def test_suggest_routes_with_the_classifier_on_both_real_models(
         config = routing_config_from(settings)
         return replace(config, classifier=replace(config.classifier, second_by_cv=False))
 
-    monkeypatch.setattr("app.main.routing_config_from", keeping_second)
+    monkeypatch.setattr("app.components.routing_config_from", keeping_second)
     encoded: list[int] = []
     original = real_second_embedder.encode_documents
 

@@ -14,18 +14,18 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import Ticket
-from app.routing import training
-from app.routing.config import RoutingConfig
-from app.routing.features import TicketText, embed_tickets
-from app.routing.model import ClassifierConfig
-from app.routing.second_model import SecondModel
-from app.routing.service import Router
-from app.routing.training import load_training_set
+from db.models import Ticket
 from index.embedder import Vectors
 from index.errors import ModelUnavailable
 from ingest.pipeline import ingest_articles, ingest_tickets
 from ingest.tickets import ResolvedTicket
+from routing import training
+from routing.config import RoutingConfig
+from routing.features import TicketText, embed_tickets
+from routing.model import ClassifierConfig
+from routing.second_model import SecondModel
+from routing.service import Router
+from routing.training import load_training_set
 from tests.factories import ticket
 from tests.fakes import HashingEmbedder
 from tests.routing.helpers import synthetic_tickets, write_charters

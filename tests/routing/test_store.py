@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.routing.cold_start import CharterIndex
-from app.routing.errors import RoutingModelCorrupt, RoutingModelMismatch
-from app.routing.memory import TicketMemory
-from app.routing.staged import RoutingModel
-from app.routing.store import (
+from routing.cold_start import CharterIndex
+from routing.errors import RoutingModelCorrupt, RoutingModelMismatch
+from routing.memory import TicketMemory
+from routing.staged import RoutingModel
+from routing.store import (
     FORMAT_VERSION,
     MODEL_FILE,
     VERSIONS,

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.routing.errors import DatasetError
-from app.routing.features import TicketText, embed_tickets, passage_texts
-from app.routing.vector_cache import VectorCache, folder_lock, ticket_key
 from index.embedder import Vectors
+from routing.errors import DatasetError
+from routing.features import TicketText, embed_tickets, passage_texts
+from routing.vector_cache import VectorCache, folder_lock, ticket_key
 from tests.fakes import HashingEmbedder
 
 

@@ -1,19 +1,17 @@
-"""Errors of the router; subclasses of the app's error base so the CLI and API report them."""
+"""Errors of the router; they know no HTTP: the app maps them to the one error shape."""
 
 from __future__ import annotations
 
-from app.errors import InvalidInput, StellwerkError
 
+class RoutingError(Exception):
+    """Base class of routing failures."""
 
-class RoutingError(StellwerkError):
-    status = 500
     code = "routing_error"
 
 
 class RoutingModelMismatch(RoutingError):
     """A saved routing model was trained on embeddings of another model."""
 
-    status = 409
     code = "routing_model_mismatch"
 
 
@@ -26,11 +24,10 @@ class RoutingModelCorrupt(RoutingError):
 class TrainingRejected(RoutingError):
     """The training set cannot produce a model (too small, one team only)."""
 
-    status = 422
     code = "routing_training_rejected"
 
 
-class DatasetError(InvalidInput):
+class DatasetError(RoutingError):
     """A ticket file cannot be used for a routing evaluation."""
 
     code = "routing_dataset_invalid"

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.routing.errors import RoutingModelCorrupt, RoutingModelMismatch
-from app.routing.staged import RoutingModel
 from index.versioned_dirs import VersionedDirs, sha256_file
+from routing.errors import RoutingModelCorrupt, RoutingModelMismatch
+from routing.staged import RoutingModel
 
 FORMAT_VERSION = 2  # 2: the classifier may use a second embedding model
 VERSIONS = "versions"
@@ -40,6 +40,21 @@ class RoutingManifest:
         by its `format_version` (and retrained), not reported as a corrupt file."""
         known = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in known})
+
+
+# Where classes of a saved model lived in earlier layouts, and where they live now: a
+# model saved before the routing package left `app/` still loads, without a retrain.
+MOVED_MODULES = {"app.routing": "routing"}
+
+
+class _MovedModulesUnpickler(pickle.Unpickler):
+    """Reads pickles that name a module by its path before a move."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        for old, new in MOVED_MODULES.items():
+            if module == old or module.startswith(old + "."):
+                module = new + module[len(old) :]
+        return super().find_class(module, name)
 
 
 def _store(root: Path) -> VersionedDirs:
@@ -127,8 +142,15 @@ def load_routing_model(
             "Run `stellwerk routing train`."
         )
     # Only files we wrote ourselves are unpickled, after their checksum matched the manifest.
-    with model_path.open("rb") as handle:
-        model = pickle.load(handle)  # noqa: S301
+    try:
+        with model_path.open("rb") as handle:
+            model = _MovedModulesUnpickler(handle).load()
+    except (pickle.UnpicklingError, ImportError, AttributeError, EOFError, TypeError) as exc:
+        # Classes renamed or removed since it was saved: the next training replaces it.
+        raise RoutingModelCorrupt(
+            f"The routing model in {version_dir} cannot be read by this version ({exc}). "
+            "It is retrained."
+        ) from exc
     if not isinstance(model, RoutingModel):
         raise RoutingModelCorrupt(f"{model_path} does not hold a routing model.")
     return model, manifest

@@ -9,16 +9,16 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Article, Passage, Ticket
-from app.routing.cold_start import Charter, CharterIndex, charter_from_article
-from app.routing.config import RoutingConfig
-from app.routing.errors import RoutingModelMismatch, TrainingRejected
-from app.routing.features import TicketText, mean_vector
-from app.routing.memory import TicketMemory
-from app.routing.model import TeamClassifier
-from app.routing.second_model import SecondModel
-from app.routing.staged import RoutingModel
+from db.models import Article, Passage, Ticket
 from index.embedder import Embedder
+from routing.cold_start import Charter, CharterIndex, charter_from_article
+from routing.config import RoutingConfig
+from routing.errors import RoutingModelMismatch, TrainingRejected
+from routing.features import TicketText, mean_vector
+from routing.memory import TicketMemory
+from routing.model import TeamClassifier
+from routing.second_model import SecondModel
+from routing.staged import RoutingModel
 
 _STAGE_RANK = {"none": 0, "charters": 1, "vote": 2, "classifier": 3}
 

@@ -24,8 +24,8 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
-from app.routing.features import LexicalFeatures
 from index.embedder import Vectors
+from routing.features import LexicalFeatures
 
 Matrix = npt.NDArray[np.float64]
 
@@ -90,7 +90,7 @@ def _fold_count(labels: npt.NDArray[np.int64], wanted: int) -> int:
 
 
 def _groups(vectors: Vectors, threshold: float) -> npt.NDArray[np.int64]:
-    from app.routing.dataset import near_duplicate_clusters
+    from routing.dataset import near_duplicate_clusters
 
     return np.asarray(near_duplicate_clusters(vectors, threshold), dtype=np.int64)
 

@@ -12,15 +12,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.routing.config import RoutingConfig
-from app.routing.decision import RoutingDecision, decide
-from app.routing.errors import RoutingError
-from app.routing.features import TicketText
-from app.routing.second_model import SecondModel
-from app.routing.staged import RoutingModel
-from app.routing.store import RoutingManifest, load_routing_model, save_routing_model
-from app.routing.training import train_from_database
 from index.embedder import Embedder, Vectors
+from routing.config import RoutingConfig
+from routing.decision import RoutingDecision, decide
+from routing.errors import RoutingError
+from routing.features import TicketText
+from routing.second_model import SecondModel
+from routing.staged import RoutingModel
+from routing.store import RoutingManifest, load_routing_model, save_routing_model
+from routing.training import train_from_database
 
 log = logging.getLogger("stellwerk.routing")
 

@@ -16,9 +16,9 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from app.routing.features import DEFAULT_MAX_WORDS, TicketText, embed_tickets, passage_texts
-from app.routing.vector_cache import VectorCache, ticket_key
 from index.embedder import Embedder, Vectors
+from routing.features import DEFAULT_MAX_WORDS, TicketText, embed_tickets, passage_texts
+from routing.vector_cache import VectorCache, ticket_key
 
 
 class SecondModel:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.routing.errors import DatasetError
 from index.embedder import Vectors
+from routing.errors import DatasetError
 
 FORMAT = 1
 

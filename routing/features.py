@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from app.routing.vector_cache import VectorCache, ticket_key
 from index.embedder import Embedder, Vectors
 from ingest.chunking import chunk_ticket
+from routing.vector_cache import VectorCache, ticket_key
 
 DEFAULT_MAX_WORDS = 180
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from app.routing.errors import DatasetError
-from app.routing.features import TicketText
 from index.embedder import Vectors
 from ingest.errors import InvalidTicket
 from ingest.tickets import json_objects
+from routing.errors import DatasetError
+from routing.features import TicketText
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.routing.decision import SimilarTicket
 from index.embedder import Vectors
+from routing.decision import SimilarTicket
 
 
 @dataclass

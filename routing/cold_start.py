@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.routing.decision import CharterLine
 from index.embedder import Embedder, Vectors
 from ingest.markdown import sections_of
+from routing.decision import CharterLine
 
 # Sections of a charter that say what a team does; hours and contractor terms do not route.
 ROUTING_HEADINGS = ("auftrag", "charter", "fähigkeit", "skill", "eskalation", "escalation")

@@ -12,8 +12,6 @@ from alembic.config import Config
 from sqlalchemy import Engine, Select, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.settings import Settings
-
 T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -35,12 +33,6 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
-
-
-def engine_from_settings(settings: Settings) -> Engine:
-    if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return create_db_engine(settings.resolved_database_url)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -10,15 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from app.routing.cold_start import CharterIndex, charter_from_article, charter_probabilities
-from app.routing.config import RoutingConfig
-from app.routing.dataset import LabelledTicket, near_duplicate_clusters, split_by_cluster
-from app.routing.features import embed_tickets
-from app.routing.memory import TicketMemory, neighbour_vote
-from app.routing.metrics import Matrix, routing_report
-from app.routing.model import TeamClassifier
-from app.routing.vector_cache import VectorCache
 from index.embedder import Embedder, Vectors
+from routing.cold_start import CharterIndex, charter_from_article, charter_probabilities
+from routing.config import RoutingConfig
+from routing.dataset import LabelledTicket, near_duplicate_clusters, split_by_cluster
+from routing.features import embed_tickets
+from routing.memory import TicketMemory, neighbour_vote
+from routing.metrics import Matrix, routing_report
+from routing.model import TeamClassifier
+from routing.vector_cache import VectorCache
 
 BASELINE_CONFIDENCE = "CalibratedClassifierCV(LinearSVC, method='sigmoid', cv=5)"
 

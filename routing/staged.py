@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from app.routing.cold_start import CharterIndex, charter_probabilities
-from app.routing.config import RoutingConfig
-from app.routing.decision import RoutingDecision, Stage, decide
-from app.routing.memory import TicketMemory, neighbour_vote
-from app.routing.model import TeamClassifier
 from index.embedder import Vectors
+from routing.cold_start import CharterIndex, charter_probabilities
+from routing.config import RoutingConfig
+from routing.decision import RoutingDecision, Stage, decide
+from routing.memory import TicketMemory, neighbour_vote
+from routing.model import TeamClassifier
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""The database layer: the ORM models, engines, sessions and migrations."""
