@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.auth import PrincipalDep, current_principal
 from app.deps import LiveIndexDep, SessionDep, SettingsDep
-from app.schemas import ArticleCreate, ArticleList, ArticleOut, ArticleUpdate
+from app.schemas.articles import ArticleCreate, ArticleList, ArticleOut, ArticleUpdate
+from app.schemas.versions import VersionDetail, VersionList
 from app.services import articles as service
-from app.services.articles import VersionDetail, VersionList
 from app.services.visibility import visibility_for
 
 router = APIRouter(tags=["articles"], dependencies=[Depends(current_principal)])

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Depends, Query
 
 from app.auth import PrincipalDep, current_principal
 from app.deps import SessionDep
-from app.services.audit import AuditList, list_entries
+from app.schemas.audit import AuditList
+from app.services.audit import list_entries
 
 router = APIRouter(tags=["audit"], dependencies=[Depends(current_principal)])
 

@@ -6,20 +6,11 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.auth import PrincipalDep, current_principal
 from app.deps import SessionDep
+from app.schemas.feedback import FeedbackIn, FeedbackOut
+from app.schemas.links import LinkIn, LinkList, LinkOut
+from app.schemas.outcomes import OutcomeIn, OutcomeList, OutcomeOut
+from app.schemas.tasks import TaskClose, TaskList, TaskOut
 from app.services import feedback as service
-from app.services.feedback import (
-    FeedbackIn,
-    FeedbackOut,
-    LinkIn,
-    LinkList,
-    LinkOut,
-    OutcomeIn,
-    OutcomeList,
-    OutcomeOut,
-    TaskClose,
-    TaskList,
-    TaskOut,
-)
 from app.services.visibility import visibility_for
 
 router = APIRouter(tags=["feedback"], dependencies=[Depends(current_principal)])

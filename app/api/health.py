@@ -8,7 +8,7 @@ from sqlalchemy import text
 from app.auth import PrincipalDep
 from app.deps import SessionDep
 from app.errors import ServiceUnavailable
-from app.schemas import Health, Readiness
+from app.schemas.health import Health, Readiness
 
 router = APIRouter(tags=["health"])
 

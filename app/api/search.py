@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from app.auth import PrincipalDep, current_principal
 from app.deps import LiveIndexDep, SessionDep, SettingsDep
 from app.errors import InvalidInput
-from app.schemas import SearchRequest, SearchResponse
+from app.schemas.search import SearchRequest, SearchResponse
 from app.services.search import index_filters, resolve_hits, snippet_maker
 from app.services.visibility import visibility_for
 from index.preference import candidates_for, prefer

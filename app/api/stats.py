@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from app.auth import PrincipalDep, current_principal
 from app.deps import SessionDep
+from app.schemas.stats import Stats
 from app.services.visibility import is_stale, visibility_for
 from db.models import Article, EscalationOutcome, Feedback, SolutionLink, Task, Ticket
 
 router = APIRouter(tags=["stats"], dependencies=[Depends(current_principal)])
-
-
-class Stats(BaseModel):
-    articles: int = Field(description="Published articles you may see.")
-    articles_by_team: dict[str, int]
-    stale_articles: int
-    tickets: int = Field(description="Resolved tickets (0 for contractors: they are internal).")
-    helpful: int | None = Field(description="Helpful feedback (staff only).")
-    not_helpful: int | None
-    open_tasks: int | None
-    reuse_links: int | None
-    escalations: int | None
-    escalation_agreement: float | None
 
 
 @router.get("/stats", response_model=Stats, summary="Knowledge-base KPIs you may see")

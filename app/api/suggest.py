@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from app.auth import PrincipalDep, current_principal
 from app.deps import LiveIndexDep, RouterDep, SessionDep, SettingsDep
-from app.schemas import SuggestRequest, SuggestResponse
+from app.schemas.suggest import SuggestRequest, SuggestResponse
 from app.services.suggest import suggest as suggest_for_ticket
 from app.services.visibility import visibility_for
 

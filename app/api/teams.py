@@ -6,7 +6,8 @@ from fastapi import APIRouter, Depends
 
 from app.auth import PrincipalDep, current_principal
 from app.deps import SessionDep
-from app.services.teams import TeamList, list_teams
+from app.schemas.teams import TeamList
+from app.services.teams import list_teams
 from app.services.visibility import visibility_for
 
 router = APIRouter(tags=["teams"], dependencies=[Depends(current_principal)])

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Response, status
 from app.auth import PrincipalDep, current_principal
 from app.deps import LiveIndexDep, SessionDep, SessionFactoryDep, SettingsDep
 from app.errors import TicketNotFound
-from app.schemas import TicketIn, TicketOut, TicketWriteResult
+from app.schemas.tickets import TicketIn, TicketOut, TicketWriteResult
 from app.services.audit import record
 from app.services.links import ticket_id
 from app.services.tickets import get_ticket, ticket_out

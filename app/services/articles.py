@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from markdown_it import MarkdownIt
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
 from app.errors import ArticleNotFound, Conflict, Forbidden, InvalidInput, VersionNotFound
-from app.schemas import ArticleList, ArticleOut, ArticleSummary
+from app.schemas.articles import ArticleList, ArticleOut, ArticleSummary
+from app.schemas.versions import VersionDetail, VersionList, VersionOut
 from app.services.audit import record
 from app.services.links import article_id, article_link
 from app.services.visibility import Visibility, is_stale
@@ -35,26 +33,6 @@ _renderer = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("
 
 def render_html(body: str) -> str:
     return str(_renderer.render(body))
-
-
-class VersionOut(BaseModel):
-    number: int
-    state: str = Field(description="draft, in_review, published (live), superseded, archived.")
-    author: str
-    created_at: datetime
-    reviewed_by: str | None
-    reviewed_at: datetime | None
-    note: str | None
-
-
-class VersionDetail(VersionOut):
-    markdown: str
-    diff: str = Field(description="Unified diff against the version before.")
-
-
-class VersionList(BaseModel):
-    slug: str
-    versions: list[VersionOut]
 
 
 def _pending(session: Session, article: Article) -> int | None:

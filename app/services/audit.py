@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
+from app.schemas.audit import AuditList, AuditOut
 from db.models import AuditEntry
 from db.session import page
-
-
-class AuditOut(BaseModel):
-    id: int
-    at: datetime
-    actor: str
-    actor_key_id: int | None
-    action: str
-    target: str
-    details: dict[str, Any]
-
-
-class AuditList(BaseModel):
-    entries: list[AuditOut]
-    total: int
 
 
 def record(

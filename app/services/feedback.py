@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
 from app.errors import ArticleNotFound, InvalidInput, TaskNotFound, TicketNotFound
+from app.schemas.feedback import FeedbackIn, FeedbackOut
+from app.schemas.links import LinkIn, LinkList, LinkOut
+from app.schemas.outcomes import OutcomeIn, OutcomeList, OutcomeOut
+from app.schemas.tasks import TaskList, TaskOut
 from app.services.audit import record
 from app.services.links import article_id
 from app.services.visibility import Visibility
@@ -24,93 +24,6 @@ from db.models import (
     utcnow,
 )
 from db.session import page
-
-Flag = Literal["outdated", "wrong", "missing_step"]
-
-
-class FeedbackIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    target: str = Field(
-        max_length=500, description="`article:<slug>` or `ticket:<source>:<id>`, as in results."
-    )
-    helpful: bool
-    flag: Flag | None = Field(default=None, description="outdated, wrong or missing_step.")
-    comment: str | None = Field(default=None, max_length=5000)
-    context: Literal["suggest", "search", "article"] = "article"
-    query: str | None = Field(default=None, max_length=5000, description="The ticket or query.")
-
-
-class FeedbackOut(BaseModel):
-    id: int
-    target: str
-    team: str | None
-    helpful: bool
-    flag: str | None
-    task_id: int | None = Field(description="The task opened for the owning team, if any.")
-
-
-class TaskOut(BaseModel):
-    id: int
-    team: str | None
-    status: Literal["open", "closed"]
-    reason: str
-    target: str
-    comment: str | None
-    created_at: datetime
-    closed_at: datetime | None
-    closed_by: str | None
-    resolution: str | None
-
-
-class TaskList(BaseModel):
-    tasks: list[TaskOut]
-    total: int
-
-
-class TaskClose(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    resolution: str | None = Field(default=None, max_length=5000)
-
-
-class LinkIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    ticket_source: str = Field(min_length=1, max_length=100)
-    ticket_id: str = Field(min_length=1, max_length=200)
-    article_slug: str = Field(min_length=1, max_length=200)
-
-
-class LinkOut(LinkIn):
-    actor: str
-    created_at: datetime
-
-
-class LinkList(BaseModel):
-    links: list[LinkOut]
-    total: int
-
-
-class OutcomeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    ticket_source: str = Field(min_length=1, max_length=100)
-    ticket_id: str = Field(min_length=1, max_length=200)
-    suggested_team: str | None = Field(default=None, max_length=100)
-    final_team: str = Field(min_length=1, max_length=100)
-
-
-class OutcomeOut(OutcomeIn):
-    agreed: bool = Field(description="The final team is the suggested one.")
-    actor: str
-    created_at: datetime
-
-
-class OutcomeList(BaseModel):
-    outcomes: list[OutcomeOut]
-    total: int
-    agreement: float | None = Field(description="Share of outcomes where the suggestion held.")
 
 
 def _target_team(session: Session, visibility: Visibility, target: str) -> str | None:

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth import ROLES, Principal, key_digest, key_prefix, new_key
 from app.errors import Conflict, InvalidInput, KeyNotFound
+from app.schemas.keys import KeyOut
 from app.services.audit import record
 from db.models import ApiKey, utcnow
-
-
-class KeyOut(BaseModel):
-    id: int
-    name: str
-    role: str
-    teams: list[str]
-    company: str | None
-    prefix: str
-    created_at: datetime
-    revoked_at: datetime | None
-    last_used_at: datetime | None
 
 
 def key_out(key: ApiKey) -> KeyOut:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.schemas import SearchFilters, SearchHit
+from app.schemas.search import SearchFilters, SearchHit
 from app.services.highlight import Snippet, make_snippet
 from app.services.links import article_id, article_link, ticket_id, ticket_link
 from app.services.visibility import Visibility, is_stale

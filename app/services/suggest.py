@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.schemas import (
+from app.schemas.suggest import (
     CharterLineOut,
     Escalation,
     FirstLevelSolution,

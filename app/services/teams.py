@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.schemas.teams import TeamList, TeamOut
 from app.services.links import article_link
 from app.services.visibility import Visibility
 from db.models import Article
@@ -17,25 +17,6 @@ _SECTIONS = {
     "escalation_criteria": ("eskalation", "escalation"),
     "first_level_checks": ("first level",),
 }
-
-
-class TeamOut(BaseModel):
-    slug: str = Field(description="Slug of the charter article.")
-    team: str = Field(description="Team key used on tickets and articles.")
-    name: str
-    charter: str = Field(description="What the team is responsible for.")
-    skills: list[str]
-    escalation_criteria: list[str] = Field(description="When first level escalates to this team.")
-    first_level_checks: list[str] = Field(description="What first level checks before.")
-    hours: str | None
-    contractor: str | None = Field(description="Contractor firm the team works with, if any.")
-    escalation_contact: str | None
-    language: str
-    link: str
-
-
-class TeamList(BaseModel):
-    teams: list[TeamOut]
 
 
 def _optional_text(value: object) -> str | None:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import TicketNotFound
-from app.schemas import TicketOut
+from app.schemas.tickets import TicketOut
 from app.services.links import ticket_link
 from db.models import Ticket
 

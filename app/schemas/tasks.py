@@ -1,0 +1,32 @@
+"""Bodies of /tasks: work for the owning team opened by feedback."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TaskOut(BaseModel):
+    id: int
+    team: str | None
+    status: Literal["open", "closed"]
+    reason: str
+    target: str
+    comment: str | None
+    created_at: datetime
+    closed_at: datetime | None
+    closed_by: str | None
+    resolution: str | None
+
+
+class TaskList(BaseModel):
+    tasks: list[TaskOut]
+    total: int
+
+
+class TaskClose(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resolution: str | None = Field(default=None, max_length=5000)
