@@ -9,7 +9,7 @@ from app.deps import LiveIndexDep, SessionDep, SessionFactoryDep, SettingsDep
 from app.errors import TicketNotFound
 from app.schemas.tickets import TicketIn, TicketOut, TicketWriteResult
 from app.services.audit import record
-from app.services.links import ticket_id
+from app.services.refs import ticket_id
 from app.services.tickets import get_ticket, ticket_out
 from db.session import transaction
 from ingest.pipeline import ingest_tickets

@@ -11,7 +11,7 @@ from app.errors import ArticleNotFound, Conflict, Forbidden, InvalidInput, Versi
 from app.schemas.articles import ArticleList, ArticleOut, ArticleSummary
 from app.schemas.versions import VersionDetail, VersionList, VersionOut
 from app.services.audit import record
-from app.services.links import article_id, article_link
+from app.services.refs import article_id, article_link
 from app.services.visibility import Visibility, is_stale
 from db.models import Article, ArticleVersion
 from index.embedder import Embedder

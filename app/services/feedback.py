@@ -12,7 +12,7 @@ from app.schemas.links import LinkIn, LinkList, LinkOut
 from app.schemas.outcomes import OutcomeIn, OutcomeList, OutcomeOut
 from app.schemas.tasks import TaskList, TaskOut
 from app.services.audit import record
-from app.services.links import article_id
+from app.services.refs import article_id
 from app.services.visibility import Visibility
 from db.models import (
     Article,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.schemas.search import SearchFilters, SearchHit
 from app.services.highlight import Snippet, make_snippet
-from app.services.links import article_id, article_link, ticket_id, ticket_link
+from app.services.refs import article_id, article_link, ticket_id, ticket_link
 from app.services.visibility import Visibility, is_stale
 from db.models import Article, Passage, Ticket
 from index.searcher import DocumentHit, FilterValue

@@ -19,7 +19,7 @@ from app.schemas.suggest import (
     TeamScore,
     TeamSuggestion,
 )
-from app.services.links import article_link, ticket_id, ticket_link
+from app.services.refs import article_link, ticket_id, ticket_link
 from app.services.search import ResolvedHit, SnippetMaker, resolve_hits, snippet_maker
 from app.services.teams import team_of
 from app.services.visibility import Visibility

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.schemas.teams import TeamList, TeamOut
-from app.services.links import article_link
+from app.services.refs import article_link
 from app.services.visibility import Visibility
 from db.models import Article
 from ingest.markdown import sections_of

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import TicketNotFound
 from app.schemas.tickets import TicketOut
-from app.services.links import ticket_link
+from app.services.refs import ticket_link
 from db.models import Ticket
 
 
