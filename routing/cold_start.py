@@ -8,11 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index.embedder import Embedder, Vectors
-from ingest.markdown import sections_of
+from routing.charters import TeamCharter
 from routing.decision import CharterLine
-
-# Sections of a charter that say what a team does; hours and contractor terms do not route.
-ROUTING_HEADINGS = ("auftrag", "charter", "fähigkeit", "skill", "eskalation", "escalation")
 
 
 @dataclass(frozen=True)
@@ -25,24 +22,14 @@ class Charter:
     lines: tuple[tuple[str, str], ...]  # (section heading, line)
 
 
-def charter_from_article(
-    *, team: str, slug: str, title: str, body: str, name: str | None, tags: Sequence[str]
-) -> Charter:
-    """Pick mission, skills and escalation criteria, one line per paragraph or list item."""
-    lines: list[tuple[str, str]] = []
-    topic_tags = [tag for tag in tags if tag.lower() != "team"]
-    if topic_tags:
-        lines.append(("Tags", f"{name or title}: {', '.join(topic_tags)}"))
-    for section in sections_of(body, title):
-        heading = section.heading_path[-1] if len(section.heading_path) > 1 else ""
-        if not any(word in heading.lower() for word in ROUTING_HEADINGS):
-            continue
-        for block in section.blocks:
-            # "Escalate to X when:" introduces the list; it names the team, not a topic.
-            if block.rstrip().endswith(":"):
-                continue
-            lines.append((heading, block))
-    return Charter(team=team, slug=slug, name=name or title, lines=tuple(lines))
+def charter_for_routing(charter: TeamCharter) -> Charter:
+    """The lines of a charter the router embeds (routing.charters decides which)."""
+    return Charter(
+        team=charter.team,
+        slug=charter.slug,
+        name=charter.name,
+        lines=tuple(charter.routing_lines),
+    )
 
 
 @dataclass

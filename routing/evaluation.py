@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from index.embedder import Embedder, Vectors
-from routing.cold_start import CharterIndex, charter_from_article, charter_probabilities
+from routing.charters import read_charter
+from routing.cold_start import CharterIndex, charter_for_routing, charter_probabilities
 from routing.config import RoutingConfig
 from routing.dataset import LabelledTicket, near_duplicate_clusters, split_by_cluster
 from routing.features import embed_tickets
@@ -77,13 +78,15 @@ def charters_from_folder(folder: Path, embedder: Embedder) -> CharterIndex:
     from ingest.pipeline import read_article_dir
 
     charters = [
-        charter_from_article(
-            team=parsed.meta.team,
-            slug=parsed.slug,
-            title=parsed.meta.title,
-            body=parsed.body,
-            name=str(parsed.front_matter.get("name") or "") or None,
-            tags=parsed.meta.tags,
+        charter_for_routing(
+            read_charter(
+                team=parsed.meta.team,
+                slug=parsed.slug,
+                title=parsed.meta.title,
+                body=parsed.body,
+                front_matter=parsed.front_matter,
+                tags=parsed.meta.tags,
+            )
         )
         for parsed in read_article_dir(folder)
         if parsed.meta.kind == "team" and parsed.meta.team

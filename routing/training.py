@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from db.models import Article, Passage, Ticket
 from index.embedder import Embedder
-from routing.cold_start import Charter, CharterIndex, charter_from_article
+from routing.charters import charter_of_article
+from routing.cold_start import Charter, CharterIndex, charter_for_routing
 from routing.config import RoutingConfig
 from routing.errors import RoutingModelMismatch, TrainingRejected
 from routing.features import TicketText, mean_vector
@@ -43,16 +44,7 @@ def load_charters(session: Session) -> list[Charter]:
         .order_by(Article.slug)
     )
     return [
-        charter_from_article(
-            team=article.team,
-            slug=article.slug,
-            title=article.title,
-            body=article.body,
-            name=str(article.front_matter.get("name") or "") or None,
-            tags=article.tags or [],
-        )
-        for article in articles
-        if article.team
+        charter_for_routing(charter_of_article(article)) for article in articles if article.team
     ]
 
 

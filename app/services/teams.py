@@ -9,41 +9,23 @@ from app.schemas.teams import TeamList, TeamOut
 from app.services.refs import article_link
 from app.services.visibility import Visibility
 from db.models import Article
-from ingest.markdown import sections_of
-
-_SECTIONS = {
-    "charter": ("auftrag", "charter"),
-    "skills": ("fähigkeit", "skill"),
-    "escalation_criteria": ("eskalation", "escalation"),
-    "first_level_checks": ("first level",),
-}
-
-
-def _optional_text(value: object) -> str | None:
-    return str(value) if value not in (None, "") else None
+from routing.charters import charter_of_article
 
 
 def team_of(article: Article) -> TeamOut:
-    parts: dict[str, list[str]] = {key: [] for key in _SECTIONS}
-    for section in sections_of(article.body, article.title):
-        heading = section.heading_path[-1].lower() if len(section.heading_path) > 1 else ""
-        for key, words in _SECTIONS.items():
-            if any(word in heading for word in words):
-                # "Escalate to X when:" introduces the list that follows; it is not a rule.
-                parts[key].extend(b for b in section.blocks if not b.rstrip().endswith(":"))
-                break
-    front = article.front_matter
+    """A charter article as the team catalogue shows it (read by routing.charters)."""
+    charter = charter_of_article(article)
     return TeamOut(
-        slug=article.slug,
-        team=article.team or article.slug,
-        name=str(front.get("name") or article.title),
-        charter="\n\n".join(parts["charter"]),
-        skills=parts["skills"],
-        escalation_criteria=parts["escalation_criteria"],
-        first_level_checks=parts["first_level_checks"],
-        hours=_optional_text(front.get("hours")),
-        contractor=_optional_text(front.get("contractor")),
-        escalation_contact=_optional_text(front.get("escalation_contact")),
+        slug=charter.slug,
+        team=charter.team,
+        name=charter.name,
+        charter="\n\n".join(charter.texts("charter")),
+        skills=charter.texts("skills"),
+        escalation_criteria=charter.texts("escalation_criteria"),
+        first_level_checks=charter.texts("first_level_checks"),
+        hours=charter.hours,
+        contractor=charter.contractor,
+        escalation_contact=charter.escalation_contact,
         language=article.language,
         link=article_link(article.slug),
     )

@@ -1,0 +1,59 @@
+"""The one charter reader: what the catalogue shows and what the router embeds agree."""
+
+from __future__ import annotations
+
+from routing.charters import read_charter
+from routing.cold_start import charter_for_routing
+
+BODY = """# Netzwerk
+
+## Auftrag
+Wir betreiben LAN, WLAN und VPN.
+
+## Skills
+- VPN-Clients
+- WLAN-Ausleuchtung
+
+## Eskalation
+Eskaliere an network, wenn:
+- das VPN für viele Nutzer ausfällt
+
+## First level checks
+- Kabel prüfen
+
+## Servicezeiten
+Mo-Fr 7-18 Uhr
+"""
+
+
+def test_sections_are_sorted_by_heading_and_intro_lines_dropped() -> None:
+    charter = read_charter(
+        team="network", slug="team-network", title="Netzwerk", body=BODY, front_matter={}
+    )
+    assert charter.texts("charter") == ["Wir betreiben LAN, WLAN und VPN."]
+    assert charter.texts("skills") == ["VPN-Clients", "WLAN-Ausleuchtung"]
+    assert charter.texts("escalation_criteria") == ["das VPN für viele Nutzer ausfällt"]
+    assert charter.texts("first_level_checks") == ["Kabel prüfen"]
+    assert charter.name == "Netzwerk"
+    assert charter.contractor is None
+
+
+def test_router_embeds_tags_and_what_the_team_does_never_first_level_checks() -> None:
+    charter = read_charter(
+        team="network",
+        slug="team-network",
+        title="Netzwerk",
+        body=BODY,
+        front_matter={"name": "Network Operations", "contractor": ""},
+        tags=["team", "vpn"],
+    )
+    routed = charter_for_routing(charter)
+    assert routed.name == "Network Operations"
+    assert routed.lines == (
+        ("Tags", "Network Operations: vpn"),
+        ("Auftrag", "Wir betreiben LAN, WLAN und VPN."),
+        ("Skills", "VPN-Clients"),
+        ("Skills", "WLAN-Ausleuchtung"),
+        ("Eskalation", "das VPN für viele Nutzer ausfällt"),
+    )
+    assert charter.contractor is None  # an empty front-matter value is no contractor
