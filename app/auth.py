@@ -6,8 +6,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Literal, get_args
@@ -15,9 +13,10 @@ from typing import Annotated, Literal, get_args
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, TooManyRequests, Unauthorized
+from app.state import app_state
 from db.models import ApiKey, utcnow
 
 log = logging.getLogger("stellwerk.auth")
@@ -94,52 +93,6 @@ def lookup_key(session: Session, key: str) -> ApiKey | None:
     return row
 
 
-class FailureLimiter:
-    """Token bucket per client address, spent by failed authentications only.
-
-    In-process: each replica counts for itself, so N replicas allow N times the rate; a
-    shared store (Redis) would be needed to hold a common limit.
-    """
-
-    MAX_CLIENTS = 10_000
-
-    def __init__(self, *, burst: int, refill_seconds: float) -> None:
-        self.burst = burst
-        self.refill_seconds = refill_seconds
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def _tokens(self, client: str, now: float) -> float:
-        tokens, at = self._buckets.get(client, (float(self.burst), now))
-        if self.refill_seconds <= 0:
-            return float(self.burst)
-        return min(float(self.burst), tokens + (now - at) / self.refill_seconds)
-
-    def retry_after(self, client: str) -> float | None:
-        """Seconds until the client may try again, or None if it may try now."""
-        with self._lock:
-            tokens = self._tokens(client, time.monotonic())
-            if tokens >= 1.0:
-                return None
-            return (1.0 - tokens) * self.refill_seconds
-
-    def failed(self, client: str) -> None:
-        with self._lock:
-            now = time.monotonic()
-            if len(self._buckets) >= self.MAX_CLIENTS:
-                self._forget_recovered(now)
-            self._buckets[client] = (max(0.0, self._tokens(client, now) - 1.0), now)
-
-    def _forget_recovered(self, now: float) -> None:
-        full = [c for c in self._buckets if self._tokens(c, now) >= self.burst]
-        for client in full:
-            del self._buckets[client]
-        if len(self._buckets) >= self.MAX_CLIENTS:  # under a flood, forget the oldest
-            oldest = sorted(self._buckets, key=lambda c: self._buckets[c][1])
-            for client in oldest[: len(oldest) // 2]:
-                del self._buckets[client]
-
-
 # Declares the scheme in the OpenAPI document (the docs page gets an "Authorize" button);
 # auto_error is off so that a missing key gets our own 401 in the one error shape.
 bearer_scheme = HTTPBearer(auto_error=False, description="An API key: `stellwerk keys create`.")
@@ -153,7 +106,8 @@ def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
     """Authenticate the request; looked up on every request, so a revoke applies at once."""
-    limiter: FailureLimiter = request.app.state.auth_limiter
+    state = app_state(request.app)
+    limiter = state.auth_limiter
     client = request.client.host if request.client else "unknown"
     wait = limiter.retry_after(client)
     if wait is not None:
@@ -169,8 +123,7 @@ def current_principal(
         raise Unauthorized(
             "An API key is required: Authorization: Bearer <key>.", headers=_CHALLENGE
         )
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session:
+    with state.ready().session_factory() as session:
         row = lookup_key(session, key)
         if row is None:
             limiter.failed(client)

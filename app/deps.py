@@ -1,4 +1,4 @@
-"""Dependencies handed to request handlers: settings, database session, live index."""
+"""Dependencies handed to request handlers: settings, database session, index, router."""
 
 from __future__ import annotations
 
@@ -8,39 +8,40 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.errors import ServiceUnavailable
 from app.settings import Settings
-from ingest.index_sync import LiveIndex
+from app.state import AppState, app_state
+from ingest.live_index import LiveIndex
 from routing.service import Router
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def get_state(request: Request) -> AppState:
+    return app_state(request.app)
 
 
-def get_session_factory(request: Request) -> sessionmaker[Session]:
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    return factory
+StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with get_session_factory(request)() as session:
+def get_settings(state: StateDep) -> Settings:
+    return state.settings
+
+
+def get_session_factory(state: StateDep) -> sessionmaker[Session]:
+    return state.ready().session_factory
+
+
+def get_session(
+    factory: Annotated[sessionmaker[Session], Depends(get_session_factory)],
+) -> Iterator[Session]:
+    with factory() as session:
         yield session
 
 
-def get_live_index(request: Request) -> LiveIndex:
-    live: LiveIndex | None = getattr(request.app.state, "live_index", None)
-    if live is None:
-        raise ServiceUnavailable("The search index is not loaded yet.")
-    return live
+def get_live_index(state: StateDep) -> LiveIndex:
+    return state.ready().live_index
 
 
-def get_router(request: Request) -> Router:
-    router: Router | None = getattr(request.app.state, "router", None)
-    if router is None:
-        raise ServiceUnavailable("The team router is not loaded yet.")
-    return router
+def get_router(state: StateDep) -> Router:
+    return state.ready().router
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

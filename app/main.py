@@ -10,14 +10,16 @@ from fastapi import FastAPI
 
 from app import __doc__ as app_doc
 from app.api import articles, audit, feedback, health, search, stats, suggest, teams, tickets
-from app.auth import FailureLimiter
 from app.components import engine_from_settings, load_configured_embedder, open_router
 from app.errors import install_error_handlers
+from app.failure_limiter import FailureLimiter
 from app.limits import BodySizeLimit
 from app.settings import Settings
+from app.state import AppState, Runtime
 from db.session import migrate, session_factory
 from index.embedder import Embedder
-from ingest.index_sync import LiveIndex, open_searcher
+from ingest.index_sync import open_searcher
+from ingest.live_index import LiveIndex
 
 log = logging.getLogger("stellwerk")
 
@@ -67,22 +69,23 @@ def create_app(
 
             if router.model is None:
                 retrain_router()
-            app.state.session_factory = factory
-            app.state.router = router
-            app.state.live_index = LiveIndex(
-                searcher,
-                embedder=model,
-                factory=factory,
-                refresh_seconds=settings.index_refresh_seconds,
-                default_system=settings.search_system,
-                on_change=retrain_router,
+            state.runtime = Runtime(
+                session_factory=factory,
+                live_index=LiveIndex(
+                    searcher,
+                    embedder=model,
+                    factory=factory,
+                    refresh_seconds=settings.index_refresh_seconds,
+                    default_system=settings.search_system,
+                    on_change=retrain_router,
+                ),
+                router=router,
             )
             yield
         finally:
-            app.state.live_index = None
-            if app.state.router is not None:
-                app.state.router.close()
-            app.state.router = None
+            runtime, state.runtime = state.runtime, None
+            if runtime is not None:
+                runtime.router.close()
             engine.dispose()
 
     app = FastAPI(
@@ -93,12 +96,13 @@ def create_app(
         docs_url="/docs",
         openapi_url="/openapi.json",
     )
-    app.state.settings = settings
-    app.state.live_index = None
-    app.state.router = None
-    app.state.auth_limiter = FailureLimiter(
-        burst=settings.auth_failure_burst, refill_seconds=settings.auth_failure_refill_seconds
+    state = AppState(
+        settings=settings,
+        auth_limiter=FailureLimiter(
+            burst=settings.auth_failure_burst, refill_seconds=settings.auth_failure_refill_seconds
+        ),
     )
+    app.state.stellwerk = state
     install_error_handlers(app)
     # Every router but /health requires an API key (see app.auth); these are issue 5's.
     for module in (audit, feedback, stats):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,11 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Article, IndexChange, Passage, Ticket
 from index.dense import DenseIndex, choose_kind
-from index.embedder import Embedder, Vectors
+from index.embedder import Vectors
 from index.errors import SnapshotMismatch
-from index.fusion import System
-from index.query_vector import query_vectors
-from index.searcher import DocumentHit, FilterValue, PassageMeta, Searcher
+from index.searcher import PassageMeta, Searcher
 from index.snapshot import Manifest, load_snapshot, write_snapshot
 from ingest.chunking import Chunk
 from ingest.markdown import visibility_key
@@ -29,7 +25,7 @@ log = logging.getLogger("stellwerk.index")
 _BATCH = 5000
 
 
-def _article_facets(article: Article) -> dict[str, str]:
+def article_facets(article: Article) -> dict[str, str]:
     return {
         "kind": "article",
         "article_kind": article.kind,
@@ -43,7 +39,7 @@ def _article_facets(article: Article) -> dict[str, str]:
     }
 
 
-def _ticket_facets(ticket: Ticket) -> dict[str, str]:
+def ticket_facets(ticket: Ticket) -> dict[str, str]:
     return {
         "kind": "ticket",
         "solution": "yes",
@@ -86,11 +82,11 @@ def _stored_passages(
             article_query = article_query.where(Passage.id.in_(ids))
             ticket_query = ticket_query.where(Passage.id.in_(ids))
         rows: list[tuple[int, str, bytes, list[str], str, str, dict[str, str]]] = [
-            (pid, model, blob, path, text, f"article:{article.id}", _article_facets(article))
+            (pid, model, blob, path, text, f"article:{article.id}", article_facets(article))
             for pid, model, blob, path, text, article in session.execute(article_query)
         ]
         rows += [
-            (pid, model, blob, path, text, f"ticket:{ticket.id}", _ticket_facets(ticket))
+            (pid, model, blob, path, text, f"ticket:{ticket.id}", ticket_facets(ticket))
             for pid, model, blob, path, text, ticket in session.execute(ticket_query)
         ]
         for pid, passage_model, blob, path, text, doc_key, facets in rows:
@@ -185,57 +181,6 @@ def save_searcher(searcher: Searcher, *, index_dir: Path, model_id: str, keep: i
         watermark=searcher.watermark,
         keep=keep,
     )
-
-
-class LiveIndex:
-    """The service's view of the index: searches, and catches up with other writers."""
-
-    def __init__(
-        self,
-        searcher: Searcher,
-        *,
-        embedder: Embedder,
-        factory: sessionmaker[Session],
-        refresh_seconds: float,
-        default_system: System = "hybrid",
-        on_change: Callable[[int], None] | None = None,
-    ) -> None:
-        """`on_change(n)` runs after a refresh replayed n > 0 changes (the router retrains)."""
-        self.searcher = searcher
-        self.on_change = on_change
-        self.default_system: System = default_system
-        self.embedder = embedder
-        self._factory = factory
-        self._refresh_seconds = refresh_seconds
-        self._last_refresh = time.monotonic()
-        self._refresh_lock = threading.Lock()
-
-    def refresh(self, *, force: bool = False) -> int:
-        """Replay changes committed by anyone; throttled unless forced (after own writes)."""
-        now = time.monotonic()
-        if not force and now - self._last_refresh < self._refresh_seconds:
-            return 0
-        with self._refresh_lock:
-            self._last_refresh = time.monotonic()
-            with self._factory() as session:
-                changes = catch_up(session, self.searcher, self.embedder.model_id)
-        if changes and self.on_change is not None:
-            self.on_change(changes)
-        return changes
-
-    def search(
-        self,
-        query: str,
-        k: int,
-        filters: Mapping[str, FilterValue] | None = None,
-        *,
-        system: System | None = None,
-    ) -> list[DocumentHit]:
-        """Search with the configured default system unless another is asked for."""
-        self.refresh()
-        chosen = system or self.default_system
-        vector = query_vectors(self.embedder, query).ranking if chosen != "bm25" else None
-        return self.searcher.search_documents(vector, k, filters, text=query, system=chosen)
 
 
 def refresh_snapshot(

@@ -10,10 +10,8 @@ import numpy as np
 from tqdm import tqdm
 
 from index.embedder import Embedder, Vectors
-from ingest.chunking import chunk_ticket
+from ingest.ticket_vectors import DEFAULT_MAX_WORDS, mean_vector, ticket_passage_texts, ticket_text
 from routing.vector_cache import VectorCache, ticket_key
-
-DEFAULT_MAX_WORDS = 180
 
 
 @dataclass(frozen=True)
@@ -25,33 +23,12 @@ class TicketText:
 
     @property
     def lexical(self) -> str:
-        return f"{self.title}\n{self.description}".strip()
+        return ticket_text(self.title, self.description)
 
 
 def passage_texts(ticket: TicketText, max_words: int = DEFAULT_MAX_WORDS) -> list[str]:
     """The texts the ingest pipeline embeds for this ticket (one per passage)."""
-    return [c.embedding_text() for c in chunk_ticket(ticket.title, ticket.description, max_words)]
-
-
-def mean_vector(vectors: Vectors) -> Vectors:
-    """Average of a ticket's passage vectors, renormalised (one passage: unchanged)."""
-    mean = vectors.mean(axis=0)
-    norm = float(np.linalg.norm(mean))
-    return np.asarray(mean / norm if norm > 0 else mean, dtype=np.float32)
-
-
-def embed_new_ticket(
-    embedder: Embedder, ticket: TicketText, *, max_words: int = DEFAULT_MAX_WORDS
-) -> tuple[Vectors, Vectors]:
-    """A new ticket as a search query and as a routing vector, in one encoder pass.
-
-    The routing vector is what `embed_tickets` gives for the ticket: its passages embedded
-    as documents and averaged, the way resolved tickets were ingested.
-    """
-    query, passages = embedder.encode_query_with_documents(
-        ticket.lexical, passage_texts(ticket, max_words)
-    )
-    return query, mean_vector(passages)
+    return ticket_passage_texts(ticket.title, ticket.description, max_words)
 
 
 def embed_tickets(

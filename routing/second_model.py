@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from index.embedder import Embedder, Vectors
-from routing.features import DEFAULT_MAX_WORDS, TicketText, embed_tickets, passage_texts
+from ingest.ticket_vectors import DEFAULT_MAX_WORDS
+from routing.features import TicketText, embed_tickets, passage_texts
 from routing.vector_cache import VectorCache, ticket_key
 
 

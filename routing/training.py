@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from db.models import Article, Passage, Ticket
 from index.embedder import Embedder
+from ingest.ticket_vectors import mean_vector
 from routing.charters import charter_of_article
 from routing.cold_start import Charter, CharterIndex, charter_for_routing
 from routing.config import RoutingConfig
 from routing.errors import RoutingModelMismatch, TrainingRejected
-from routing.features import TicketText, mean_vector
+from routing.features import TicketText
 from routing.memory import TicketMemory
 from routing.model import TeamClassifier
 from routing.second_model import SecondModel

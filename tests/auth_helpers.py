@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import CLI_PRINCIPAL
 from app.services.keys import create_key
+from app.state import app_state
 
 # name -> (role, teams, company)
 TEST_KEYS: dict[str, tuple[str, list[str], str | None]] = {
@@ -44,10 +45,15 @@ def app_of(client: TestClient) -> FastAPI:
     return cast(FastAPI, client.app)
 
 
+def factory_of(client: TestClient) -> sessionmaker[Session]:
+    """The database sessions of the app behind a started test client."""
+    return app_state(client.app).ready().session_factory
+
+
 def authorize(client: TestClient) -> dict[str, str]:
     """Issue the test keys; the client sends the admin key unless a test says otherwise."""
     app = app_of(client)
-    keys = issue_test_keys(app.state.session_factory)
+    keys = issue_test_keys(factory_of(client))
     app.state.test_keys = keys
     client.headers["Authorization"] = f"Bearer {keys['admin']}"
     return keys

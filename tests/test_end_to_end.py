@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from app.state import app_state
 from db.session import create_db_engine, migrate, session_factory
 from index.embedder import SentenceTransformerEmbedder
 from ingest.index_sync import refresh_snapshot
@@ -106,7 +107,7 @@ def live(
     with TestClient(create_app(settings, embedder=real_embedder)) as client:
         client.headers.update(bearer(keys["agent"]))
         # The router trains from the charters and tickets in the background at start-up.
-        assert client.app.state.router.wait_idle(timeout=60)  # type: ignore[attr-defined]
+        assert app_state(client.app).ready().router.wait_idle(timeout=60)
         yield Live(client, keys)
     for _ in urls:  # runs the PostgreSQL schema clean-up
         pass

@@ -9,6 +9,7 @@ from app.auth import PrincipalDep
 from app.deps import SessionDep
 from app.errors import ServiceUnavailable
 from app.schemas.health import Health, Readiness
+from app.state import app_state
 
 router = APIRouter(tags=["health"])
 
@@ -28,12 +29,10 @@ def ready(request: Request, session: SessionDep, principal: PrincipalDep) -> Rea
         session.execute(text("SELECT 1"))
     except Exception as exc:
         raise ServiceUnavailable(f"Database not reachable: {type(exc).__name__}") from exc
-    live = getattr(request.app.state, "live_index", None)
-    if live is None:
-        raise ServiceUnavailable("The search index is not loaded yet.")
+    live = app_state(request.app).ready().live_index
     return Readiness(
         status="ready",
         database=session.get_bind().dialect.name,
-        indexed_passages=len(live.searcher),
+        indexed_passages=len(live),
         model=live.embedder.model_id,
     )

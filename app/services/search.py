@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.schemas.search import SearchFilters, SearchHit
+from app.errors import InvalidInput
+from app.schemas.search import SearchFilters, SearchHit, SearchRequest
 from app.services.highlight import Snippet, make_snippet
 from app.services.refs import article_id, article_link, ticket_id, ticket_link
 from app.services.visibility import Visibility, is_stale
 from db.models import Article, Passage, Ticket
 from index.searcher import DocumentHit, FilterValue
-from ingest.index_sync import LiveIndex
+from ingest.live_index import LiveIndex
 
 SnippetMaker = Callable[[str], Snippet]
 
@@ -35,9 +36,7 @@ def index_filters(
 
 def snippet_maker(live: LiveIndex, query: str) -> SnippetMaker:
     """Snippets that mark the words the lexical index matched for this query."""
-    lexical = live.searcher.lexical
-    terms = {term for group in lexical.weighted_query(query) for term, _ in group}
-    variants = lexical.analyzer.word_variants
+    terms, variants = live.matched_terms(query)
     return lambda text: make_snippet(text, terms, variants)
 
 
@@ -129,3 +128,27 @@ def resolve_hits(
             continue
         resolved.append(ResolvedHit(hit, passage, article, ticket))
     return resolved
+
+
+def search(
+    session: Session,
+    live: LiveIndex,
+    request: SearchRequest,
+    *,
+    visibility: Visibility,
+    max_k: int,
+) -> list[SearchHit]:
+    """The hits for a query, only from what the caller may see (filtered inside the index)."""
+    if request.k > max_k:
+        raise InvalidInput(
+            f"k must be at most {max_k}.",
+            details=[{"field": "k", "message": f"at most {max_k}"}],
+        )
+    hits = live.search(
+        request.query,
+        request.k,
+        index_filters(request.filters, visibility),
+        prefer_language=request.prefer_language,
+    )
+    snippet_of = snippet_maker(live, request.query)
+    return [item.to_search_hit(snippet_of) for item in resolve_hits(session, hits, visibility)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,9 +26,10 @@ from app.services.visibility import Visibility
 from db.models import Article, Ticket
 from index.query_vector import QueryVectors
 from index.searcher import FilterValue
-from ingest.index_sync import LiveIndex
-from routing.decision import DISPATCHER, RoutingDecision
-from routing.features import TicketText, embed_new_ticket
+from ingest.live_index import Filters, LiveIndex
+from routing.decision import RoutingDecision
+from routing.escalation import EscalationDecision, HowTo, decide_escalation
+from routing.features import TicketText
 from routing.service import Router
 
 
@@ -56,46 +57,30 @@ def _solution(item: ResolvedHit, snippet_of: SnippetMaker) -> Solution:
     return Solution(**hit.model_dump(), resolution=resolution or None)
 
 
-def first_level_solution(
-    session: Session,
-    live: LiveIndex,
-    vectors: QueryVectors,
-    text: str,
-    min_similarity: float,
-    visibility: Visibility | None = None,
-) -> FirstLevelSolution | None:
-    """The best-ranked how-to, if it is close enough to count as the proven fix.
+def best_how_to(
+    session: Session, live: LiveIndex, vectors: QueryVectors, text: str, filters: Filters
+) -> HowTo | None:
+    """The how-to (`kind: article`) the default ranking puts first, with its cosine.
 
-    The how-to is the one the default ranking puts first (so an error code or product name
-    counts); whether it is close enough is its cosine similarity, which keeps one meaning
-    across queries, unlike a fused score. How-tos are `kind: article`; one whose front matter
-    says `first_level: false` needs second-level rights and never resolves at first level.
+    The ranking decides which how-to (so an error code or product name counts); its cosine
+    to the question vector, which the threshold was set on, decides whether it is close
+    enough (routing.escalation).
     """
-    facet: dict[str, FilterValue] = {
-        "article_kind": "article",
-        **(visibility.filters if visibility else {}),
-    }
-    ranked = live.searcher.search_documents(
-        vectors.ranking, 1, facet, text=text, system=live.default_system
-    )
+    facet: dict[str, FilterValue] = {"article_kind": "article", **filters}
+    ranked = live.search_by_vectors(vectors, text, 1, facet)
     if not ranked:
         return None
-    cosine = {
-        hit.doc_key: hit.score
-        for hit in live.searcher.search_documents(vectors.question, 10, facet, system="dense")
-    }
-    similarity = cosine.get(ranked[0].doc_key, 0.0)
-    if similarity < min_similarity:
+    resolved = resolve_hits(session, ranked)
+    article = resolved[0].article if resolved else None
+    if article is None:
         return None
-    article = resolve_hits(session, ranked)[0].article
-    if article is None or article.front_matter.get("first_level") is False:
-        return None
-    return FirstLevelSolution(
+    similarity = live.similarities(vectors.question, 10, facet).get(ranked[0].doc_key, 0.0)
+    return HowTo(
         slug=article.slug,
         title=article.title,
-        link=article_link(article.slug),
         team=article.team,
-        similarity=round(similarity, 4),
+        similarity=similarity,
+        first_level=article.front_matter.get("first_level") is not False,
     )
 
 
@@ -130,24 +115,6 @@ def routing_evidence(session: Session, decision: RoutingDecision) -> RoutingEvid
     return RoutingEvidence(similar_tickets=tickets, charter_lines=lines)
 
 
-def only_visible_teams(decision: RoutingDecision, visible: set[str]) -> RoutingDecision:
-    """The decision as a caller who sees only some team charters may read it.
-
-    A contractor learns no team the catalogue does not show them: other teams drop out of
-    the candidates, and when the router's choice is one of them the dispatcher decides.
-    """
-    teams = [t for t in decision.teams if t.team in visible]
-    if decision.team is None or decision.team in visible:
-        return replace(decision, teams=teams)
-    return replace(
-        decision,
-        team=None,
-        teams=teams,
-        abstained=True,
-        reason=f"{DISPATCHER}: the ticket belongs to a team outside your catalogue.",
-    )
-
-
 def team_suggestion(
     decision: RoutingDecision, charters: dict[str, Article]
 ) -> TeamSuggestion | None:
@@ -166,34 +133,31 @@ def team_suggestion(
     )
 
 
-def escalation_for(
-    decision: RoutingDecision,
-    charters: dict[str, Article],
-    first_level: FirstLevelSolution | None,
-) -> Escalation:
-    """resolve_at_first_level, escalate (with the charter's criteria) or dispatcher."""
-    if first_level is not None:
+def escalation_of(decision: EscalationDecision, charters: dict[str, Article]) -> Escalation:
+    """The escalation decision as /suggest shows it: with the team's charter and contractor."""
+    if decision.how_to is not None:
+        how_to = decision.how_to
+        solution = FirstLevelSolution(
+            slug=how_to.slug,
+            title=how_to.title,
+            link=article_link(how_to.slug),
+            team=how_to.team,
+            similarity=round(how_to.similarity, 4),
+        )
         return Escalation(
-            action="resolve_at_first_level",
+            action=decision.action,
             team=None,
-            reason=(
-                f'The how-to "{first_level.title}" matches this ticket closely (similarity '
-                f"{first_level.similarity:.2f}): first level applies it before escalating."
-            ),
+            reason=decision.reason,
             contractor=None,
             guideline=None,
-            solution=first_level,
+            solution=solution,
         )
-    if decision.team is None:
-        return Escalation(
-            action="dispatcher", team=None, reason=decision.reason, contractor=None, guideline=None
-        )
-    charter = charters.get(decision.team)
+    charter = charters.get(decision.team) if decision.team else None
     team = team_of(charter) if charter else None
     return Escalation(
-        action="escalate",
+        action=decision.action,
         team=decision.team,
-        reason=f"Escalate to {decision.team}: {decision.reason}",
+        reason=decision.reason,
         contractor=team.contractor if team else None,
         guideline=GuidelineRef(
             slug=team.slug, title=charter.title, link=team.link, criteria=team.escalation_criteria
@@ -225,44 +189,31 @@ def suggest(
     text = ticket.lexical
     # One encoder pass: the ticket as a question, and as a document (routed like resolved
     # tickets); searches rank by the blend of both roles (index.query_vector).
-    question_vector, document_vector = embed_new_ticket(live.embedder, ticket, max_words=max_words)
-    vectors = QueryVectors.of(question_vector, document_vector)
+    vectors = live.encode_ticket(request.title, request.description, max_words=max_words)
 
     # One ranking for the solutions, so articles and tickets compete on the same scale.
-    hits = live.searcher.search_documents(
-        vectors.ranking,
-        solutions,
-        {"solution": "yes", **seen},
-        text=text,
-        system=live.default_system,
-    )
+    hits = live.search_by_vectors(vectors.query, text, solutions, {"solution": "yes", **seen})
     snippet_of = snippet_maker(live, text)
     ranked = [_solution(item, snippet_of) for item in resolve_hits(session, hits, visibility)]
 
-    decision = router.route(ticket, document_vector)
-    first_level = first_level_solution(
-        session, live, vectors, text, first_level_min_similarity, visibility
-    )
-    if (
-        first_level is not None
-        and decision.team is not None
-        and first_level.team not in (None, decision.team)
-    ):
-        # The router is sure the ticket belongs to another team's field than the how-to:
-        # a close wording is then a coincidence, not the proven fix.
-        first_level = None
     charters = _charters(session, visibility)
-    evidence = routing_evidence(session, decision)
-    if visibility is not None and not visibility.sees_tickets:
+    staff = visibility is None or visibility.sees_tickets
+    decision = decide_escalation(
+        router.route(ticket, vectors.document),
+        best_how_to(session, live, vectors.query, text, seen),
+        min_similarity=first_level_min_similarity,
+        visible_teams=None if staff else set(charters),
+    )
+    evidence = routing_evidence(session, decision.routing)
+    if not staff:
         # Resolved tickets are internal; charter lines only from charters the caller sees.
         evidence = RoutingEvidence(
             similar_tickets=[],
             charter_lines=[line for line in evidence.charter_lines if line.team in charters],
         )
-        decision = only_visible_teams(decision, set(charters))
     return Suggestion(
         solutions=ranked,
-        team=team_suggestion(decision, charters),
-        escalation=escalation_for(decision, charters, first_level),
+        team=team_suggestion(decision.routing, charters),
+        escalation=escalation_of(decision, charters),
         evidence=evidence,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from app.state import app_state
 from tests.auth_helpers import publish_article
 from tests.factories import article_markdown, ticket
 
@@ -125,7 +126,7 @@ def test_ticket_push_upserts_and_masks_personal_data(client: TestClient) -> None
 
 def _router_trained(client: TestClient) -> None:
     """Tickets retrain the router in the background; wait for it like a later request would."""
-    router = client.app.state.router  # type: ignore[attr-defined]
+    router = app_state(client.app).ready().router
     assert router.wait_idle(timeout=30)
 
 

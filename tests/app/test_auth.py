@@ -18,7 +18,7 @@ from app.main import create_app
 from app.services.keys import revoke_key
 from app.settings import Settings
 from db.models import ApiKey
-from tests.auth_helpers import app_of, authorize, bearer
+from tests.auth_helpers import authorize, bearer, factory_of
 from tests.factories import article_markdown, ticket
 from tests.fakes import HashingEmbedder
 
@@ -44,7 +44,7 @@ def test_only_health_answers_without_a_key(client: TestClient) -> None:
 def test_a_revoked_key_stops_working_at_once(client: TestClient, api_keys: dict[str, str]) -> None:
     agent = bearer(api_keys["agent"])
     assert client.get("/api/v1/articles", headers=agent).status_code == 200
-    with app_of(client).state.session_factory() as session, session.begin():
+    with factory_of(client)() as session, session.begin():
         revoke_key(session, actor=CLI_PRINCIPAL, id_or_name="agent")
     response = client.get("/api/v1/articles", headers=agent)
     assert response.status_code == 401
@@ -54,7 +54,7 @@ def test_a_revoked_key_stops_working_at_once(client: TestClient, api_keys: dict[
 def test_the_database_holds_no_recoverable_key(
     client: TestClient, api_keys: dict[str, str]
 ) -> None:
-    with app_of(client).state.session_factory() as session:
+    with factory_of(client)() as session:
         rows = {row.name: row for row in session.scalars(select(ApiKey))}
     for name, key in api_keys.items():
         row = rows[name]

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.errors import StellwerkError
 from app.main import create_app
 from app.services import search as search_service
 from app.settings import Settings
@@ -41,6 +43,25 @@ def small_client(tmp_path: Path) -> Any:
     ) as client:
         authorize(client)
         yield client
+
+
+def test_400_from_our_errors_and_from_starlette_has_the_one_shape(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    app = create_app(settings, embedder=HashingEmbedder())
+
+    def ours() -> None:
+        raise StellwerkError("The request cannot be processed.")
+
+    def starlette() -> None:
+        raise StarletteHTTPException(400, "Malformed request.")
+
+    app.add_api_route("/ours", ours)
+    app.add_api_route("/starlette", starlette)
+    with TestClient(app) as client:
+        for path in ("/ours", "/starlette"):
+            response = client.get(path)
+            assert response.status_code == 400
+            _assert_shape(response.json(), 400, "bad_request")
 
 
 def test_401_without_a_key(small_client: TestClient) -> None:
@@ -124,12 +145,15 @@ def test_422_for_k_above_the_configured_maximum(small_client: TestClient) -> Non
 
 
 def test_500_hides_the_traceback(small_client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(session: Session, hits: Any) -> Any:
+    calls: list[int] = []
+
+    def boom(session: Session, hits: Any, visibility: Any = None) -> Any:
+        calls.append(len(hits))
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("app.api.search.resolve_hits", boom)
-    assert search_service.resolve_hits is not boom
+    monkeypatch.setattr(search_service, "resolve_hits", boom)
     response = small_client.post("/api/v1/search", json={"query": "vpn"})
+    assert calls, "the search never reached the failing step"
     assert response.status_code == 500
     _assert_shape(response.json(), 500, "internal_error")
     assert "secret" not in response.text

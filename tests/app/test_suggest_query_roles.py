@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from app.state import app_state
 from index.query_vector import query_vectors
 from routing.features import TicketText
 from tests.app.test_api import VPN
@@ -22,10 +23,10 @@ def test_first_level_similarity_is_the_question_cosine(
 ) -> None:
     publish_article(client, "vpn-drops", VPN)
     ticket = TicketText("VPN drops every few minutes", VPN.split("---")[-1])
-    live = client.app.state.live_index  # type: ignore[attr-defined]
+    live = app_state(client.app).ready().live_index
     vectors = query_vectors(fake_embedder, ticket.lexical)
-    by_question = live.searcher.search_documents(vectors.question, 1, system="dense")[0].score
-    by_blend = live.searcher.search_documents(vectors.ranking, 1, system="dense")[0].score
+    (by_question,) = live.similarities(vectors.question, 1).values()
+    (by_blend,) = live.similarities(vectors.ranking, 1).values()
     assert by_question != pytest.approx(by_blend, abs=1e-3)
 
     body = client.post(

@@ -12,7 +12,7 @@ from app.main import create_app
 from app.settings import Settings
 from index.embedder import SentenceTransformerEmbedder
 from ingest.pipeline import ingest_articles
-from tests.auth_helpers import app_of, authorize, bearer, keys_of
+from tests.auth_helpers import authorize, bearer, factory_of, keys_of
 from tests.factories import ticket, write_article
 from tests.fakes import HashingEmbedder
 
@@ -66,7 +66,7 @@ def world(client: TestClient, fake_embedder: HashingEmbedder, tmp_path: Path) ->
             audience=str(meta["audience"]),
             team=team,
         )
-    ingest_articles(app_of(client).state.session_factory, fake_embedder, folder, max_words=180)
+    ingest_articles(factory_of(client), fake_embedder, folder, max_words=180)
     response = client.post(
         "/api/v1/tickets", json=ticket("T1", "Router reboot", "router down", team="network")
     )
@@ -187,7 +187,7 @@ def test_filters_apply_before_the_cut_to_k(
             f"## Fix\n\nPrinter advice {number} for everybody.",
             audience="public",
         )
-    ingest_articles(app_of(client).state.session_factory, fake_embedder, folder, max_words=180)
+    ingest_articles(factory_of(client), fake_embedder, folder, max_words=180)
     query = {"query": "printer spooler jam", "k": 3}
     staff = client.post("/api/v1/search", json=query, headers=_as(client, "agent")).json()
     assert all(h["id"].startswith("article:internal-") for h in staff["hits"])
@@ -243,7 +243,7 @@ def test_contractor_search_through_the_real_model(
     )
     with TestClient(create_app(settings, embedder=real_embedder)) as client:
         keys = authorize(client)
-        ingest_articles(app_of(client).state.session_factory, real_embedder, folder, max_words=180)
+        ingest_articles(factory_of(client), real_embedder, folder, max_words=180)
         query = {"query": "VPN drops every ten minutes at home", "k": 2}
         staff = client.post("/api/v1/search", json=query, headers=bearer(keys["agent"]))
         assert all(h["id"].startswith("article:internal-") for h in staff.json()["hits"])

@@ -10,7 +10,7 @@ from index.dense import DenseIndex
 from index.embedder import SentenceTransformerEmbedder, Vectors
 from index.query_vector import TEXT_ROLE_WEIGHT, QueryVectors, blend_roles, query_vectors
 from index.searcher import PassageMeta, Searcher
-from ingest.index_sync import LiveIndex
+from ingest.live_index import LiveIndex
 from tests.fakes import RoleEmbedder
 
 

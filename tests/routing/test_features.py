@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from routing.features import TicketText, embed_new_ticket, embed_tickets
+from ingest.ticket_vectors import encode_new_ticket
+from routing.features import TicketText, embed_tickets
 from tests.fakes import HashingEmbedder
 
 
@@ -12,6 +13,7 @@ def test_a_new_ticket_routes_with_the_vector_a_resolved_one_gets() -> None:
     embedder = HashingEmbedder(dim=128)
     paragraphs = [f"paragraph {i} " + " ".join(f"w{i}x{j}" for j in range(120)) for i in range(3)]
     ticket = TicketText("VPN drops", "\n\n".join(paragraphs))  # several passages
-    query, document = embed_new_ticket(embedder, ticket, max_words=100)
+    vectors = encode_new_ticket(embedder, ticket.title, ticket.description, max_words=100)
+    query, document = vectors.question, vectors.document
     np.testing.assert_allclose(document, embed_tickets(embedder, [ticket], max_words=100)[0])
     np.testing.assert_allclose(query, embedder.encode_queries([ticket.lexical])[0])

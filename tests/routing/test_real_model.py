@@ -13,14 +13,16 @@ from fastapi.testclient import TestClient
 from app.components import routing_config_from
 from app.main import create_app
 from app.settings import Settings
+from app.state import app_state
 from db.session import create_db_engine, migrate, session_factory
 from index.embedder import SentenceTransformerEmbedder, Vectors
 from ingest.pipeline import ingest_tickets
+from ingest.ticket_vectors import encode_new_ticket
 from ingest.tickets import ResolvedTicket
 from routing.config import RoutingConfig
 from routing.dataset import LabelledTicket, read_labelled, stratified_sample
 from routing.evaluation import evaluate_routing
-from routing.features import TicketText, embed_new_ticket, embed_tickets
+from routing.features import TicketText, embed_tickets
 from tests.auth_helpers import bearer, issue_test_keys
 from tests.conftest import REPO_ROOT, SHARED_DATA
 
@@ -67,7 +69,8 @@ def test_a_new_ticket_is_encoded_once_as_query_and_document(
 ) -> None:
     long_description = " ".join(["Outlook bleibt beim Start hängen, Profil wird geladen."] * 40)
     ticket = TicketText("Outlook startet nicht mehr nach dem Update", long_description)
-    query, document = embed_new_ticket(real_embedder, ticket, max_words=180)
+    vectors = encode_new_ticket(real_embedder, ticket.title, ticket.description, max_words=180)
+    query, document = vectors.question, vectors.document
     separate_query = real_embedder.encode_queries([ticket.lexical])[0]
     separate_document = embed_tickets(real_embedder, [ticket], max_words=180)[0]
     assert float(query @ separate_query) > 0.9999
@@ -133,7 +136,7 @@ def test_suggest_routes_with_the_classifier_on_both_real_models(
     app = create_app(settings, embedder=real_embedder, second_embedder=real_second_embedder)
     with TestClient(app) as client:
         client.headers.update(bearer(keys["agent"]))
-        router = client.app.state.router  # type: ignore[attr-defined]
+        router = app_state(client.app).ready().router
         assert router.wait_idle(timeout=300)
         status = router.status()
         answers = []

@@ -1,0 +1,59 @@
+"""A ticket's vectors as the pipeline makes them: its passages embedded and averaged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.embedder import Embedder, Vectors
+from index.query_vector import QueryVectors
+from ingest.chunking import chunk_ticket
+
+DEFAULT_MAX_WORDS = 180
+
+
+def ticket_passage_texts(
+    title: str, description: str, max_words: int = DEFAULT_MAX_WORDS
+) -> list[str]:
+    """The texts the ingest pipeline embeds for a ticket (one per passage)."""
+    return [c.embedding_text() for c in chunk_ticket(title, description, max_words)]
+
+
+def ticket_text(title: str, description: str) -> str:
+    """A ticket as one text: what lexical search and the router's words read."""
+    return f"{title}\n{description}".strip()
+
+
+def mean_vector(vectors: Vectors) -> Vectors:
+    """Average of a ticket's passage vectors, renormalised (one passage: unchanged)."""
+    mean = vectors.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return np.asarray(mean / norm if norm > 0 else mean, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class TicketVectors:
+    """A new ticket read as a question (to search by) and as a document (to route by)."""
+
+    question: Vectors
+    document: Vectors
+
+    @property
+    def query(self) -> QueryVectors:
+        """The vectors searches rank by: both roles blended (index.query_vector)."""
+        return QueryVectors.of(self.question, self.document)
+
+
+def encode_new_ticket(
+    embedder: Embedder, title: str, description: str, *, max_words: int = DEFAULT_MAX_WORDS
+) -> TicketVectors:
+    """Both vectors of a new ticket in one encoder pass.
+
+    The document vector is what a resolved ticket's passages give when ingested: embedded
+    as documents and averaged, so a new ticket routes like the tickets it is compared with.
+    """
+    question, passages = embedder.encode_query_with_documents(
+        ticket_text(title, description), ticket_passage_texts(title, description, max_words)
+    )
+    return TicketVectors(question=question, document=mean_vector(passages))
