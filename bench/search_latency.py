@@ -32,6 +32,7 @@ from index.dense import DenseIndex, IndexKind
 from index.embedder import Vectors, load_embedder
 from index.query_vector import query_vectors
 from index.searcher import FacetIndex, FilterValue, PassageMeta, Searcher
+from ingest.facets import article_facets, ticket_facets
 from ingest.pipeline import article_chunks, read_article_dir, ticket_chunks
 
 K = 10
@@ -63,29 +64,12 @@ def _real_passage_rows(tickets: int) -> tuple[list[str], list[str], list[dict[st
         for chunk in article_chunks(parsed, MAX_WORDS):
             texts.append(chunk.embedding_text())
             doc_keys.append(f"article:{parsed.slug}")
-            facets.append(
-                {
-                    "kind": "article",
-                    "article_kind": meta.kind,
-                    "solution": "no" if meta.kind == "team" else "yes",
-                    "team": meta.team or "",
-                    "language": meta.language,
-                    "audience": meta.audience,
-                }
-            )
+            facets.append(article_facets(meta))
     for ticket in real_tickets(tickets):
         for chunk in ticket_chunks(ticket, MAX_WORDS):
             texts.append(chunk.embedding_text())
             doc_keys.append(f"ticket:{ticket.source}:{ticket.id}")
-            facets.append(
-                {
-                    "kind": "ticket",
-                    "solution": "yes",
-                    "team": ticket.team or "",
-                    "language": ticket.language or "",
-                    "audience": "internal",
-                }
-            )
+            facets.append(ticket_facets(ticket))
     return texts, doc_keys, facets
 
 

@@ -18,36 +18,11 @@ from index.errors import SnapshotMismatch
 from index.searcher import PassageMeta, Searcher
 from index.snapshot import Manifest, load_snapshot, write_snapshot
 from ingest.chunking import Chunk
-from ingest.markdown import visibility_key
+from ingest.facets import article_facets, ticket_facets
 
 log = logging.getLogger("stellwerk.index")
 
 _BATCH = 5000
-
-
-def article_facets(article: Article) -> dict[str, str]:
-    return {
-        "kind": "article",
-        "article_kind": article.kind,
-        # Team charters route tickets but are not solutions to them.
-        "solution": "no" if article.kind == "team" else "yes",
-        "team": article.team or "",
-        "language": article.language,
-        "audience": article.audience,
-        # Who may see it, as one value (see visibility_key); filters are unions of these.
-        "visible_to": visibility_key(article.audience, article.companies),
-    }
-
-
-def ticket_facets(ticket: Ticket) -> dict[str, str]:
-    return {
-        "kind": "ticket",
-        "solution": "yes",
-        "team": ticket.team or "",
-        "language": ticket.language or "",
-        "audience": "internal",
-        "visible_to": "internal",
-    }
 
 
 @dataclass

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from app.auth import Principal
 from app.errors import TicketNotFound
-from app.schemas.tickets import TicketOut
-from app.services.refs import ticket_link
+from app.schemas.tickets import TicketOut, TicketWriteResult
+from app.services.audit import record
+from app.services.refs import ticket_id, ticket_link
 from db.models import Ticket
+from db.session import transaction
+from ingest.live_index import LiveIndex
+from ingest.pipeline import ingest_tickets
+from ingest.tickets import ResolvedTicket
 
 
 def ticket_out(ticket: Ticket) -> TicketOut:
@@ -34,3 +40,31 @@ def get_ticket(session: Session, source: str, external_id: str) -> Ticket:
     if ticket is None:
         raise TicketNotFound(f"No ticket {external_id!r} from source {source!r}.")
     return ticket
+
+
+def read_ticket(session: Session, principal: Principal, source: str, external_id: str) -> Ticket:
+    """A stored ticket; tickets are internal, so contractors learn nothing, not even 403."""
+    if not principal.is_staff:
+        raise TicketNotFound(f"No ticket {external_id!r} from source {source!r}.")
+    return get_ticket(session, source, external_id)
+
+
+def push_ticket(
+    factory: sessionmaker[Session],
+    live: LiveIndex,
+    ticket: ResolvedTicket,
+    *,
+    principal: Principal,
+    max_words: int,
+) -> TicketWriteResult:
+    """Upsert one resolved ticket by (source, id), audited, searchable when this returns."""
+    principal.require("integration", "admin")
+    report = ingest_tickets(factory, live.embedder, [ticket], max_words=max_words)
+    with transaction(factory) as session:
+        action = "ticket.create" if report.added else "ticket.update"
+        if report.added or report.updated:
+            record(session, principal, action, ticket_id(ticket.source, ticket.id))
+    live.refresh(force=True)
+    with factory() as session:
+        stored = get_ticket(session, ticket.source, ticket.id)
+        return TicketWriteResult(ticket=ticket_out(stored), created=bool(report.added))
