@@ -16,16 +16,22 @@ from app.main import create_app
 from app.settings import Settings
 from db.session import create_db_engine, migrate, session_factory
 from index.embedder import SentenceTransformerEmbedder, load_embedder
+from ingest.tickets import read_tickets
 from tests.auth_helpers import authorize, keys_of
 from tests.fakes import HashingEmbedder
+from tests.knowledge_base import (
+    DEMO_TICKETS,
+    KnowledgeBase,
+    build_articles,
+    build_knowledge_base,
+)
+from tests.paths import MODEL_CACHE as MODEL_CACHE
+from tests.paths import REPO_ROOT as REPO_ROOT
+from tests.paths import SHARED_DATA as SHARED_DATA
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 POSTGRES_ADMIN_URL = os.environ.get(
     "STELLWERK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-# The converted default model is cached where `make run` caches it, so it is built once.
-MODEL_CACHE = Path(os.environ.get("STELLWERK_TEST_MODEL_CACHE", REPO_ROOT / "var" / "models"))
 
 
 def _postgres_schema_url() -> Iterator[str]:
@@ -105,6 +111,29 @@ def real_embedder() -> SentenceTransformerEmbedder:
 def real_second_embedder() -> SentenceTransformerEmbedder:
     """The router's default second model (all-MiniLM-L6-v2), loaded once per test session."""
     return load_embedder("all-minilm-l6-v2", cache_dir=MODEL_CACHE)
+
+
+@pytest.fixture(scope="session")
+def articles_template(
+    tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
+) -> Path:
+    """A data folder with the repository's articles embedded by the real model, once per
+    session; knowledge-base templates start from a copy of it (see tests/knowledge_base.py)."""
+    return build_articles(tmp_path_factory.mktemp("articles-template") / "data", real_embedder)
+
+
+@pytest.fixture(scope="session")
+def demo_knowledge_base(
+    tmp_path_factory: pytest.TempPathFactory,
+    articles_template: Path,
+    real_embedder: SentenceTransformerEmbedder,
+) -> KnowledgeBase:
+    """The demo knowledge base as `stellwerk demo` builds it (articles/ and
+    demo/tickets.jsonl, real model, snapshot, trained router), once per session.
+    A template: tests copy it with copy_knowledge_base and never write to it."""
+    tickets = list(read_tickets(DEMO_TICKETS, default_source="demo"))
+    target = tmp_path_factory.mktemp("demo-template") / "data"
+    return build_knowledge_base(articles_template, target, real_embedder, tickets)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

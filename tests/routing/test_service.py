@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +18,7 @@ from index.embedder import Vectors
 from index.errors import ModelUnavailable
 from ingest.pipeline import ingest_articles, ingest_tickets
 from ingest.tickets import ResolvedTicket
-from routing import training
+from routing import service, training
 from routing.config import RoutingConfig
 from routing.features import TicketText, embed_tickets
 from routing.model import ClassifierConfig
@@ -191,6 +190,35 @@ def test_routing_never_waits_for_a_training(
     assert router.status().last_outcome == "trained"
 
 
+class FakeClock:
+    """routing.service's clock: time stands still but for the throttle's waits.
+
+    Stands in for the module's `time` (only `monotonic` is read) and, through `Stop`, for
+    the router's stop event, whose `wait(seconds)` is the throttle's pause.
+    """
+
+    def __init__(self, events: list[tuple[str, float]]) -> None:
+        self.now = 1000.0
+        self.events = events
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+class Stop(threading.Event):
+    """A stop event whose waits take no real time: each one moves the fake clock on."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def wait(self, timeout: float | None = None) -> bool:
+        assert timeout is not None
+        self.clock.events.append(("wait", timeout))
+        self.clock.now += timeout
+        return self.is_set()
+
+
 def test_background_trainings_keep_their_minimum_interval(
     factory: sessionmaker[Session],
     embedder: HashingEmbedder,
@@ -198,20 +226,31 @@ def test_background_trainings_keep_their_minimum_interval(
     charters: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    events: list[tuple[str, float]] = []
+    clock = FakeClock(events)
+    monkeypatch.setattr(service, "time", clock)
     router = Router.open(tmp_path / "routing", config=CONFIG, model_id=embedder.model_id)
-    starts: list[float] = []
+    router._stop = Stop(clock)
+    release = threading.Event()
     original = router.retrain
 
     def counted(*args: Any, **kwargs: Any) -> bool:
-        starts.append(time.monotonic())
+        events.append(("train", clock.now))
+        # The first training lasts until the whole burst has been requested.
+        assert release.wait(timeout=30)
         return original(*args, **kwargs)
 
     monkeypatch.setattr(router, "retrain", counted)
-    for _ in range(5):  # a burst of changes: one training now, one queued after the pause
-        router.retrain_in_background(factory, embedder, min_interval=0.5)
-    assert router.wait_idle(timeout=30)
-    assert len(starts) == 2
-    assert starts[1] - starts[0] >= 0.5
+    # A burst of changes: one training now, the other four fold into one after the pause.
+    thread = router.retrain_in_background(factory, embedder, min_interval=0.5)
+    for _ in range(4):
+        assert router.retrain_in_background(factory, embedder, min_interval=0.5) is thread
+    release.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert router.wait_idle(timeout=5)
+    # The second training started exactly min_interval after the first one had started.
+    assert events == [("train", 1000.0), ("wait", 0.5), ("train", 1000.5)]
     assert router.status().last_outcome == "trained"
 
 
