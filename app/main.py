@@ -9,7 +9,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __doc__ as app_doc
-from app.api import articles, audit, feedback, health, search, stats, suggest, teams, tickets
+from app.api import (
+    articles,
+    audit,
+    escalations,
+    feedback,
+    health,
+    links,
+    search,
+    stats,
+    suggest,
+    tasks,
+    teams,
+    tickets,
+)
 from app.auth import FailureLimiter
 from app.components import engine_from_settings, load_configured_embedder, open_router
 from app.errors import install_error_handlers
@@ -101,7 +114,7 @@ def create_app(
     )
     install_error_handlers(app)
     # Every router but /health requires an API key (see app.auth); these are issue 5's.
-    for module in (audit, feedback, stats):
+    for module in (audit, feedback, tasks, links, escalations, stats):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, search, suggest, tickets, articles, teams):
