@@ -16,6 +16,7 @@ from app.api import (
     feedback,
     health,
     links,
+    reviews,
     search,
     stats,
     suggest,
@@ -117,6 +118,6 @@ def create_app(
     for module in (audit, feedback, tasks, links, escalations, stats):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, search, suggest, tickets, articles, teams):
+    for module in (health, search, suggest, tickets, articles, reviews, teams):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
