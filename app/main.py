@@ -9,7 +9,21 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __doc__ as app_doc
-from app.api import articles, audit, feedback, health, search, stats, suggest, teams, tickets
+from app.api import (
+    articles,
+    audit,
+    escalations,
+    feedback,
+    health,
+    links,
+    reviews,
+    search,
+    stats,
+    suggest,
+    tasks,
+    teams,
+    tickets,
+)
 from app.components import engine_from_settings, load_configured_embedder, open_router
 from app.errors import install_error_handlers
 from app.failure_limiter import FailureLimiter
@@ -105,9 +119,9 @@ def create_app(
     app.state.stellwerk = state
     install_error_handlers(app)
     # Every router but /health requires an API key (see app.auth); these are issue 5's.
-    for module in (audit, feedback, stats):
+    for module in (audit, feedback, tasks, links, escalations, stats):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, search, suggest, tickets, articles, teams):
+    for module in (health, search, suggest, tickets, articles, reviews, teams):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

@@ -1,14 +1,14 @@
-"""Knowledge-base articles: list and read as the caller may see them; write through review."""
+"""Knowledge-base articles: list and read as the caller may see them; write and delete."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.auth import PrincipalDep, current_principal
-from app.deps import LiveIndexDep, SessionDep, SettingsDep
+from app.deps import LiveIndexDep, SessionDep
 from app.schemas.articles import ArticleCreate, ArticleList, ArticleOut, ArticleUpdate
-from app.schemas.versions import VersionDetail, VersionList
 from app.services import articles as service
+from app.services import reviews
 from app.services.visibility import visibility_for
 
 router = APIRouter(tags=["articles"], dependencies=[Depends(current_principal)])
@@ -54,7 +54,7 @@ def read(slug: str, session: SessionDep, principal: PrincipalDep) -> ArticleOut:
 )
 def create(body: ArticleCreate, session: SessionDep, principal: PrincipalDep) -> ArticleOut:
     with session.begin():
-        article, _, _ = service.propose(
+        article, _, _ = reviews.propose(
             session, principal=principal, slug=body.slug, markdown=body.markdown, must_be_new=True
         )
     return service.detail_of(session, article)
@@ -73,7 +73,7 @@ def replace(
     principal: PrincipalDep,
 ) -> ArticleOut:
     with session.begin():
-        article, _, created = service.propose(
+        article, _, created = reviews.propose(
             session, principal=principal, slug=slug, markdown=body.markdown, must_be_new=False
         )
     if created:
@@ -86,95 +86,6 @@ def replace(
 )
 def delete(slug: str, session: SessionDep, live: LiveIndexDep, principal: PrincipalDep) -> Response:
     with session.begin():
-        service.remove_article(session, slug, principal=principal)
+        reviews.remove_article(session, slug, principal=principal)
     live.refresh(force=True)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@router.get("/articles/{slug}/versions", response_model=VersionList, summary="Versions (owners)")
-def versions(slug: str, session: SessionDep, principal: PrincipalDep) -> VersionList:
-    return service.list_versions(session, principal=principal, slug=slug)
-
-
-@router.get(
-    "/articles/{slug}/versions/{number}",
-    response_model=VersionDetail,
-    summary="One version with its markdown and diff (owners)",
-)
-def version(slug: str, number: int, session: SessionDep, principal: PrincipalDep) -> VersionDetail:
-    return service.version_detail(session, principal=principal, slug=slug, number=number)
-
-
-@router.post(
-    "/articles/{slug}/versions/{number}/submit",
-    response_model=ArticleOut,
-    summary="Send a draft to review (its author or an owner)",
-)
-def submit(slug: str, number: int, session: SessionDep, principal: PrincipalDep) -> ArticleOut:
-    with session.begin():
-        article = service.submit(session, principal=principal, slug=slug, number=number)
-    return service.detail_of(session, article)
-
-
-@router.post(
-    "/articles/{slug}/versions/{number}/publish",
-    response_model=ArticleOut,
-    summary="Approve and publish a version (an owner other than its author)",
-)
-def publish(
-    slug: str,
-    number: int,
-    session: SessionDep,
-    live: LiveIndexDep,
-    settings: SettingsDep,
-    principal: PrincipalDep,
-) -> ArticleOut:
-    with session.begin():
-        article = service.publish(
-            session,
-            principal=principal,
-            slug=slug,
-            number=number,
-            embedder=live.embedder,
-            max_words=settings.chunk_max_words,
-        )
-    live.refresh(force=True)
-    return service.detail_of(session, article)
-
-
-@router.post(
-    "/articles/{slug}/versions/{number}/reject",
-    response_model=ArticleOut,
-    summary="Send a version in review back to draft (owners)",
-)
-def reject(slug: str, number: int, session: SessionDep, principal: PrincipalDep) -> ArticleOut:
-    with session.begin():
-        article = service.reject(session, principal=principal, slug=slug, number=number)
-    return service.detail_of(session, article)
-
-
-@router.post(
-    "/articles/{slug}/versions/{number}/restore",
-    response_model=VersionDetail,
-    status_code=status.HTTP_201_CREATED,
-    summary="A new draft with an old version's content (owners)",
-)
-def restore(slug: str, number: int, session: SessionDep, principal: PrincipalDep) -> VersionDetail:
-    with session.begin():
-        version = service.restore(session, principal=principal, slug=slug, number=number)
-        new_number = version.number
-    return service.version_detail(session, principal=principal, slug=slug, number=new_number)
-
-
-@router.post(
-    "/articles/{slug}/archive",
-    response_model=ArticleOut,
-    summary="Archive: the article leaves every search (owners)",
-)
-def archive(
-    slug: str, session: SessionDep, live: LiveIndexDep, principal: PrincipalDep
-) -> ArticleOut:
-    with session.begin():
-        article = service.archive_article(session, principal=principal, slug=slug)
-    live.refresh(force=True)
-    return service.detail_of(session, article)

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.retrieval_eval import evaluate_retrieval
+from app.services.retrieval_eval import evaluate_retrieval
 from index.embedder import SentenceTransformerEmbedder
 from ingest.beir import load_beir
 from tests.conftest import SHARED_DATA

@@ -12,14 +12,15 @@ import typer
 from typer.testing import CliRunner
 
 from app.cli import cli as main_cli
-from app.cli_routing import eval_routing, routing_cli
+from app.cli.eval import eval_routing
+from app.cli.routing import routing_cli
 from routing.second_model import SecondModel
 from tests.fakes import HashingEmbedder
 from tests.routing.helpers import synthetic_tickets, write_charters
 
 runner = CliRunner()
 
-# The lead registers these in app/cli.py; the test builds the same tree.
+# The lead registers these in app/cli/__init__.py; the test builds the same tree.
 cli = typer.Typer()
 cli.add_typer(routing_cli, name="routing")
 eval_cli = typer.Typer()

@@ -1,4 +1,4 @@
-"""`stellwerk routing train|status` and `stellwerk eval routing`: the router's commands."""
+"""`stellwerk eval retrieval|routing`: measure retrieval and routing quality."""
 
 from __future__ import annotations
 
@@ -8,60 +8,11 @@ from typing import Annotated, Any
 
 import typer
 
-from app.cli_support import (
-    cli_context,
-    fail_cleanly,
-    load_cli_embedder,
-    train_router,
-)
+from app import components
+from app.cli.context import fail_cleanly, load_cli_embedder
 from app.settings import Settings
 
-routing_cli = typer.Typer(help="Train and inspect the team router.", no_args_is_help=True)
-
-
-@routing_cli.command("train")
-def train_command() -> None:
-    """Train the router from the team charters and resolved tickets in the database."""
-
-    def run() -> None:
-        with cli_context() as ctx:
-            status = train_router(ctx, load_cli_embedder(ctx.settings))
-        if status.last_outcome != "trained":
-            typer.echo(f"error: {status.last_reason}", err=True)
-            raise typer.Exit(1)
-        typer.echo(f"routing: {status.last_reason}; teams {status.teams}")
-
-    fail_cleanly(run)
-
-
-@routing_cli.command("status")
-def status_command() -> None:
-    """Show the saved routing model: stage, tickets per team, embedding model, when trained."""
-    from routing.service import describe_training
-    from routing.store import current_version_dir, read_routing_manifest
-
-    def run() -> None:
-        version = current_version_dir(Settings().routing_dir)
-        if version is None:
-            typer.echo("routing: no trained model (run `stellwerk routing train`)")
-            return
-        manifest = read_routing_manifest(version)
-        models = manifest.model_id + (
-            f" + {manifest.second_model_id}" if manifest.second_model_id else ""
-        )
-        typer.echo(
-            f"routing: {manifest.stage} model {version.name}, {manifest.tickets} tickets, "
-            f"embedding model {models}, trained {manifest.trained_at}"
-        )
-        typer.echo(f"  {describe_training(manifest)}")
-        if manifest.metrics.get("learners"):
-            typer.echo(f"  learners: {', '.join(manifest.metrics['learners'])}")
-        for team, count in manifest.teams.items():
-            typer.echo(f"  {team}: {count}")
-        if manifest.charters:
-            typer.echo(f"  charters: {', '.join(manifest.charters)}")
-
-    fail_cleanly(run)
+eval_cli = typer.Typer(help="Measure retrieval and routing quality.", no_args_is_help=True)
 
 
 def _print_summary(result: dict[str, Any]) -> None:
@@ -79,6 +30,7 @@ def _print_summary(result: dict[str, Any]) -> None:
             typer.echo(f"    {language}: accuracy {sub['accuracy']} (n={sub['n']})")
 
 
+@eval_cli.command("routing")
 def eval_routing(
     train: Annotated[
         Path | None, typer.Option(help="Resolved tickets with a team (JSONL) to train on.")
@@ -122,7 +74,6 @@ def eval_routing(
     ] = None,
 ) -> None:
     """Score the router against a TF-IDF + LinearSVC baseline on the same tickets."""
-    from app.components import load_second_model, routing_config_from
     from routing.dataset import read_labelled, stratified_sample
     from routing.errors import DatasetError
     from routing.evaluation import evaluate_cluster_split, evaluate_routing
@@ -135,10 +86,10 @@ def eval_routing(
         if train is None and charters is None:
             raise DatasetError("Without --train only charter routing can be scored: --charters.")
         settings = Settings()
-        config = routing_config_from(settings)
+        config = components.routing_config_from(settings)
         embedder = load_cli_embedder(settings)
         # Only a trained classifier reads the second model; charters alone never load it.
-        second_model = load_second_model(settings) if train is not None else None
+        second_model = components.load_second_model(settings) if train is not None else None
         second = second_model.embedder if second_model is not None else None
         if split_by_cluster and train is not None:
             result = evaluate_cluster_split(
@@ -177,5 +128,45 @@ def eval_routing(
             typer.echo(json.dumps(result))
         else:
             _print_summary(result)
+
+    fail_cleanly(run)
+
+
+@eval_cli.command("retrieval")
+def eval_retrieval_command(
+    dataset: Annotated[
+        Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(help="Keep the indexed corpus here and reuse it next time (default: temp)."),
+    ] = None,
+) -> None:
+    """Index a retrieval benchmark with the configured model and score bm25, dense, hybrid."""
+    import tempfile
+
+    from app.services.retrieval_eval import evaluate_retrieval
+
+    def run() -> None:
+        settings = Settings()
+        embedder = components.load_configured_embedder(settings)
+        with tempfile.TemporaryDirectory(prefix="stellwerk-eval-") as scratch:
+            result = evaluate_retrieval(
+                dataset,
+                embedder,
+                workspace or Path(scratch),
+                max_words=settings.chunk_max_words,
+                exact_max=settings.index_exact_max_vectors,
+                default_system=settings.search_system,
+                show_progress=True,
+            )
+        if as_json:
+            typer.echo(json.dumps(result))
+            return
+        typer.echo(f"{result['dataset']}: {result['queries']} queries, {result['documents']} docs")
+        for system, figures in result["systems"].items():
+            cells = "  ".join(f"{name} {value}" for name, value in figures.items())
+            typer.echo(f"  {system:7} {cells}")
 
     fail_cleanly(run)

@@ -10,7 +10,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from app.auth import CLI_PRINCIPAL
-from app.cli_support import cli_context, fail_cleanly
+from app.cli.context import cli_context, fail_cleanly
 
 keys_cli = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 

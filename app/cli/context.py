@@ -1,4 +1,4 @@
-"""What every `stellwerk` command group shares: a database context, clean failures, the router."""
+"""What every `stellwerk` command group shares: a database context, clean failures, models."""
 
 from __future__ import annotations
 
@@ -62,3 +62,43 @@ def train_router(ctx: Context, embedder: Embedder) -> RouterStatus:
     router = components.open_router(ctx.settings, embedder)
     router.retrain(ctx.factory, embedder)
     return router.status()
+
+
+def command_embedder(ctx: Context, *, check_model: bool = True) -> Embedder:
+    """The configured model; by default refused unless it embedded what the database holds."""
+    from ingest.index_sync import ensure_same_model
+
+    embedder = load_cli_embedder(ctx.settings)
+    if check_model:
+        with ctx.factory() as session:
+            ensure_same_model(session, embedder.model_id)
+    return embedder
+
+
+def save_snapshot(ctx: Context, embedder: Embedder, *, rebuild: bool = False) -> None:
+    """Write a new index snapshot from the database and say what it holds."""
+    from ingest.index_sync import refresh_snapshot
+
+    manifest = refresh_snapshot(
+        ctx.factory,
+        index_dir=ctx.settings.index_dir,
+        dim=embedder.dim,
+        model_id=embedder.model_id,
+        exact_max=ctx.settings.index_exact_max_vectors,
+        keep=ctx.settings.snapshots_kept,
+        rebuild=rebuild,
+    )
+    typer.echo(
+        f"index snapshot: {manifest.count} passages, {manifest.index_kind}, "
+        f"model {manifest.model_id}",
+        err=True,
+    )
+
+
+def retrain_after_ingest(ctx: Context, embedder: Embedder) -> None:
+    """Retrain the team router after an ingest; a failed training keeps the old model."""
+    status = train_router(ctx, embedder)
+    if status.last_outcome == "trained":
+        typer.echo(f"routing: {status.last_reason}", err=True)
+    else:
+        typer.echo(f"warning: routing not retrained: {status.last_reason}", err=True)

@@ -1,4 +1,4 @@
-"""`stellwerk eval retrieval`: index a BEIR folder in a workspace and measure every system."""
+"""Retrieval evaluation: index a BEIR folder in a workspace and measure every system."""
 
 from __future__ import annotations
 

@@ -1,0 +1,53 @@
+"""`stellwerk index rebuild|status`: inspect and rebuild the search index."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from sqlalchemy import func, select
+
+from app.cli.context import cli_context, command_embedder, fail_cleanly, save_snapshot
+from db.models import Article, Passage, Ticket
+from index.snapshot import current_snapshot_dir, read_manifest
+
+index_cli = typer.Typer(help="Inspect and rebuild the search index.", no_args_is_help=True)
+
+
+@index_cli.command("rebuild")
+def index_rebuild_command() -> None:
+    """Recreate the index from the database alone, re-embedding what another model embedded."""
+
+    def run() -> None:
+        from ingest.reindex import reembed_stale_passages
+
+        with cli_context() as ctx:
+            embedder = command_embedder(ctx, check_model=False)
+            count = reembed_stale_passages(ctx.factory, embedder, show_progress=sys.stderr.isatty())
+            typer.echo(f"re-embedded {count} passages with {embedder.model_id}")
+            save_snapshot(ctx, embedder, rebuild=True)
+
+    fail_cleanly(run)
+
+
+@index_cli.command("status")
+def index_status_command() -> None:
+    """Show what the database and the current snapshot hold."""
+
+    def run() -> None:
+        with cli_context() as ctx, ctx.factory() as session:
+            articles = session.scalar(select(func.count()).select_from(Article)) or 0
+            tickets = session.scalar(select(func.count()).select_from(Ticket)) or 0
+            passages = session.scalar(select(func.count()).select_from(Passage)) or 0
+            typer.echo(f"database: {articles} articles, {tickets} tickets, {passages} passages")
+            snapshot = current_snapshot_dir(ctx.settings.index_dir)
+            if snapshot is None:
+                typer.echo("snapshot: none (the service builds the index from the database)")
+                return
+            manifest = read_manifest(snapshot)
+            typer.echo(
+                f"snapshot: {snapshot.name}: {manifest.count} passages, {manifest.index_kind}, "
+                f"model {manifest.model_id}, built {manifest.built_at}"
+            )
+
+    fail_cleanly(run)
