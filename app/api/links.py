@@ -39,5 +39,10 @@ def links(
     offset: int = Query(default=0, ge=0),
 ) -> LinkList:
     return list_links(
-        session, principal=principal, article_slug=article, limit=limit, offset=offset
+        session,
+        principal=principal,
+        visibility=visibility_for(session, principal),
+        article_slug=article,
+        limit=limit,
+        offset=offset,
     )

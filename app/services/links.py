@@ -11,7 +11,7 @@ from app.services.audit import record
 from app.services.feedback import target_team
 from app.services.refs import article_id
 from app.services.visibility import Visibility
-from db.models import SolutionLink, utcnow
+from db.models import Article, SolutionLink, utcnow
 from db.session import page
 
 
@@ -54,10 +54,25 @@ def _link_out(row: SolutionLink) -> LinkOut:
 
 
 def list_links(
-    session: Session, *, principal: Principal, article_slug: str | None, limit: int, offset: int
+    session: Session,
+    *,
+    principal: Principal,
+    visibility: Visibility,
+    article_slug: str | None,
+    limit: int,
+    offset: int,
 ) -> LinkList:
+    """Links the caller may see: none naming an article hidden from it (staff only, so
+    the hidden ones are unpublished articles of teams it does not own)."""
     principal.require("agent", "specialist", "integration", "admin")
+    hidden = [
+        article.slug
+        for article in session.scalars(select(Article).where(Article.status != "published"))
+        if not visibility.can_read(article)
+    ]
     query = select(SolutionLink)
+    if hidden:
+        query = query.where(SolutionLink.article_slug.not_in(hidden))
     if article_slug:
         query = query.where(SolutionLink.article_slug == article_slug)
     rows, total = page(session, query, SolutionLink.id, limit=limit, offset=offset)

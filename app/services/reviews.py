@@ -13,6 +13,7 @@ from app.schemas.versions import VersionDetail, VersionList, VersionOut
 from app.services.articles import get_article
 from app.services.audit import record
 from app.services.refs import article_id
+from app.services.visibility import Visibility
 from db.models import Article, ArticleVersion
 from index.embedder import Embedder
 from ingest.markdown import parse_article
@@ -55,6 +56,11 @@ def propose(
     """
     parsed = parse_article(slug, markdown)
     existing = session.scalar(select(Article).where(Article.slug == slug))
+    if existing is not None and not Visibility(principal).can_read(existing):
+        # Hidden looks like absent: first the answer a free slug gets, then (the slug is
+        # taken all the same) a conflict that names nothing of the hidden article.
+        require_owner(principal, parsed.meta.team)
+        raise Conflict(f"An article with slug {slug!r} already exists.")
     if must_be_new and existing is not None:
         raise Conflict(f"An article with slug {slug!r} already exists; use PUT to replace it.")
     require_owner(principal, parsed.meta.team)
@@ -119,6 +125,15 @@ def _move(
 def submit(session: Session, *, principal: Principal, slug: str, number: int) -> Article:
     """draft -> in_review: the author or an owner asks for review."""
     article = get_article(session, slug)
+    authored = session.scalar(
+        select(ArticleVersion).where(
+            ArticleVersion.article_id == article.id,
+            ArticleVersion.number == number,
+            ArticleVersion.author == principal.name,
+        )
+    )
+    if authored is None:
+        article = _owned(session, principal, slug)  # 404 before any word about versions
     version = _version(session, article, number)
     if principal.name != version.author:
         article = _owned(session, principal, slug)
