@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from app.api.params import Offset
 from app.auth import PrincipalDep, current_principal
 from app.deps import LiveIndexDep, SessionDep
 from app.schemas.articles import ArticleCreate, ArticleList, ArticleOut, ArticleUpdate
@@ -24,7 +25,7 @@ def list_all(
     status: str | None = Query(default=None, description="draft, in_review, published, archived"),
     stale: bool | None = Query(default=None, description="Only articles past review_by."),
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
 ) -> ArticleList:
     service.check_status(status)
     return service.list_articles(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
 
+from app.api.params import Offset
 from app.auth import PrincipalDep, current_principal
 from app.deps import SessionDep
 from app.schemas.audit import AuditList
@@ -20,7 +21,7 @@ def audit_log(
     actor: str | None = None,
     target: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
 ) -> AuditList:
     principal.require("admin")
     return list_entries(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from app.api.params import Offset
 from app.auth import PrincipalDep, current_principal
 from app.deps import SessionDep
 from app.schemas.outcomes import OutcomeIn, OutcomeList, OutcomeOut
@@ -35,6 +36,6 @@ def outcomes(
     principal: PrincipalDep,
     team: str | None = None,
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
 ) -> OutcomeList:
     return list_outcomes(session, principal=principal, team=team, limit=limit, offset=offset)

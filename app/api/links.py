@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from app.api.params import Offset
 from app.auth import PrincipalDep, current_principal
 from app.deps import SessionDep
 from app.schemas.links import LinkIn, LinkList, LinkOut
@@ -36,7 +37,7 @@ def links(
     principal: PrincipalDep,
     article: str | None = None,
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
 ) -> LinkList:
     return list_links(
         session,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, status
 
+from app.api.params import VersionNumber
 from app.auth import PrincipalDep, current_principal
 from app.deps import LiveIndexDep, SessionDep, SettingsDep
 from app.schemas.articles import ArticleOut
@@ -23,7 +24,9 @@ def versions(slug: str, session: SessionDep, principal: PrincipalDep) -> Version
     response_model=VersionDetail,
     summary="One version with its markdown and diff (owners)",
 )
-def version(slug: str, number: int, session: SessionDep, principal: PrincipalDep) -> VersionDetail:
+def version(
+    slug: str, number: VersionNumber, session: SessionDep, principal: PrincipalDep
+) -> VersionDetail:
     return reviews.version_detail(session, principal=principal, slug=slug, number=number)
 
 
@@ -32,7 +35,9 @@ def version(slug: str, number: int, session: SessionDep, principal: PrincipalDep
     response_model=ArticleOut,
     summary="Send a draft to review (its author or an owner)",
 )
-def submit(slug: str, number: int, session: SessionDep, principal: PrincipalDep) -> ArticleOut:
+def submit(
+    slug: str, number: VersionNumber, session: SessionDep, principal: PrincipalDep
+) -> ArticleOut:
     with session.begin():
         article = reviews.submit(session, principal=principal, slug=slug, number=number)
     return articles.detail_of(session, article)
@@ -45,7 +50,7 @@ def submit(slug: str, number: int, session: SessionDep, principal: PrincipalDep)
 )
 def publish(
     slug: str,
-    number: int,
+    number: VersionNumber,
     session: SessionDep,
     live: LiveIndexDep,
     settings: SettingsDep,
@@ -69,7 +74,9 @@ def publish(
     response_model=ArticleOut,
     summary="Send a version in review back to draft (owners)",
 )
-def reject(slug: str, number: int, session: SessionDep, principal: PrincipalDep) -> ArticleOut:
+def reject(
+    slug: str, number: VersionNumber, session: SessionDep, principal: PrincipalDep
+) -> ArticleOut:
     with session.begin():
         article = reviews.reject(session, principal=principal, slug=slug, number=number)
     return articles.detail_of(session, article)
@@ -81,7 +88,9 @@ def reject(slug: str, number: int, session: SessionDep, principal: PrincipalDep)
     status_code=status.HTTP_201_CREATED,
     summary="A new draft with an old version's content (owners)",
 )
-def restore(slug: str, number: int, session: SessionDep, principal: PrincipalDep) -> VersionDetail:
+def restore(
+    slug: str, number: VersionNumber, session: SessionDep, principal: PrincipalDep
+) -> VersionDetail:
     with session.begin():
         version = reviews.restore(session, principal=principal, slug=slug, number=number)
         new_number = version.number

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
 
+from app.api.params import Offset, TaskId
 from app.auth import PrincipalDep, current_principal
 from app.deps import SessionDep
 from app.schemas.tasks import TaskClose, TaskList, TaskOut
@@ -20,7 +21,7 @@ def tasks(
     team: str | None = None,
     status: str | None = Query(default=None, pattern="^(open|closed)$"),
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
 ) -> TaskList:
     return list_tasks(
         session, principal=principal, team=team, status=status, limit=limit, offset=offset
@@ -29,7 +30,7 @@ def tasks(
 
 @router.post("/tasks/{task_id}/close", response_model=TaskOut, summary="Close a task")
 def close(
-    task_id: int, session: SessionDep, principal: PrincipalDep, body: TaskClose | None = None
+    task_id: TaskId, session: SessionDep, principal: PrincipalDep, body: TaskClose | None = None
 ) -> TaskOut:
     with session.begin():
         return close_task(
