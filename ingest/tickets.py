@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ingest.errors import InvalidTicket
 from ingest.pii import mask_personal_data
@@ -28,12 +29,41 @@ CANONICAL_FIELDS = (
 )
 
 
+# A source is a path segment and the middle of `ticket:<source>:<id>`: no '/', no ':', and
+# it starts with a letter or digit (so never '.' or '..'). An id is the last segment: no
+# '/', and not '.' or '..' (a client would collapse them); ':' is fine there.
+SOURCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+def _check_id(value: str) -> str:
+    if "/" in value or value in (".", ".."):
+        raise ValueError("a ticket id may not contain '/' nor be '.' or '..'")
+    return value
+
+
+TicketSource = Annotated[
+    str,
+    Field(pattern=SOURCE_PATTERN, description="Letters, digits, '.', '_', '-'; up to 64."),
+]
+TicketId = Annotated[
+    str,
+    Field(min_length=1, max_length=200, description="Id in the source ticket tool (no '/')."),
+    AfterValidator(_check_id),
+]
+
+
+def source_from_name(name: str) -> str:
+    """A valid source from a file name: runs of other characters become '-'."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-._")[:64]
+    return cleaned or "import"
+
+
 class ResolvedTicket(BaseModel):
     """One resolved ticket in Stellwerk's canonical shape."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    id: str = Field(min_length=1, max_length=200, description="Id in the source ticket tool.")
+    id: TicketId
     title: str = Field(min_length=1, max_length=1000)
     description: str = Field(default="", max_length=100_000)
     resolution: str = Field(default="", max_length=100_000)
@@ -42,7 +72,7 @@ class ResolvedTicket(BaseModel):
     resolved_at: datetime | None = None
     language: str | None = Field(default=None, max_length=10)
     tags: list[str] = Field(default_factory=list)
-    source: str = Field(default="import", min_length=1, max_length=100)
+    source: TicketSource = "import"
 
     @field_validator("id", "source", mode="before")
     @classmethod
@@ -142,7 +172,7 @@ def read_tickets(
 ) -> Iterator[ResolvedTicket]:
     """Yield validated tickets from a .jsonl or .csv file; the first bad record raises."""
     mapping = mapping or {}
-    source = default_source or path.stem
+    source = default_source or source_from_name(path.stem)
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         for number, row in json_objects(path):

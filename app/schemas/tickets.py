@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from ingest.tickets import ResolvedTicket
+from ingest.tickets import ResolvedTicket, TicketSource
 
 
 class TicketIn(ResolvedTicket):
     """A resolved ticket pushed by a ticket tool."""
 
-    source: str = Field(default="api", min_length=1, max_length=100)
+    source: TicketSource = "api"
 
 
 class TicketOut(BaseModel):

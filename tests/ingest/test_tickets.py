@@ -70,3 +70,22 @@ def test_unsupported_file_type(tmp_path: Path) -> None:
     path.write_bytes(b"")
     with pytest.raises(InvalidTicket, match="Unsupported"):
         list(read_tickets(path))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("source", "a/b"), ("source", "x:y"), ("id", "../etc"), ("id", "..")]
+)
+def test_a_row_with_a_bad_source_or_id_is_invalid(tmp_path: Path, field: str, value: str) -> None:
+    path = tmp_path / "t.jsonl"
+    row = {"id": "1", "title": "VPN", "source": "ok", field: value}
+    path.write_text(json.dumps({"id": "0", "title": "ok"}) + "\n" + json.dumps(row) + "\n")
+    with pytest.raises(InvalidTicket, match=r"t.jsonl:2") as caught:
+        list(read_tickets(path))
+    assert caught.value.details[0]["field"] == field
+
+
+def test_the_default_source_from_a_file_name_is_made_valid(tmp_path: Path) -> None:
+    path = tmp_path / "Export 2026: Q1.jsonl"
+    path.write_text(json.dumps({"id": "1", "title": "VPN"}) + "\n", encoding="utf-8")
+    (ticket,) = read_tickets(path)
+    assert ticket.source == "Export-2026-Q1"
