@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.schemas.common import UtcDatetime
 
 
 class ArticleSummary(BaseModel):
@@ -17,7 +19,7 @@ class ArticleSummary(BaseModel):
     tags: list[str]
     owner: str | None
     review_by: date | None
-    updated_at: datetime
+    updated_at: UtcDatetime
     link: str
     status: str = Field(description="draft, in_review, published or archived.")
     companies: list[str] = Field(description="Partner companies of a `partners` article.")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
+from app.schemas.common import UtcDatetime
+
 
 class AuditOut(BaseModel):
     id: int
-    at: datetime
+    at: UtcDatetime
     actor: str
     actor_key_id: int | None
     action: str

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
+
+from app.schemas.common import UtcDatetime
 
 
 class KeyOut(BaseModel):
@@ -14,6 +14,6 @@ class KeyOut(BaseModel):
     teams: list[str]
     company: str | None
     prefix: str
-    created_at: datetime
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    created_at: UtcDatetime
+    revoked_at: UtcDatetime | None
+    last_used_at: UtcDatetime | None

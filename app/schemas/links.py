@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.schemas.common import UtcDatetime
 
 
 class LinkIn(BaseModel):
@@ -17,7 +17,7 @@ class LinkIn(BaseModel):
 
 class LinkOut(LinkIn):
     actor: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class LinkList(BaseModel):

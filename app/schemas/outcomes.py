@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.schemas.common import UtcDatetime
 
 
 class OutcomeIn(BaseModel):
@@ -19,7 +19,7 @@ class OutcomeIn(BaseModel):
 class OutcomeOut(OutcomeIn):
     agreed: bool = Field(description="The final team is the suggested one.")
     actor: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class OutcomeList(BaseModel):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.schemas.common import UtcDatetime
 
 
 class TaskOut(BaseModel):
@@ -15,8 +16,8 @@ class TaskOut(BaseModel):
     reason: str
     target: str
     comment: str | None
-    created_at: datetime
-    closed_at: datetime | None
+    created_at: UtcDatetime
+    closed_at: UtcDatetime | None
     closed_by: str | None
     resolution: str | None
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
 
+from app.schemas.common import UtcDatetime
 from ingest.tickets import ResolvedTicket, TicketSource
 
 
@@ -24,8 +23,8 @@ class TicketOut(BaseModel):
     team: str | None
     language: str | None
     tags: list[str]
-    created_at: datetime | None
-    resolved_at: datetime | None
+    created_at: UtcDatetime | None
+    resolved_at: UtcDatetime | None
     link: str
 
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
+
+from app.schemas.common import UtcDatetime
 
 
 class VersionOut(BaseModel):
     number: int
     state: str = Field(description="draft, in_review, published (live), superseded, archived.")
     author: str
-    created_at: datetime
+    created_at: UtcDatetime
     reviewed_by: str | None
-    reviewed_at: datetime | None
+    reviewed_at: UtcDatetime | None
     note: str | None
 
 
