@@ -77,7 +77,7 @@ class ResolvedTicket(BaseModel):
     @field_validator("id", "source", mode="before")
     @classmethod
     def _stringify(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     @field_validator("team", "language", "created_at", "resolved_at", mode="before")
     @classmethod

@@ -42,13 +42,13 @@ class ArticleList(BaseModel):
 
 
 class ArticleCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     slug: str = Field(min_length=1, max_length=200, pattern=r"^[a-z0-9][a-z0-9-]*$")
     markdown: str = Field(min_length=1, description="Markdown with YAML front matter.")
 
 
 class ArticleUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     markdown: str = Field(min_length=1, description="Markdown with YAML front matter.")

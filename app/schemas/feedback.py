@@ -10,7 +10,7 @@ Flag = Literal["outdated", "wrong", "missing_step"]
 
 
 class FeedbackIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     target: str = Field(
         max_length=500, description="`article:<slug>` or `ticket:<source>:<id>`, as in results."

@@ -8,7 +8,7 @@ from app.schemas.common import UtcDatetime
 
 
 class OutcomeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     ticket_source: str = Field(min_length=1, max_length=100)
     ticket_id: str = Field(min_length=1, max_length=200)

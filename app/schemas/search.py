@@ -10,7 +10,7 @@ DocumentKind = Literal["article", "ticket"]
 
 
 class SearchFilters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     kind: DocumentKind | None = Field(default=None, description="Only articles or only tickets.")
     team: str | None = Field(default=None, max_length=100, description="Owning or solving team.")
@@ -18,7 +18,7 @@ class SearchFilters(BaseModel):
 
 
 class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     query: str = Field(min_length=1, max_length=2000, description="What the agent typed.")
     k: int = Field(default=10, ge=1, le=1000, description="How many documents to return.")

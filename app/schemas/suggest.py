@@ -10,7 +10,7 @@ from app.schemas.search import SearchHit
 
 
 class SuggestRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     title: str = Field(min_length=1, max_length=1000)
     description: str = Field(default="", max_length=50_000)

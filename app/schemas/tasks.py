@@ -28,6 +28,6 @@ class TaskList(BaseModel):
 
 
 class TaskClose(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     resolution: str | None = Field(default=None, max_length=5000)
