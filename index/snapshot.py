@@ -106,8 +106,9 @@ def load_snapshot(
     """Load the current snapshot, or None if there is none yet (or only an older format).
 
     Raises SnapshotMismatch when it was built by another model and SnapshotCorrupt when its
-    files do not match the manifest.
+    files do not match the manifest. Leftovers of killed writers are removed first.
     """
+    _store(root).remove_leftovers()
     snapshot_dir = current_snapshot_dir(root)
     if snapshot_dir is None:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -21,3 +22,12 @@ class InvalidArticle(IngestError):
 
 class InvalidTicket(IngestError):
     code = "invalid_ticket"
+
+
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A record left out of a run with `--skip-invalid`: where it is (file:line, or a file)
+    and why."""
+
+    where: str
+    reason: str

@@ -16,7 +16,7 @@ from tqdm import tqdm
 from db.models import Article, Ticket
 from index.embedder import Embedder
 from ingest.chunking import Chunk, chunk_sections, chunk_ticket
-from ingest.errors import InvalidArticle
+from ingest.errors import InvalidArticle, SkippedRecord
 from ingest.markdown import ParsedArticle, content_hash, parse_article
 from ingest.store import delete_article, save_ticket
 from ingest.tickets import ResolvedTicket
@@ -62,8 +62,13 @@ def ticket_hash(ticket: ResolvedTicket) -> str:
     return content_hash(json.dumps(ticket.model_dump(mode="json"), sort_keys=True))
 
 
-def read_article_dir(directory: Path) -> list[ParsedArticle]:
-    """Parse every `*.md` in a folder; all problems are reported together, nothing is kept."""
+def read_article_dir(
+    directory: Path, *, skipped: list[SkippedRecord] | None = None
+) -> list[ParsedArticle]:
+    """Parse every `*.md` in a folder; all problems are reported together, nothing is kept.
+
+    With `skipped`, a bad file is appended to it instead and the good ones are returned.
+    """
     if not directory.is_dir():
         raise InvalidArticle(f"{directory} is not a folder of markdown articles.")
     parsed: list[ParsedArticle] = []
@@ -77,7 +82,9 @@ def read_article_dir(directory: Path) -> list[ParsedArticle]:
             problems.append({"file": path.name, "message": str(exc)})
         except UnicodeDecodeError:
             problems.append({"file": path.name, "message": "not UTF-8 text"})
-    if problems:
+    if problems and skipped is not None:
+        skipped.extend(SkippedRecord(p["file"], p["message"]) for p in problems)
+    elif problems:
         listing = "; ".join(f"{p['file']}: {p['message']}" for p in problems)
         raise InvalidArticle(
             f"{len(problems)} article(s) invalid, nothing ingested: {listing}", details=problems
@@ -116,10 +123,15 @@ def ingest_articles(
     delete_missing: bool = True,
     show_progress: bool = False,
     group_passages: int = DEFAULT_GROUP_PASSAGES,
+    skipped: list[SkippedRecord] | None = None,
 ) -> IngestReport:
-    """Bring the database in line with a folder of articles, re-embedding only changes."""
+    """Bring the database in line with a folder of articles, re-embedding only changes.
+
+    With `skipped`, invalid files are listed there and left out; their articles stay as
+    they are (a file that is there but broken is not a deleted article).
+    """
     started = time.perf_counter()
-    parsed = read_article_dir(directory)
+    parsed = read_article_dir(directory, skipped=skipped)
     report = IngestReport()
     with factory() as session:
         known = dict(
@@ -161,7 +173,8 @@ def ingest_articles(
             report.passages += len(group_chunks)
             bar.update(len(group_chunks))
     if delete_missing:
-        gone = file_slugs - {a.slug for a in parsed}
+        broken = {Path(record.where).stem for record in skipped or []}
+        gone = file_slugs - {a.slug for a in parsed} - broken
         if gone:
             with factory() as session, session.begin():
                 for article in session.scalars(select(Article).where(Article.slug.in_(gone))):

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ingest.errors import InvalidTicket
+from ingest.errors import InvalidTicket, SkippedRecord
 from ingest.pii import mask_personal_data
 
 CANONICAL_FIELDS = (
@@ -151,40 +151,88 @@ def _apply_mapping(row: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[s
     return record
 
 
+def _json_object(line: str, where: str) -> dict[str, Any]:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InvalidTicket(f"{where}: not valid JSON ({exc.msg})") from exc
+    if not isinstance(row, dict):
+        raise InvalidTicket(f"{where}: expected a JSON object")
+    return row
+
+
 def json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Each non-blank line of a JSONL file as an object, with its line number."""
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path.name}:{number}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidTicket(f"{where}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(row, dict):
-                raise InvalidTicket(f"{where}: expected a JSON object")
-            yield number, row
+            if line.strip():
+                yield number, _json_object(line, f"{path.name}:{number}")
+
+
+def _check_csv_columns(path: Path, columns: list[str] | None, mapping: Mapping[str, str]) -> None:
+    """A mapped column missing from a CSV header is a mistake of the run, not of a row."""
+    for canonical, column in mapping.items():
+        if column not in (columns or []):
+            raise InvalidTicket(f"Column {column!r} (mapped to {canonical}) is not in {path.name}.")
 
 
 def read_tickets(
-    path: Path, *, mapping: Mapping[str, str] | None = None, default_source: str | None = None
+    path: Path,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    default_source: str | None = None,
+    skipped: list[SkippedRecord] | None = None,
 ) -> Iterator[ResolvedTicket]:
-    """Yield validated tickets from a .jsonl or .csv file; the first bad record raises."""
+    """Yield validated tickets from a .jsonl or .csv file.
+
+    The first bad record raises, unless `skipped` is given: then each bad record (invalid
+    JSON, a missing mapped field, a failed validation) is appended to it and left out.
+    Problems of the whole run (file type, a mapped column missing from a CSV header) raise
+    either way.
+    """
     mapping = mapping or {}
     source = default_source or source_from_name(path.stem)
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
-        for number, row in json_objects(path):
-            where = f"{path.name}:{number}"
-            yield validate_ticket(_apply_mapping(row, mapping), where=where, default_source=source)
+        rows: Iterator[tuple[str, str | Mapping[str, Any]]] = _jsonl_lines(path)
     elif suffix == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            for number, row in enumerate(csv.DictReader(handle), start=2):
-                yield validate_ticket(
-                    _apply_mapping(row, mapping),
-                    where=f"{path.name}:{number}",
-                    default_source=source,
-                )
+        rows = _csv_rows(path, mapping, check_header=skipped is not None)
     else:
         raise InvalidTicket(f"Unsupported ticket file type {suffix!r}; use .jsonl or .csv.")
+    for where, raw in rows:
+        try:
+            row = _json_object(raw, where) if isinstance(raw, str) else raw
+            yield validate_ticket(_apply_mapping(row, mapping), where=where, default_source=source)
+        except InvalidTicket as exc:
+            if skipped is None:
+                raise
+            skipped.append(SkippedRecord(where, _reason(exc, where)))
+
+
+def _reason(exc: InvalidTicket, where: str) -> str:
+    """Why a record was skipped, without its position: the fields and what is wrong."""
+    if exc.details:
+        return (
+            "invalid ticket ("
+            + "; ".join(f"{d['field']}: {d['message']}" for d in exc.details)
+            + ")"
+        )
+    return str(exc).removeprefix(f"{where}: ")
+
+
+def _jsonl_lines(path: Path) -> Iterator[tuple[str, str | Mapping[str, Any]]]:
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                yield f"{path.name}:{number}", line
+
+
+def _csv_rows(
+    path: Path, mapping: Mapping[str, str], *, check_header: bool
+) -> Iterator[tuple[str, str | Mapping[str, Any]]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if check_header:
+            _check_csv_columns(path, list(reader.fieldnames or []), mapping)
+        for number, row in enumerate(reader, start=2):
+            yield f"{path.name}:{number}", row

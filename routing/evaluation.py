@@ -21,28 +21,81 @@ from routing.metrics import Matrix, routing_report
 from routing.model import TeamClassifier
 from routing.vector_cache import VectorCache
 
-BASELINE_CONFIDENCE = "CalibratedClassifierCV(LinearSVC, method='sigmoid', cv=5)"
+BASELINE_FOLDS = 5
 
 
 def _matrix(rows: Sequence[dict[str, float]], teams: Sequence[str]) -> Matrix:
     return np.array([[row.get(team, 0.0) for team in teams] for row in rows], dtype=np.float64)
 
 
+def _softmax(margins: Matrix) -> Matrix:
+    shifted = np.exp(margins - margins.max(axis=1, keepdims=True))
+    return np.asarray(shifted / shifted.sum(axis=1, keepdims=True), dtype=np.float64)
+
+
+def baseline_folds(train_teams: Sequence[str]) -> int:
+    """Calibration folds: at most 5, at most the smallest team that has two tickets or more.
+
+    Teams with a single ticket do not lower it (one ticket cannot be split); they are
+    calibrated in the folds that train on them. 0 when fewer than two teams have two
+    tickets: then no fold could train and calibrate, and the margins are used as they are.
+    """
+    counts = np.unique(np.asarray(train_teams), return_counts=True)[1]
+    splittable = counts[counts >= 2]
+    if len(splittable) < 2:
+        return 0
+    return int(min(BASELINE_FOLDS, splittable.min()))
+
+
+def baseline_confidence(train_teams: Sequence[str]) -> str:
+    """How the baseline's probabilities were made, for the report."""
+    folds = baseline_folds(train_teams)
+    if folds == 0:
+        return "softmax of LinearSVC margins (uncalibrated: fewer than two teams with 2 tickets)"
+    counts = np.unique(np.asarray(train_teams), return_counts=True)[1]
+    rare = int((counts < folds).sum())
+    text = f"CalibratedClassifierCV(LinearSVC, method='sigmoid', cv={folds})"
+    if rare:
+        text += f"; {rare} team(s) with fewer tickets calibrated in the folds that train on them"
+    return text
+
+
 def tfidf_svm_probabilities(
     train_texts: Sequence[str], train_teams: Sequence[str], test_texts: Sequence[str]
 ) -> tuple[Matrix, list[str]]:
-    """The baseline: word uni+bigram TF-IDF and a LinearSVC, calibrated with Platt scaling."""
+    """The baseline: word uni+bigram TF-IDF and a LinearSVC, calibrated with Platt scaling.
+
+    Long-tailed histories have teams with one ticket, which k-fold calibration refuses
+    outright; such teams are placed in stratified folds as far as they go (see
+    `baseline_folds`), so they get a column and the other teams keep their calibration.
+    """
+    import warnings
+
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.model_selection import StratifiedKFold
     from sklearn.svm import LinearSVC
 
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
     features = vectorizer.fit_transform(list(train_texts))
-    counts = np.unique(np.asarray(train_teams), return_counts=True)[1]
-    folds = int(max(2, min(5, counts.min())))
-    model = CalibratedClassifierCV(LinearSVC(random_state=0), method="sigmoid", cv=folds)
-    model.fit(features, list(train_teams))
-    probabilities = model.predict_proba(vectorizer.transform(list(test_texts)))
+    test_features = vectorizer.transform(list(test_texts))
+    labels = list(train_teams)
+    folds = baseline_folds(labels)
+    if folds == 0:
+        svm = LinearSVC(random_state=0).fit(features, labels)
+        margins = np.asarray(svm.decision_function(test_features), dtype=np.float64)
+        if margins.ndim == 1:
+            margins = np.column_stack([-margins, margins])
+        return _softmax(margins), [str(t) for t in svm.classes_]
+    with warnings.catch_warnings():
+        # "The least populated class has only 1 member": expected, see the docstring.
+        warnings.simplefilter("ignore", UserWarning)
+        splits = list(StratifiedKFold(n_splits=folds).split(features, labels))
+    # The folds `cv=folds` would make (unshuffled), given as a list: then the calibration
+    # no longer insists on `folds` tickets for every team.
+    model = CalibratedClassifierCV(LinearSVC(random_state=0), method="sigmoid", cv=splits)
+    model.fit(features, labels)
+    probabilities = model.predict_proba(test_features)
     return np.asarray(probabilities, dtype=np.float64), [str(t) for t in model.classes_]
 
 
@@ -190,7 +243,7 @@ def evaluate_routing(
         )
         seconds["tfidf_svm"] = time.perf_counter() - started
         systems["tfidf_svm"] = _reports(baseline, teams, test, by_language)
-        systems["tfidf_svm"]["confidence_from"] = BASELINE_CONFIDENCE
+        systems["tfidf_svm"]["confidence_from"] = baseline_confidence(train_teams)
 
         votes = vote_probabilities(train_vectors, train_teams, test_vectors, config)
         systems["ticket_vote"] = _reports(votes, sorted(set(train_teams)), test, by_language)

@@ -115,8 +115,10 @@ def load_routing_model(
 
     Raises RoutingModelMismatch when it was trained on another embedding model (its
     vectors would mean nothing), or its classifier on another second model than the
-    configured one, and RoutingModelCorrupt when its file fails the checksum.
+    configured one, and RoutingModelCorrupt when its file fails the checksum. Leftovers of
+    killed trainings are removed first.
     """
+    _store(root).remove_leftovers()
     version_dir = current_version_dir(root)
     if version_dir is None:
         return None

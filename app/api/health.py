@@ -30,6 +30,9 @@ def ready(request: Request, session: SessionDep, principal: PrincipalDep) -> Rea
     except Exception as exc:
         raise ServiceUnavailable(f"Database not reachable: {type(exc).__name__}") from exc
     live = app_state(request.app).ready().live_index
+    # Catch up first (throttled like a search) so the count includes what other processes,
+    # a CLI ingest or another replica, committed since the last search.
+    live.refresh()
     return Readiness(
         status="ready",
         database=session.get_bind().dialect.name,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from app.settings import Settings
 from app.state import app_state
 from tests.auth_helpers import publish_article
 from tests.factories import article_markdown, ticket
+from tests.fakes import HashingEmbedder
 
 VPN = article_markdown(
     "VPN drops every few minutes",
@@ -42,6 +44,30 @@ def test_health_and_ready(client: TestClient) -> None:
     assert ready["status"] == "ready"
     assert ready["indexed_passages"] == 0
     assert ready["model"] == "fake-hashing-64"
+
+
+def test_ready_counts_passages_a_cli_ingest_wrote_meanwhile(
+    client: TestClient, settings: Settings
+) -> None:
+    from db.session import create_db_engine, session_factory
+    from ingest.pipeline import ingest_tickets
+    from ingest.tickets import ResolvedTicket
+
+    assert client.get("/api/v1/ready").json()["indexed_passages"] == 0
+    # What `stellwerk ingest tickets` does: its own engine and sessions, another process.
+    engine = create_db_engine(settings.resolved_database_url)
+    try:
+        rows = [ticket("1", "VPN drops", "every ten minutes"), ticket("2", "Printer", "jams")]
+        ingest_tickets(
+            session_factory(engine),
+            HashingEmbedder(),
+            [ResolvedTicket.model_validate(r) for r in rows],
+            max_words=180,
+        )
+    finally:
+        engine.dispose()
+    ready = client.get("/api/v1/ready").json()
+    assert ready["indexed_passages"] == 2
 
 
 def test_article_written_is_searchable_at_once(client: TestClient) -> None:

@@ -69,6 +69,61 @@ def test_invalid_ticket_file_fails_with_one_line_and_writes_nothing(
     assert "0 tickets" in status.output
 
 
+def test_skip_invalid_stores_the_good_rows_and_reports_the_bad(env: Path, tmp_path: Path) -> None:
+    path = tmp_path / "export.jsonl"
+    path.write_text(
+        '{"id": "1", "title": "VPN drops", "team": "network"}\n'
+        '{"id": "2", "title": ""}\n'
+        "{oops\n"
+        '{"id": "4", "title": "Printer jams", "team": "workplace"}\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(cli, ["ingest", "tickets", str(path), "--skip-invalid", "--no-train"])
+    assert result.exit_code == 0, result.output
+    assert "skipped export.jsonl:2: invalid ticket (title: " in result.stderr
+    assert "skipped export.jsonl:3: not valid JSON" in result.stderr
+    assert "tickets: 2 added, 0 updated, 0 unchanged" in result.stdout
+    assert "tickets: 2 stored, 2 skipped as invalid" in result.stdout
+    status = runner.invoke(cli, ["index", "status"])
+    assert "2 tickets, 2 passages" in status.output
+
+
+def test_skip_invalid_articles_leaves_out_a_broken_file(env: Path, tmp_path: Path) -> None:
+    from tests.factories import write_article
+
+    folder = tmp_path / "articles"
+    write_article(folder, "vpn", "VPN drops", "## Fix\nUpdate the client.")
+    (folder / "broken.md").write_text("---\ntitle: [x\n---\nbody", encoding="utf-8")
+    refused = runner.invoke(cli, ["ingest", "articles", str(folder), "--no-train"])
+    assert refused.exit_code == 1
+    assert "nothing ingested" in refused.output
+    result = runner.invoke(cli, ["ingest", "articles", str(folder), "--skip-invalid", "--no-train"])
+    assert result.exit_code == 0, result.output
+    assert "skipped broken.md: " in result.stderr
+    assert "articles: 1 stored, 1 skipped as invalid" in result.stdout
+
+
+@pytest.mark.data
+def test_real_support_export_with_skip_invalid_stores_all_but_the_105_untitled(
+    env: Path,
+) -> None:
+    from tests.paths import SHARED_DATA
+
+    path = SHARED_DATA / "tickets" / "support-tickets-en-de.jsonl"
+    refused = runner.invoke(cli, ["ingest", "tickets", str(path), "--no-train"])
+    assert refused.exit_code == 1
+    assert "support-tickets-en-de.jsonl:20: invalid ticket (title)" in refused.output
+    result = runner.invoke(cli, ["ingest", "tickets", str(path), "--skip-invalid", "--no-train"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("skipped ")]
+    assert len(lines) == 105
+    assert all("invalid ticket (title: " in line for line in lines)
+    assert "tickets: 2076 stored, 105 skipped as invalid" in result.stdout
+    assert "tickets: 2076 added, 0 updated, 0 unchanged" in result.stdout
+    status = runner.invoke(cli, ["index", "status"])
+    assert "0 articles, 2076 tickets" in status.output
+
+
 def test_missing_file_is_a_clear_error(env: Path, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["ingest", "tickets", str(tmp_path / "nope.jsonl")])
     assert result.exit_code == 1

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
 from db.models import Article, IndexChange, Passage, Ticket
-from ingest.errors import InvalidArticle
+from ingest.errors import InvalidArticle, SkippedRecord
 from ingest.index_sync import open_searcher, refresh_snapshot
 from ingest.pipeline import ingest_articles, ingest_tickets
 from ingest.tickets import ResolvedTicket
@@ -80,6 +80,22 @@ def test_one_invalid_file_stops_the_ingest_before_any_write(
     with pytest.raises(InvalidArticle, match=r"broken\.md"):
         ingest_articles(factory, fake_embedder, folder, max_words=100)
     assert _count(factory, Article) == 0
+
+
+def test_skip_invalid_ingests_the_good_files_and_keeps_a_broken_ones_article(
+    tmp_path: Path, factory: sessionmaker[Session], fake_embedder: HashingEmbedder
+) -> None:
+    folder = tmp_path / "articles"
+    _seed(folder)
+    ingest_articles(factory, fake_embedder, folder, max_words=100)
+    (folder / "printer.md").write_text("---\ntitle: [x\n---\nbody", encoding="utf-8")
+    write_article(folder, "mfa", "MFA", "## Fix\nRe-enrol the phone.")
+    skipped: list[SkippedRecord] = []
+    report = ingest_articles(factory, fake_embedder, folder, max_words=100, skipped=skipped)
+    assert [s.where for s in skipped] == ["printer.md"]
+    assert (report.added, report.unchanged, report.deleted) == (1, 1, 0)
+    with factory() as session:
+        assert sorted(session.scalars(select(Article.slug))) == ["mfa", "printer", "vpn"]
 
 
 def test_tickets_upsert_by_source_and_id(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.errors import InvalidTicket
+from ingest.errors import InvalidTicket, SkippedRecord
 from ingest.tickets import parse_mapping, read_tickets
 
 
@@ -89,3 +89,40 @@ def test_the_default_source_from_a_file_name_is_made_valid(tmp_path: Path) -> No
     path.write_text(json.dumps({"id": "1", "title": "VPN"}) + "\n", encoding="utf-8")
     (ticket,) = read_tickets(path)
     assert ticket.source == "Export-2026-Q1"
+
+
+def test_skip_invalid_collects_bad_lines_and_keeps_the_good(tmp_path: Path) -> None:
+    path = tmp_path / "export.jsonl"
+    path.write_text(
+        '{"id": "1", "title": "VPN"}\n'
+        '{"id": "2", "title": ""}\n'
+        "{not json\n"
+        "\n"
+        '["a list"]\n'
+        '{"id": "5", "title": "Printer"}\n',
+        encoding="utf-8",
+    )
+    skipped: list[SkippedRecord] = []
+    tickets = list(read_tickets(path, skipped=skipped))
+    assert [t.id for t in tickets] == ["1", "5"]
+    assert [s.where for s in skipped] == ["export.jsonl:2", "export.jsonl:3", "export.jsonl:5"]
+    assert skipped[0].reason.startswith("invalid ticket (title: ")
+    assert "not valid JSON" in skipped[1].reason
+    assert skipped[2].reason == "expected a JSON object"
+
+
+def test_skip_invalid_csv_rows_are_counted_from_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("Number,Title\nINC1,VPN\nINC2,\nINC3,Printer\n", encoding="utf-8")
+    skipped: list[SkippedRecord] = []
+    mapping = {"id": "Number", "title": "Title"}
+    tickets = list(read_tickets(path, mapping=mapping, skipped=skipped))
+    assert [t.id for t in tickets] == ["INC1", "INC3"]
+    assert [s.where for s in skipped] == ["export.csv:3"]
+
+
+def test_skip_invalid_still_refuses_a_wrong_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(InvalidTicket, match=r"not in t\.csv"):
+        list(read_tickets(path, mapping={"title": "Short description"}, skipped=[]))

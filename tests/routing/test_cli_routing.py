@@ -203,3 +203,60 @@ def test_status_tells_whether_the_second_model_was_kept(
     assert "embedding model fake-a + fake-second" in status.output
     assert re.search(r"log-loss [0-9.]+ with it, [0-9.]+ without", status.output)
     assert "learners: svm_words, svm_chars, lr_dense, knn_dense" in status.output
+
+
+def _rare_team_tickets() -> list[dict[str, Any]]:
+    """Three teams with history, two with one ticket, one with two: a long tail."""
+    records = synthetic_tickets(60, seed=11)
+    rare = {"database": 1, "identity": 1, "erp": 2}
+    for team, count in rare.items():
+        for number in range(count):
+            records.append(
+                {
+                    **records[number],
+                    "id": f"{team}-{number}",
+                    "title": f"{team} issue {number}",
+                    "team": team,
+                }
+            )
+    return records
+
+
+@pytest.mark.parametrize("with_second", [False, True])
+def test_eval_routing_survives_teams_with_one_or_two_tickets(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_second: bool
+) -> None:
+    if with_second:  # the second model's learners are weighed by a cross-validation too
+        second = HashingEmbedder(dim=32, model_id="fake-second")
+        monkeypatch.setenv("STELLWERK_ROUTING_SECOND_MODEL", "second")
+        monkeypatch.setattr(
+            "app.components.load_second_model",
+            lambda settings, embedder=None: SecondModel.loaded(second),
+        )
+    train = _jsonl(tmp_path / "train.jsonl", _rare_team_tickets())
+    test = _jsonl(tmp_path / "test.jsonl", synthetic_tickets(20, seed=12))
+    args = ["eval", "routing", "--train", str(train), "--test", str(test), "--json"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["train"] == 64
+    for system in ("stellwerk", "tfidf_svm", "ticket_vote"):
+        assert 0.0 <= report["systems"][system]["accuracy"] <= 1.0
+    assert {"database", "identity", "erp"} <= set(report["teams"])
+    assert report["systems"]["stellwerk"]["accuracy"] >= 0.8
+    assert report["systems"]["tfidf_svm"]["confidence_from"] == (
+        "CalibratedClassifierCV(LinearSVC, method='sigmoid', cv=2); 2 team(s) with fewer "
+        "tickets calibrated in the folds that train on them"
+    )
+
+
+def test_baseline_without_two_splittable_teams_is_uncalibrated() -> None:
+    from routing.evaluation import baseline_confidence, tfidf_svm_probabilities
+
+    teams = ["network", "network", "erp", "identity"]
+    texts = ["vpn tunnel", "vpn drops", "sap posting", "badge reader"]
+    probabilities, classes = tfidf_svm_probabilities(texts, teams, ["vpn again", "sap"])
+    assert classes == ["erp", "identity", "network"]
+    assert probabilities.shape == (2, 3)
+    assert abs(probabilities.sum(axis=1) - 1.0).max() < 1e-9
+    assert baseline_confidence(teams).startswith("softmax of LinearSVC margins")

@@ -123,6 +123,29 @@ def test_bad_training_set_keeps_the_previous_model_and_says_why(
     assert _route(router, embedder, "printer toner", "spooler queue").team == "workplace"
 
 
+def test_teams_with_one_or_two_tickets_train_and_route(
+    factory: sessionmaker[Session], embedder: HashingEmbedder, tmp_path: Path, charters: None
+) -> None:
+    records = synthetic_tickets(60, seed=8)
+    records.append(ticket("db-1", "Oracle listener down", "ORA-12541 tns", team="database"))
+    records.append(ticket("id-1", "Badge not working", "door reader", team="identity"))
+    records.append(ticket("erp-1", "SAP posting blocked", "period closed", team="erp"))
+    records.append(ticket("erp-2", "SAP invoice stuck", "workflow", team="erp"))
+    _ingest(factory, embedder, records)
+    router = Router.open(tmp_path / "routing", config=CONFIG, model_id=embedder.model_id)
+    assert router.retrain(factory, embedder), router.status().last_reason
+    status = router.status()
+    assert (status.stage, status.tickets) == ("classifier", 64)
+    model = router.model
+    assert model is not None and model.classifier is not None
+    assert {"database", "identity", "erp"} <= set(model.classifier.teams)
+    decision = _route(router, embedder, "printer toner", "spooler queue scanner")
+    assert decision.stage == "classifier"
+    assert decision.team == "workplace"
+    rare = _route(router, embedder, "Oracle listener down again", "ORA-12541 tns")
+    assert rare.teams and sum(t.confidence for t in rare.teams) <= 1.0 + 1e-6
+
+
 def test_one_team_only_is_rejected(
     factory: sessionmaker[Session], embedder: HashingEmbedder, tmp_path: Path, charters: None
 ) -> None:
