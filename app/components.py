@@ -1,4 +1,4 @@
-"""The heavy parts, built once from settings: engine, embedders, router.
+"""The heavy parts, built once from settings: embedders and router (the engine: app.database).
 
 The service's lifespan, the CLI and the benchmarks all build them here, so a setting
 means the same thing wherever Stellwerk runs.
@@ -6,21 +6,11 @@ means the same thing wherever Stellwerk runs.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
-
 from app.settings import Settings
-from db.session import create_db_engine
 from index.embedder import Embedder, load_embedder, resolve_model
 from routing.config import RoutingConfig
 from routing.second_model import SecondModel
 from routing.service import Router
-
-
-def engine_from_settings(settings: Settings) -> Engine:
-    """The configured database; a SQLite file in the data folder unless a URL is set."""
-    if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return create_db_engine(settings.resolved_database_url)
 
 
 def load_configured_embedder(settings: Settings, name: str | None = None) -> Embedder:

@@ -24,7 +24,8 @@ from app.api import (
     teams,
     tickets,
 )
-from app.components import engine_from_settings, load_configured_embedder, open_router
+from app.components import load_configured_embedder, open_router
+from app.database import engine_from_settings
 from app.errors import install_error_handlers
 from app.failure_limiter import FailureLimiter
 from app.limits import BodySizeLimit

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from app.components import engine_from_settings
+from app.database import engine_from_settings
 from app.settings import Settings
 from db.models import Base
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import components
+from app.database import engine_from_settings
 from app.errors import PACKAGE_ERRORS, StellwerkError
 from app.settings import Settings
 from db.session import migrate, session_factory
@@ -34,7 +35,7 @@ class Context:
 def cli_context(*, migrate_schema: bool = True) -> Iterator[Context]:
     """Settings from the environment and a migrated database, disposed of afterwards."""
     settings = Settings()
-    engine = components.engine_from_settings(settings)
+    engine = engine_from_settings(settings)
     try:
         if migrate_schema and settings.auto_migrate:
             migrate(engine)
