@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, TooManyRequests, Unauthorized
-from app.state import app_state
+from app.state import AppState, app_state
 from db.models import ApiKey, utcnow
 
 log = logging.getLogger("stellwerk.auth")
@@ -81,16 +81,39 @@ def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class KeyLookup:
+    """What a presented key turned out to be: an active key, or which failure bucket it spends."""
+
+    row: ApiKey | None
+    bucket: str
+
+
 def lookup_key(session: Session, key: str) -> ApiKey | None:
     """The active key row for a presented key, or None; compares digests in constant time."""
-    if not key.startswith(KEY_SCHEME) or len(key) < PREFIX_LENGTH + 16 or len(key) > 200:
-        return None
+    return identify_key(session, key, address="").row
+
+
+def identify_key(session: Session, key: str | None, *, address: str) -> KeyLookup:
+    """Look a presented key up; a failure spends the bucket of (address, key prefix).
+
+    A prefix that names no key at all spends the address's shared bucket (`*`), as does a
+    missing or malformed key: guessing with fresh prefixes cannot open fresh buckets.
+    """
+    shared = f"{address} *"
+    if (
+        key is None
+        or not key.startswith(KEY_SCHEME)
+        or len(key) < PREFIX_LENGTH + 16
+        or len(key) > 200
+    ):
+        return KeyLookup(None, shared)
     row = session.scalar(select(ApiKey).where(ApiKey.prefix == key_prefix(key)))
-    if row is None or not hmac.compare_digest(row.key_hash, key_digest(key)):
-        return None
-    if row.revoked_at is not None:
-        return None
-    return row
+    if row is None:
+        return KeyLookup(None, shared)
+    if not hmac.compare_digest(row.key_hash, key_digest(key)) or row.revoked_at is not None:
+        return KeyLookup(None, f"{address} {row.prefix}")
+    return KeyLookup(row, "")
 
 
 # Declares the scheme in the OpenAPI document (the docs page gets an "Authorize" button);
@@ -101,36 +124,40 @@ bearer_scheme = HTTPBearer(auto_error=False, description="An API key: `stellwerk
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def current_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> Principal:
-    """Authenticate the request; looked up on every request, so a revoke applies at once."""
-    state = app_state(request.app)
+def authenticate(state: AppState, address: str, key: str | None) -> Principal:
+    """The principal of a presented key; shared by the API's Bearer check and the sign-in.
+
+    A valid key always passes: failures by others never cost it anything. Failures are
+    counted per (address, key prefix), so ten wrong keys from behind one proxy lock out only
+    further wrong keys from there; once the address's shared bucket is spent, every wrong
+    key from it gets 429, so guessing stays slow. Looked up on every request, so a revoke
+    applies at once.
+    """
     limiter = state.auth_limiter
-    client = request.client.host if request.client else "unknown"
-    wait = limiter.retry_after(client)
-    if wait is not None:
-        log.warning("authentication refused: too many failures from %s", client)
-        raise TooManyRequests(
-            "Too many failed authentications; try again later.",
-            headers={"Retry-After": str(max(1, round(wait)))},
-        )
-    key = credentials.credentials.strip() if credentials else None
-    if not key:
-        limiter.failed(client)
-        log.warning("authentication failed from %s: no bearer key", client)
-        raise Unauthorized(
-            "An API key is required: Authorization: Bearer <key>.", headers=_CHALLENGE
-        )
     with state.ready().session_factory() as session:
-        row = lookup_key(session, key)
+        found = identify_key(session, key, address=address)
+        row = found.row
         if row is None:
-            limiter.failed(client)
+            wait = max(
+                limiter.retry_after(found.bucket) or 0.0,
+                limiter.retry_after(f"{address} *") or 0.0,
+            )
+            if wait > 0:
+                log.warning("authentication refused: too many failures from %s", address)
+                raise TooManyRequests(
+                    "Too many failed authentications; try again later.",
+                    headers={"Retry-After": str(max(1, round(wait)))},
+                )
+            limiter.failed(found.bucket)
+            if not key:
+                log.warning("authentication failed from %s: no bearer key", address)
+                raise Unauthorized(
+                    "An API key is required: Authorization: Bearer <key>.", headers=_CHALLENGE
+                )
             # The prefix identifies a key without revealing it; never log the key itself.
             log.warning(
                 "authentication failed from %s: unknown or revoked key %s...",
-                client,
+                address,
                 key_prefix(key) if key.startswith(KEY_SCHEME) else "(not a stellwerk key)",
             )
             raise Unauthorized("The API key is unknown or revoked.", headers=_CHALLENGE)
@@ -141,7 +168,17 @@ def current_principal(
         if last is None or now - last > _LAST_USED_RESOLUTION:
             row.last_used_at = now
             session.commit()
-        principal = principal_of(row)
+        return principal_of(row)
+
+
+def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    """Authenticate the request by its Bearer key (see `authenticate`)."""
+    address = request.client.host if request.client else "unknown"
+    key = credentials.credentials.strip() if credentials else None
+    principal = authenticate(app_state(request.app), address, key or None)
     request.state.principal = principal
     return principal
 

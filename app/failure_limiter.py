@@ -1,4 +1,4 @@
-"""A token bucket per client address, spent by failed authentications only."""
+"""Token buckets spent by failed authentications only, one per name the caller chooses."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import time
 
 
 class FailureLimiter:
-    """Token bucket per client address, spent by failed authentications only.
+    """Token buckets spent by failed authentications only; app.auth names them by client
+    address and presented key prefix, so one client's failures never cost another's key.
 
     In-process: each replica counts for itself, so N replicas allow N times the rate; a
     shared store (Redis) would be needed to hold a common limit.

@@ -150,8 +150,9 @@ class Settings(BaseSettings):
         default=10,
         ge=1,
         description=(
-            "Failed authentications a client address may make in a row; after them it gets "
-            "429 until the bucket refills. Counted per process (each replica counts alone)."
+            "Failed authentications a client address may make in a row with one key prefix "
+            "(and with unknown or missing keys together); after them further wrong keys get "
+            "429 until the bucket refills, valid keys never do. Counted per process."
         ),
     )
     auth_failure_refill_seconds: float = Field(

@@ -12,13 +12,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from app.auth import CLI_PRINCIPAL
+from app.auth import CLI_PRINCIPAL, PREFIX_LENGTH
 from app.cli import cli
 from app.main import create_app
 from app.services.keys import revoke_key
 from app.settings import Settings
 from db.models import ApiKey
-from tests.auth_helpers import authorize, bearer, factory_of
+from tests.auth_helpers import authorize, bearer, factory_of, keys_of
 from tests.factories import article_markdown, ticket
 from tests.fakes import HashingEmbedder
 
@@ -99,8 +99,48 @@ def test_brute_force_is_slowed_and_logged(
     assert "testclient" in failures[0]
     assert "sw_guessedg..." in failures[0]
     assert all(guess not in message for message in failures)
-    # Once blocked, even a right key waits: the guesser cannot tell a hit from a miss.
-    assert strict_client.get("/api/v1/articles").status_code == 429
+    # A right key from the same address never pays for someone else's wrong ones.
+    assert strict_client.get("/api/v1/articles").status_code == 200
+
+
+def test_fresh_prefixes_do_not_open_fresh_buckets(strict_client: TestClient) -> None:
+    """Guessing with a new prefix each time spends the address's one shared bucket."""
+    guesses = [f"sw_{i:08d}" + "x" * 40 for i in range(5)]
+    codes = [strict_client.get("/api/v1/articles", headers=bearer(g)).status_code for g in guesses]
+    assert codes == [401, 401, 401, 429, 429]
+    # Missing keys count in the same bucket: still refused, while every valid key passes.
+    assert strict_client.get("/api/v1/articles", headers={"Authorization": ""}).status_code == 429
+    for key in keys_of(strict_client).values():
+        assert strict_client.get("/api/v1/articles", headers=bearer(key)).status_code == 200
+
+
+def test_wrong_secrets_for_a_known_prefix_block_only_that_prefix(
+    strict_client: TestClient,
+) -> None:
+    """Someone guessing the secret behind a known prefix (prefixes appear in logs) is slowed;
+    the key's holder behind the same proxy, and every other key's holder, are not."""
+    keys = keys_of(strict_client)
+    target = keys["agent"]
+    wrong = target[:PREFIX_LENGTH] + "y" * (len(target) - PREFIX_LENGTH)
+    codes = [
+        strict_client.get("/api/v1/articles", headers=bearer(wrong)).status_code for _ in range(4)
+    ]
+    assert codes == [401, 401, 401, 429]
+    assert strict_client.get("/api/v1/articles", headers=bearer(target)).status_code == 200
+    other = keys["specialist"]
+    wrong_other = other[:PREFIX_LENGTH] + "y" * (len(other) - PREFIX_LENGTH)
+    assert strict_client.get("/api/v1/articles", headers=bearer(wrong_other)).status_code == 401
+
+
+def test_a_revoked_key_spends_its_own_bucket(strict_client: TestClient) -> None:
+    keys = keys_of(strict_client)
+    with factory_of(strict_client)() as session:
+        revoke_key(session, actor=CLI_PRINCIPAL, id_or_name="contractor")
+        session.commit()
+    revoked = bearer(keys["contractor"])
+    codes = [strict_client.get("/api/v1/articles", headers=revoked).status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+    assert strict_client.get("/api/v1/articles", headers=bearer(keys["agent"])).status_code == 200
 
 
 def test_roles_guard_the_writes(client: TestClient, api_keys: dict[str, str]) -> None:

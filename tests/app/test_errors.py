@@ -80,9 +80,10 @@ def test_403_for_a_role_that_may_not(small_client: TestClient) -> None:
 
 
 def test_429_after_repeated_failures(small_client: TestClient) -> None:
+    wrong = {"Authorization": "Bearer sw_wrong"}
     for _ in range(2):
-        small_client.get("/api/v1/articles", headers={"Authorization": "Bearer sw_wrong"})
-    response = small_client.get("/api/v1/articles")
+        small_client.get("/api/v1/articles", headers=wrong)
+    response = small_client.get("/api/v1/articles", headers=wrong)
     assert response.status_code == 429
     assert int(response.headers["retry-after"]) >= 1
     _assert_shape(response.json(), 429, "too_many_requests")
