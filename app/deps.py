@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.auth import PrincipalDep
 from app.settings import Settings
 from app.state import AppState, app_state
 from ingest.live_index import LiveIndex
@@ -49,3 +50,14 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 LiveIndexDep = Annotated[LiveIndex, Depends(get_live_index)]
 RouterDep = Annotated[Router, Depends(get_router)]
+
+
+async def key_turn(state: StateDep, principal: PrincipalDep) -> AsyncIterator[None]:
+    """The caller's key's rate and concurrency limit (app.key_limits) around a request."""
+    key = f"key:{principal.key_id}" if principal.key_id is not None else principal.name
+    async with state.ready().key_limits.turn(key):
+        yield
+
+
+# On the expensive routes (search, suggest): `dependencies=[KeyTurn]`.
+KeyTurn = Depends(key_turn)

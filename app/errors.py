@@ -96,6 +96,11 @@ class ServiceUnavailable(StellwerkError):
     code = "not_ready"
 
 
+class Overloaded(StellwerkError):
+    status = 503
+    code = "overloaded"
+
+
 def error_body(
     status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:

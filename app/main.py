@@ -28,6 +28,7 @@ from app.components import load_configured_embedder, open_router
 from app.database import engine_from_settings
 from app.errors import install_error_handlers
 from app.failure_limiter import FailureLimiter
+from app.key_limits import KeyLimits
 from app.limits import BodySizeLimit
 from app.settings import Settings
 from app.state import AppState, Runtime
@@ -95,6 +96,12 @@ def create_app(
                     on_change=retrain_router,
                 ),
                 router=router,
+                key_limits=KeyLimits(
+                    per_minute=settings.key_requests_per_minute,
+                    burst=settings.key_request_burst,
+                    in_flight=settings.key_max_in_flight,
+                    queue_seconds=settings.key_queue_seconds,
+                ),
             )
             yield
         finally:

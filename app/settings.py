@@ -100,6 +100,16 @@ class Settings(BaseSettings):
         default=1_000_000, ge=1024, description="Largest accepted request body; larger gets 413."
     )
     search_max_k: int = Field(default=50, ge=1, le=1000, description="Largest k a client may ask.")
+    suggest_read_words: int = Field(
+        default=600,
+        ge=20,
+        le=10_000,
+        description=(
+            "Words of a ticket's description /suggest reads (and embeds, in passages of "
+            "chunk_max_words); the rest of a pasted log is ignored, so no ticket costs more "
+            "than about four passages."
+        ),
+    )
     suggest_solutions: int = Field(
         default=5, ge=1, le=50, description="How many solutions /suggest returns."
     )
@@ -159,6 +169,30 @@ class Settings(BaseSettings):
         default=6.0,
         ge=0.0,
         description="One more failed authentication is allowed per this many seconds.",
+    )
+    key_requests_per_minute: float = Field(
+        default=300,
+        ge=0,
+        description=(
+            "Search and suggest requests one API key may send a minute (sustained); more get "
+            "429 with Retry-After. 0 turns the limit off. Counted per process."
+        ),
+    )
+    key_request_burst: int = Field(
+        default=60, ge=1, description="Search and suggest requests a key may send in a burst."
+    )
+    key_max_in_flight: int = Field(
+        default=4,
+        ge=1,
+        description="Search and suggest requests of one key running at once; more wait.",
+    )
+    key_queue_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "How long a request waits for one of its key's slots before it gets 503 with "
+            "Retry-After."
+        ),
     )
     host: str = Field(default="127.0.0.1", description="Address `stellwerk serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `stellwerk serve` binds to.")

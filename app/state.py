@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import ServiceUnavailable
 from app.failure_limiter import FailureLimiter
+from app.key_limits import KeyLimits
 from app.settings import Settings
 from ingest.live_index import LiveIndex
 from routing.service import Router
@@ -20,6 +21,7 @@ class Runtime:
     session_factory: sessionmaker[Session]
     live_index: LiveIndex
     router: Router
+    key_limits: KeyLimits
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from index.encoder_gate import EncoderGate, bulk_threads, is_short, process_gate, slices
 from index.errors import ModelUnavailable
 
 log = logging.getLogger("stellwerk.embedder")
@@ -103,6 +103,7 @@ class SentenceTransformerEmbedder:
         batch_size: int = 32,
         max_seq_length: int = 512,
         threads: int = 0,
+        gate: EncoderGate | None = None,
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -122,9 +123,9 @@ class SentenceTransformerEmbedder:
         self._spec = spec
         self._batch_size = batch_size
         self._dim = int(self._model.get_embedding_dimension())
-        # torch is thread-safe for inference, but serialising keeps two requests from
-        # fighting over two cores; throughput is the same and latency more predictable.
-        self._lock = threading.Lock()
+        # torch is thread-safe for inference, but one forward pass at a time keeps requests
+        # from fighting over the cores; the gate lets short calls go first (encoder_gate).
+        self._gate = gate or process_gate()
 
     @property
     def model_id(self) -> str:
@@ -141,7 +142,25 @@ class SentenceTransformerEmbedder:
     def _encode(self, texts: list[str], show_progress: bool) -> Vectors:
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
-        with self._lock:
+        if show_progress:  # a bulk job (the CLI) wants its progress bar and every core
+            with self._gate.turn(short=False):
+                return self._forward(texts, show_progress)
+        if is_short(texts):
+            with self._gate.turn(short=True):
+                return self._forward(texts, False)
+        parts = []
+        for start, end in slices(texts):
+            with self._gate.turn(short=False):
+                parts.append(self._forward(texts[start:end], False, threads=bulk_threads()))
+        return np.concatenate(parts)
+
+    def _forward(self, texts: list[str], show_progress: bool, threads: int = 0) -> Vectors:
+        import torch
+
+        before = torch.get_num_threads()
+        if threads:  # per calling thread: torch's OpenMP settings are thread-local
+            torch.set_num_threads(min(threads, before))
+        try:
             vectors = self._model.encode(
                 texts,
                 batch_size=self._batch_size,
@@ -149,6 +168,9 @@ class SentenceTransformerEmbedder:
                 convert_to_numpy=True,
                 show_progress_bar=show_progress,
             )
+        finally:
+            if threads:
+                torch.set_num_threads(before)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,6 +12,19 @@ from index.query_vector import QueryVectors
 from ingest.chunking import chunk_ticket
 
 DEFAULT_MAX_WORDS = 180
+# What a new ticket's description is read to: four passages of DEFAULT_MAX_WORDS, well past
+# a normal ticket (median under 100 words), so a pasted log cannot make a request cost more.
+DEFAULT_READ_WORDS = 600
+
+_WORD = re.compile(r"\S+")
+
+
+def leading_words(text: str, words: int) -> str:
+    """The text up to and including its `words`-th word, whitespace kept as it was."""
+    for count, match in enumerate(_WORD.finditer(text), start=1):
+        if count == words:
+            return text[: match.end()]
+    return text
 
 
 def ticket_passage_texts(

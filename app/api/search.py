@@ -7,12 +7,12 @@ import time
 from fastapi import APIRouter, Depends
 
 from app.auth import PrincipalDep, current_principal
-from app.deps import LiveIndexDep, SessionDep, SettingsDep
+from app.deps import KeyTurn, LiveIndexDep, SessionDep, SettingsDep
 from app.schemas.search import SearchRequest, SearchResponse
 from app.services.search import search as search_knowledge
 from app.services.visibility import visibility_for
 
-router = APIRouter(tags=["search"], dependencies=[Depends(current_principal)])
+router = APIRouter(tags=["search"], dependencies=[Depends(current_principal), KeyTurn])
 
 
 @router.post("/search", response_model=SearchResponse, summary="Search the knowledge base")

@@ -7,12 +7,12 @@ import time
 from fastapi import APIRouter, Depends
 
 from app.auth import PrincipalDep, current_principal
-from app.deps import LiveIndexDep, RouterDep, SessionDep, SettingsDep
+from app.deps import KeyTurn, LiveIndexDep, RouterDep, SessionDep, SettingsDep
 from app.schemas.suggest import SuggestRequest, SuggestResponse
 from app.services.suggest import suggest as suggest_for_ticket
 from app.services.visibility import visibility_for
 
-router = APIRouter(tags=["suggest"], dependencies=[Depends(current_principal)])
+router = APIRouter(tags=["suggest"], dependencies=[Depends(current_principal), KeyTurn])
 
 
 @router.post("/suggest", response_model=SuggestResponse, summary="Suggest solutions and a team")
@@ -32,6 +32,7 @@ def suggest(
         body,
         solutions=settings.suggest_solutions,
         max_words=settings.chunk_max_words,
+        read_words=settings.suggest_read_words,
         first_level_min_similarity=settings.first_level_min_similarity,
         visibility=visibility_for(session, principal),
     )

@@ -27,6 +27,7 @@ from db.models import Article, Ticket
 from index.query_vector import QueryVectors
 from index.searcher import FilterValue
 from ingest.live_index import Filters, LiveIndex
+from ingest.ticket_vectors import DEFAULT_READ_WORDS, leading_words
 from routing.decision import RoutingDecision
 from routing.escalation import EscalationDecision, HowTo, decide_escalation
 from routing.features import TicketText
@@ -177,6 +178,7 @@ def suggest(
     max_words: int,
     first_level_min_similarity: float,
     visibility: Visibility | None = None,
+    read_words: int = DEFAULT_READ_WORDS,
 ) -> Suggestion:
     """Solutions, the team and the escalation decision for one new ticket.
 
@@ -185,11 +187,13 @@ def suggest(
     """
     seen: dict[str, FilterValue] = dict(visibility.filters) if visibility else {}
     live.refresh()
-    ticket = TicketText(request.title, request.description)
+    # Bounded cost: only the first `read_words` words are read, however long the paste.
+    description = leading_words(request.description, read_words)
+    ticket = TicketText(request.title, description)
     text = ticket.lexical
     # One encoder pass: the ticket as a question, and as a document (routed like resolved
     # tickets); searches rank by the blend of both roles (index.query_vector).
-    vectors = live.encode_ticket(request.title, request.description, max_words=max_words)
+    vectors = live.encode_ticket(request.title, description, max_words=max_words)
 
     # One ranking for the solutions, so articles and tickets compete on the same scale.
     hits = live.search_by_vectors(vectors.query, text, solutions, {"solution": "yes", **seen})

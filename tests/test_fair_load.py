@@ -1,0 +1,122 @@
+"""No client can stall the others: four maximal /suggest requests at once leave a search
+answering within twice its idle time, on a real server with the real model (issue 14)."""
+
+from __future__ import annotations
+
+import random
+import socket
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from app.main import create_app
+from index.embedder import SentenceTransformerEmbedder
+from tests.knowledge_base import KnowledgeBase, copy_knowledge_base, kb_settings
+
+pytestmark = pytest.mark.slow
+
+_LOG_WORDS = (
+    "ERROR Verbindung zum Server vpn-gw-03 abgebrochen timeout after 30000 ms retrying "
+    "Drucker spooler service stopped unexpectedly Outlook profile corrupt code 0x8004010F"
+).split()
+
+
+def _maximal_description(seed: int) -> str:
+    """A pasted log as long as the schema allows (50,000 characters)."""
+    rng = random.Random(seed)  # noqa: S311 (test data, not secrets)
+    words: list[str] = []
+    size = 0
+    while size < 50_000:
+        word = f"{rng.choice(_LOG_WORDS)}{rng.randint(0, 9999)}"
+        words.append(word)
+        size += len(word) + 1
+    return " ".join(words)[:50_000]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def server(
+    tmp_path: Path,
+    demo_knowledge_base: KnowledgeBase,
+    real_embedder: SentenceTransformerEmbedder,
+) -> Iterator[str]:
+    data_dir = copy_knowledge_base(demo_knowledge_base, tmp_path / "data")
+    app = create_app(kb_settings(data_dir), embedder=real_embedder)
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not running.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/api/v1"
+    finally:
+        running.should_exit = True
+        thread.join(30)
+
+
+def test_four_maximal_suggests_leave_a_search_fast(
+    server: str, demo_knowledge_base: KnowledgeBase
+) -> None:
+    keys = demo_knowledge_base.keys
+    searcher = {"Authorization": f"Bearer {keys['agent']}"}
+    query = {"query": "VPN Verbindung bricht ab", "k": 5}
+
+    def search_seconds() -> float:
+        started = time.perf_counter()
+        response = httpx.post(f"{server}/search", json=query, headers=searcher, timeout=120)
+        assert response.status_code == 200
+        return time.perf_counter() - started
+
+    for _ in range(3):
+        search_seconds()
+    idle = statistics.median(search_seconds() for _ in range(9))
+
+    answers: list[httpx.Response] = []
+
+    def maximal_suggest(key: str, seed: int) -> None:
+        body = {"title": "Fehlerprotokoll", "description": _maximal_description(seed)}
+        answers.append(
+            httpx.post(
+                f"{server}/suggest",
+                json=body,
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=300,
+            )
+        )
+
+    # Four callers with keys of their own: the per-key limits alone cannot be what helps.
+    callers = [
+        threading.Thread(target=maximal_suggest, args=(keys[name], seed))
+        for seed, name in enumerate(("integration", "specialist", "admin", "reviewer"))
+    ]
+    for caller in callers:
+        caller.start()
+    time.sleep(0.2)
+    busy: list[float] = []
+    while any(caller.is_alive() for caller in callers) or len(busy) < 3:
+        busy.append(search_seconds())
+    for caller in callers:
+        caller.join(300)
+
+    assert len(answers) == 4
+    for answer in answers:
+        if answer.status_code != 200:
+            assert answer.status_code in (429, 503), answer.text
+            assert int(answer.headers["retry-after"]) >= 1
+    assert statistics.median(busy) <= 2 * idle, (idle, busy)
