@@ -30,6 +30,7 @@ from app.errors import install_error_handlers
 from app.failure_limiter import FailureLimiter
 from app.key_limits import KeyLimits
 from app.limits import BodySizeLimit
+from app.openapi import install_openapi
 from app.settings import Settings
 from app.state import AppState, Runtime
 from db.session import migrate, session_factory
@@ -132,4 +133,5 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, search, suggest, tickets, articles, reviews, teams):
         app.include_router(module.router, prefix=API_PREFIX)
+    install_openapi(app, settings, API_PREFIX)
     return app

@@ -11,6 +11,7 @@ from app.schemas.articles import ArticleCreate, ArticleList, ArticleOut, Article
 from app.services import articles as service
 from app.services import reviews
 from app.services.visibility import visibility_for
+from ingest.markdown import ArticleKind, ArticleStatus
 
 router = APIRouter(tags=["articles"], dependencies=[Depends(current_principal)])
 
@@ -21,13 +22,12 @@ def list_all(
     principal: PrincipalDep,
     team: str | None = None,
     language: str | None = None,
-    kind: str | None = None,
-    status: str | None = Query(default=None, description="draft, in_review, published, archived"),
+    kind: ArticleKind | None = None,
+    status: ArticleStatus | None = Query(default=None, description="The lifecycle step."),
     stale: bool | None = Query(default=None, description="Only articles past review_by."),
     limit: int = Query(default=50, ge=1, le=500),
     offset: Offset = 0,
 ) -> ArticleList:
-    service.check_status(status)
     return service.list_articles(
         session,
         visibility_for(session, principal),
@@ -64,6 +64,7 @@ def create(body: ArticleCreate, session: SessionDep, principal: PrincipalDep) ->
 @router.put(
     "/articles/{slug}",
     response_model=ArticleOut,
+    responses={201: {"model": ArticleOut, "description": "A new article, created as a draft."}},
     summary="Write a new version (a draft; a published article stays live until approved)",
 )
 def replace(

@@ -18,6 +18,9 @@ router = APIRouter(tags=["feedback"], dependencies=[Depends(current_principal)])
     "/escalations",
     response_model=OutcomeOut,
     status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": OutcomeOut, "description": "The outcome was recorded before and is updated."}
+    },
     summary="Record the final team of an escalated ticket against the suggested team",
 )
 def outcome(

@@ -19,6 +19,9 @@ router = APIRouter(tags=["feedback"], dependencies=[Depends(current_principal)])
     "/links",
     response_model=LinkOut,
     status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": LinkOut, "description": "The link existed already; nothing changed."}
+    },
     summary="A resolved ticket was solved by an article (counts as reuse)",
 )
 def link(body: LinkIn, response: Response, session: SessionDep, principal: PrincipalDep) -> LinkOut:

@@ -17,6 +17,9 @@ router = APIRouter(tags=["tickets"], dependencies=[Depends(current_principal)])
     "/tickets",
     response_model=TicketWriteResult,
     status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": TicketWriteResult, "description": "The ticket existed and was updated."}
+    },
     summary="Add or update one resolved ticket (upsert by source and id; integrations, admins)",
 )
 def push_ticket(

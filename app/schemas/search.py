@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schemas.common import JsonInt
+
 DocumentKind = Literal["article", "ticket"]
 
 
@@ -21,7 +23,7 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     query: str = Field(min_length=1, max_length=2000, description="What the agent typed.")
-    k: int = Field(default=10, ge=1, le=1000, description="How many documents to return.")
+    k: JsonInt = Field(default=10, ge=1, le=1000, description="How many documents to return.")
     filters: SearchFilters = Field(default_factory=SearchFilters)
     prefer_language: str | None = Field(
         default=None,
