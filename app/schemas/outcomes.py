@@ -5,18 +5,27 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.schemas.common import UtcDatetime
+from ingest.tickets import TicketId, TicketSource
 
 
 class OutcomeIn(BaseModel):
+    """A ticket named as /tickets names it (the same source and id rules)."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    ticket_source: str = Field(min_length=1, max_length=100)
-    ticket_id: str = Field(min_length=1, max_length=200)
+    ticket_source: TicketSource
+    ticket_id: TicketId
     suggested_team: str | None = Field(default=None, max_length=100)
     final_team: str = Field(min_length=1, max_length=100)
 
 
-class OutcomeOut(OutcomeIn):
+class OutcomeOut(BaseModel):
+    """A stored outcome, as it was written (rows older than the id rules included)."""
+
+    ticket_source: str
+    ticket_id: str
+    suggested_team: str | None
+    final_team: str
     agreed: bool = Field(description="The final team is the suggested one.")
     actor: str
     created_at: UtcDatetime

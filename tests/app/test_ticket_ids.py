@@ -55,3 +55,16 @@ def test_the_ticket_target_is_unambiguous(client: TestClient) -> None:
     assert second.status_code == 201
     feedback = client.post("/api/v1/feedback", json={"target": "ticket:x:y:z", "helpful": True})
     assert feedback.status_code == 201, feedback.text
+
+
+@pytest.mark.parametrize(("source", "external_id"), BAD)
+def test_links_and_outcomes_name_tickets_by_the_same_rules(
+    client: TestClient, source: str, external_id: str
+) -> None:
+    named = {"ticket_source": source, "ticket_id": external_id}
+    link = client.post("/api/v1/links", json={**named, "article_slug": "vpn"})
+    assert link.status_code == 422, link.text
+    outcome = client.post("/api/v1/escalations", json={**named, "final_team": "network"})
+    assert outcome.status_code == 422, outcome.text
+    fields = {d["field"] for d in outcome.json()["error"]["details"]}
+    assert fields <= {"ticket_source", "ticket_id"}
