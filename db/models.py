@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.schema import FetchedValue
 from sqlalchemy.types import TypeDecorator
 
 
@@ -147,6 +149,7 @@ class IndexChange(Base):
     __tablename__ = "index_changes"
     __table_args__ = (
         Index("ix_index_changes_passage", "passage_id"),
+        Index("ix_index_changes_txid", "txid"),
         {"sqlite_autoincrement": True},
     )
 
@@ -154,6 +157,12 @@ class IndexChange(Base):
     passage_id: Mapped[int] = mapped_column(Integer)
     op: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # PostgreSQL fills in the writing transaction's id (migration 0004); a reader uses it to
+    # re-read changes whose transaction was still open, since sequence values commit out of
+    # order. NULL on SQLite, whose one writer at a time commits in sequence order.
+    txid: Mapped[int | None] = mapped_column(
+        BigInteger, nullable=True, server_default=FetchedValue()
+    )
 
 
 class ApiKey(Base):

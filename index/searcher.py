@@ -149,7 +149,12 @@ class Searcher:
         self._meta: dict[int, PassageMeta] = {}
         self._facets = FacetIndex()
         self._lock = threading.RLock()
+        # The change-feed position (ingest.index_sync): every change up to `watermark` is
+        # applied; on PostgreSQL changes of transactions from `txid_floor` on are re-read
+        # (`recent` holds the ones applied already), since they may commit out of order.
         self.watermark = watermark
+        self.txid_floor: int | None = None
+        self.recent: set[int] = set()
 
     @property
     def dim(self) -> int:

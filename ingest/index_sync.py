@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Article, IndexChange, Passage, Ticket
@@ -23,6 +24,8 @@ from ingest.facets import article_facets, ticket_facets
 log = logging.getLogger("stellwerk.index")
 
 _BATCH = 5000
+# Where a snapshot keeps the change feed's transaction floor (PostgreSQL), see catch_up.
+TXID_FLOOR = "txid_floor"
 
 
 @dataclass
@@ -95,26 +98,54 @@ def _latest_seq(session: Session) -> int:
 
 def build_searcher(session: Session, *, dim: int, model_id: str, exact_max: int) -> Searcher:
     """A fresh searcher from the database alone (the stored vectors)."""
+    floor = oldest_open_transaction(session)
     watermark = _latest_seq(session)
     stored = _stored_passages(session, None, model_id)
     index = DenseIndex(dim, choose_kind(len(stored.metas), exact_max))
     searcher = Searcher(index, watermark=watermark)
+    searcher.txid_floor = floor
     if stored.metas:
         searcher.add(stored.metas, stored.vectors.reshape(len(stored.metas), dim), stored.texts)
     return searcher
 
 
+def oldest_open_transaction(session: Session) -> int | None:
+    """PostgreSQL: the id of the oldest transaction still running (every change of an older
+    one is committed or gone for good); None elsewhere."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    value = session.scalar(sql("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
+    return int(value) if value is not None else None
+
+
 def catch_up(session: Session, searcher: Searcher, model_id: str) -> int:
-    """Apply logged changes newer than the searcher's watermark; returns how many."""
+    """Apply committed changes the searcher has not applied yet; returns how many.
+
+    Sequence values are taken when a row is written but become visible when its transaction
+    commits, so on PostgreSQL a change numbered below the watermark can appear later. Every
+    change of a transaction from the last read's oldest open one on is therefore read again
+    until that transaction has ended; `searcher.recent` keeps re-read ones from applying twice.
+    On SQLite writers take turns, so changes appear in sequence order.
+    """
+    floor = oldest_open_transaction(session)  # before the read: what it cannot see is newer
+    window = IndexChange.seq > searcher.watermark
+    if searcher.txid_floor is not None:
+        window = or_(window, IndexChange.txid >= searcher.txid_floor)
     rows = session.execute(
-        select(IndexChange.seq, IndexChange.passage_id, IndexChange.op)
-        .where(IndexChange.seq > searcher.watermark)
+        select(IndexChange.seq, IndexChange.passage_id, IndexChange.op, IndexChange.txid)
+        .where(window)
         .order_by(IndexChange.seq)
     ).all()
-    if not rows:
+    fresh = [row for row in rows if row[0] not in searcher.recent]
+    if floor is not None:
+        searcher.recent = {row[0] for row in rows if row[3] is not None and row[3] >= floor}
+        searcher.txid_floor = floor
+    if not fresh:
         return 0
+    # Changes of one passage commit in sequence order (a removal needs the added row), so
+    # the last fresh operation per passage is its state.
     last_op: dict[int, str] = {}
-    for _, pid, op in rows:
+    for _, pid, op, _ in fresh:
         last_op[pid] = op
     removed = [pid for pid, op in last_op.items() if op == "remove"]
     added = [pid for pid, op in last_op.items() if op == "add"]
@@ -125,8 +156,8 @@ def catch_up(session: Session, searcher: Searcher, model_id: str) -> int:
             searcher.add(
                 stored.metas, stored.vectors.reshape(len(stored.metas), searcher.dim), stored.texts
             )
-    searcher.watermark = int(rows[-1][0])
-    return len(rows)
+    searcher.watermark = max(searcher.watermark, int(fresh[-1][0]))
+    return len(fresh)
 
 
 def open_searcher(
@@ -138,6 +169,7 @@ def open_searcher(
         return build_searcher(session, dim=dim, model_id=model_id, exact_max=exact_max), None
     index, lexical, manifest = loaded
     searcher = Searcher(index, lexical, watermark=manifest.watermark)
+    searcher.txid_floor = manifest.extra.get(TXID_FLOOR)
     present = [int(i) for i in index.ids()]
     searcher.set_metadata(_stored_passages(session, present, model_id).metas)
     dropped = searcher.drop_unknown()
@@ -155,6 +187,7 @@ def save_searcher(searcher: Searcher, *, index_dir: Path, model_id: str, keep: i
         model_id=model_id,
         watermark=searcher.watermark,
         keep=keep,
+        extra={TXID_FLOOR: searcher.txid_floor} if searcher.txid_floor is not None else None,
     )
 
 
