@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Select, create_engine, event, func, select
+from sqlalchemy import Engine, Select, create_engine, event, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
@@ -62,6 +62,23 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+# Any constant the database shares among Stellwerk processes; "stellwerk-migrate" as bytes.
+MIGRATION_LOCK = 0x5354_574B_4D49_4752 & 0x7FFF_FFFF_FFFF_FFFF
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to the newest migration.
+
+    On PostgreSQL under an advisory lock: replicas starting at once migrate one after the
+    other, and every one after the first finds the schema current and does nothing.
+    """
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), "head")
+        return
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            command.upgrade(alembic_config(engine), "head")
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            lock.commit()
