@@ -1,4 +1,5 @@
-"""Dependencies handed to request handlers: settings, database session, index, router."""
+"""Dependencies handed to request handlers: settings, database session, index, router,
+and for the web pages the principal behind the session cookie."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.auth import Principal
 from app.settings import Settings
 from app.state import AppState, app_state
+from app.web.signin import page_principal
 from ingest.live_index import LiveIndex
 from routing.service import Router
 
@@ -49,3 +52,5 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 LiveIndexDep = Annotated[LiveIndex, Depends(get_live_index)]
 RouterDep = Annotated[Router, Depends(get_router)]
+# Pages: the person signed in by session cookie (the API stays Bearer-only: app.auth).
+PagePrincipalDep = Annotated[Principal, Depends(page_principal)]
