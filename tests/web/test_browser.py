@@ -1,0 +1,193 @@
+"""Journeys through the pages in a real browser: Debian's Chromium driven by Playwright.
+
+One server (the demo knowledge base, the bundled models) and one browser for the module;
+each journey gets its own browser context (cookies, language). Chromium missing is a
+failure, not a skip: `make test` installs it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+from app.auth import CLI_PRINCIPAL
+from app.main import create_app
+from app.services.keys import create_key
+from db.session import create_db_engine, session_factory
+from index.embedder import SentenceTransformerEmbedder
+from tests.auth_helpers import bearer
+from tests.knowledge_base import DATABASE_FILE, KnowledgeBase, copy_knowledge_base, kb_settings
+from tests.web.live_server import serve
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CONTRACTOR_COMPANY = "NordNetz Services GmbH"
+# What a NordNetz contractor may read of the repository's articles: public ones, partner
+# ones for every partner, and those naming NordNetz (see articles/*.md front matter).
+NORDNETZ_MAY_SEE = {
+    "mfa-new-phone",
+    "outlook-asks-repeatedly-for-password",
+    "phishing-mail-melden",
+    "vpn-client-verbindet-nicht",
+    "contractor-collaboration-guideline",
+    "vpn-drops-every-few-minutes",
+    "team-network",
+}
+# Internal articles that mention VPN: the contractor must never see them.
+INTERNAL_VPN = {
+    "wlan-zertifikatsfehler",
+    "netzlaufwerk-zugriff-verweigert",
+    "eskalationsrichtlinie-first-level",
+}
+
+
+class Site:
+    def __init__(self, base: str, keys: dict[str, str]) -> None:
+        self.base = base
+        self.keys = keys
+
+
+@pytest.fixture(scope="module")
+def site(
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_knowledge_base: KnowledgeBase,
+    real_embedder: SentenceTransformerEmbedder,
+    real_second_embedder: SentenceTransformerEmbedder,
+) -> Iterator[Site]:
+    data_dir = copy_knowledge_base(demo_knowledge_base, tmp_path_factory.mktemp("web") / "data")
+    engine = create_db_engine(f"sqlite:///{data_dir / DATABASE_FILE}")
+    try:
+        with session_factory(engine)() as session, session.begin():
+            _, nordnetz = create_key(
+                session,
+                actor=CLI_PRINCIPAL,
+                name="nordnetz",
+                role="contractor",
+                teams=[],
+                company=CONTRACTOR_COMPANY,
+            )
+    finally:
+        engine.dispose()
+    app = create_app(
+        kb_settings(data_dir), embedder=real_embedder, second_embedder=real_second_embedder
+    )
+    with serve(app) as base:
+        yield Site(base, {**demo_knowledge_base.keys, "nordnetz": nordnetz})
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: `make chromium` installs it"
+    playwright: Playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()
+
+
+def _shoot(page: Page, name: str) -> None:
+    """With STELLWERK_SCREENSHOTS=<folder>, keep a PNG of the page (docs/screenshots)."""
+    folder = os.environ.get("STELLWERK_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def _page(chromium: Browser, locale: str) -> Page:
+    context = chromium.new_context(locale=locale, viewport={"width": 1200, "height": 900})
+    return context.new_page()
+
+
+def _sign_in(page: Page, site: Site, key: str, *, label: str, button: str) -> None:
+    page.goto(f"{site.base}/")
+    assert page.url.startswith(f"{site.base}/login")  # no session: to the sign-in
+    page.get_by_label(label).fill(key)
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url(f"{site.base}/")
+
+
+def test_agent_enters_a_german_ticket_sees_the_fix_and_team_and_marks_it_helpful(
+    site: Site, chromium: Browser
+) -> None:
+    page = _page(chromium, "de-DE")
+    page.goto(f"{site.base}/login")
+    _shoot(page, "login")
+    _sign_in(page, site, site.keys["agent"], label="Ihr API-Schlüssel", button="Anmelden")
+    expect(page.get_by_role("heading", name="Neues Ticket")).to_be_visible()
+    page.get_by_label("Titel").fill("Outlook startet nicht mehr nach dem Update")
+    page.get_by_label("Beschreibung").fill(
+        "Seit dem Office-Update bleibt Outlook beim Start hängen."
+    )
+    page.get_by_label("Ticketnummer (optional)").fill("demo:WEB-1")
+    _shoot(page, "console")
+    page.get_by_role("button", name="Vorschlagen").click()
+    fix = page.locator("#fix")
+    expect(fix).to_contain_text("Bewährte Lösung")
+    expect(
+        page.locator("section.fix a[href='/articles/outlook-startet-nicht-nach-update']")
+    ).to_be_visible()
+    expect(page.get_by_test_id("team")).to_contain_text("messaging")
+    expect(page.get_by_test_id("action")).to_have_text(
+        "Im First Level mit der bewährten Lösung lösen."
+    )
+    _shoot(page, "suggestion")
+    page.locator("#fb-fix").get_by_role("button", name="Hilfreich", exact=True).click()
+    expect(page.locator("#fb-fix")).to_contain_text("Danke: als hilfreich markiert.")
+    stats = httpx.get(f"{site.base}/api/v1/stats", headers=bearer(site.keys["admin"])).json()
+    assert stats["helpful"] == 1
+    page.context.close()
+
+
+def test_contractor_searches_a_word_and_sees_exactly_what_they_may(
+    site: Site, chromium: Browser
+) -> None:
+    page = _page(chromium, "en-US")
+    _sign_in(page, site, site.keys["nordnetz"], label="Your API key", button="Sign in")
+    expect(page.get_by_test_id("company")).to_have_text(CONTRACTOR_COMPANY)
+    page.get_by_role("link", name="Search").click()
+    page.get_by_label("Search for").fill("VPN")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.get_by_role("heading", name="Results", exact=False)).to_be_visible()
+    ids = page.locator("li[data-id]").evaluate_all("items => items.map(i => i.dataset.id)")
+    slugs = {i.removeprefix("article:") for i in ids}
+    assert all(i.startswith("article:") for i in ids), ids  # tickets are internal
+    assert slugs <= NORDNETZ_MAY_SEE, slugs - NORDNETZ_MAY_SEE
+    assert {"vpn-drops-every-few-minutes", "vpn-client-verbindet-nicht"} <= slugs  # partner, public
+    assert not slugs & INTERNAL_VPN
+    assert page.locator("mark").count() > 0  # the matched word is highlighted
+    api = httpx.post(
+        f"{site.base}/api/v1/search",
+        json={"query": "VPN", "k": 20},
+        headers=bearer(site.keys["nordnetz"]),
+    ).json()["hits"]
+    assert [h["id"] for h in api] == ids  # the page shows what the API answers, in order
+    _shoot(page, "search")
+    hidden = page.goto(f"{site.base}/articles/wlan-zertifikatsfehler")
+    assert hidden is not None and hidden.status == 404
+    absent = page.goto(f"{site.base}/articles/no-such-article")
+    assert absent is not None and absent.status == 404
+    page.goto(f"{site.base}/articles/vpn-drops-every-few-minutes")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("VPN")
+    _shoot(page, "article")
+    page.context.close()
+
+
+def test_admin_opens_the_dashboard_and_switches_to_german(site: Site, chromium: Browser) -> None:
+    page = _page(chromium, "en-US")
+    _sign_in(page, site, site.keys["admin"], label="Your API key", button="Sign in")
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_test_id("articles")).to_have_text("30")  # the repository's articles
+    assert page.locator("svg.chart rect.bar").count() == 7  # one bar per team
+    _shoot(page, "dashboard")
+    page.get_by_role("button", name="DE").click()
+    expect(page.get_by_role("heading", name="Übersicht")).to_be_visible()
+    expect(page.get_by_text("Veröffentlichte Artikel")).to_be_visible()
+    page.context.close()
