@@ -169,10 +169,16 @@ def test_contractor_searches_a_word_and_sees_exactly_what_they_may(
     ).json()["hits"]
     assert [h["id"] for h in api] == ids  # the page shows what the API answers, in order
     _shoot(page, "search")
+    page.get_by_role("link", name="Shared with you").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Shared with {CONTRACTOR_COMPANY}")
+    listed = page.locator("table.list a").evaluate_all("links => links.map(a => a.pathname)")
+    assert {path.removeprefix("/articles/") for path in listed} == NORDNETZ_MAY_SEE
+    _shoot(page, "portal")
     hidden = page.goto(f"{site.base}/articles/wlan-zertifikatsfehler")
     assert hidden is not None and hidden.status == 404
     absent = page.goto(f"{site.base}/articles/no-such-article")
     assert absent is not None and absent.status == 404
+    _shoot(page, "not-found")
     page.goto(f"{site.base}/articles/vpn-drops-every-few-minutes")
     expect(page.get_by_role("heading", level=1)).to_contain_text("VPN")
     _shoot(page, "article")
