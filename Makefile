@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install chromium run demo serve test lint format bench clean
+.PHONY: install chromium screenshots run demo serve test lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ lint: install
 
 test: lint chromium
 	$(BIN)/python -m pytest -q
+
+# The browser journeys keep a PNG of each page for the README.
+screenshots: install chromium
+	STELLWERK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q -m browser
 
 format: install
 	$(BIN)/ruff format .
