@@ -8,13 +8,24 @@ from fastapi.staticfiles import StaticFiles
 from app.settings import Settings
 from app.web.environment import STATIC_DIR, build_web
 from app.web.headers import SecurityHeaders
-from app.web.views import actions, articles, console, dashboard, search, signin
+from app.web.views import (
+    actions,
+    articles,
+    console,
+    dashboard,
+    editor,
+    search,
+    signin,
+    workspace,
+)
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:
     """Called by create_app: everything here is light (templates load on first use)."""
     app.state.stellwerk_web = build_web(settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (signin, console, actions, search, articles, dashboard):
+    # The editor before the articles: /articles/new is not an article's slug.
+    views = (signin, console, actions, search, editor, articles, workspace, dashboard)
+    for module in views:
         app.include_router(module.router)
     app.add_middleware(SecurityHeaders)

@@ -197,3 +197,40 @@ def test_admin_opens_the_dashboard_and_switches_to_german(site: Site, chromium: 
     expect(page.get_by_role("heading", name="Übersicht")).to_be_visible()
     expect(page.get_by_text("Veröffentlichte Artikel")).to_be_visible()
     page.context.close()
+
+
+def test_specialist_edits_a_second_specialist_approves_and_it_is_searchable_at_once(
+    site: Site, chromium: Browser
+) -> None:
+    slug = "vpn-drops-every-few-minutes"
+    author = _page(chromium, "en-US")
+    _sign_in(author, site, site.keys["specialist"], label="Your API key", button="Sign in")
+    author.goto(f"{site.base}/articles/{slug}/edit")
+    source = author.get_by_label("Markdown with front matter")
+    source.fill(source.input_value() + "\n\nCheck the Zebrafink tunnel setting first.\n")
+    # The live preview (htmx) shows the change before anything is saved.
+    expect(author.locator("#preview")).to_contain_text("Zebrafink tunnel setting")
+    _shoot(author, "editor")
+    author.get_by_role("button", name="Save as draft").click()
+    expect(author.get_by_test_id("pending")).to_contain_text("draft")
+    author.get_by_role("button", name="Submit for review").click()
+    expect(author.get_by_test_id("pending")).to_contain_text("in review")
+    expect(author.get_by_role("button", name="Approve and publish")).to_have_count(0)
+    author.context.close()
+
+    reviewer = _page(chromium, "de-DE")
+    _sign_in(
+        reviewer, site, site.keys["network-reviewer"], label="Ihr API-Schlüssel", button="Anmelden"
+    )
+    reviewer.get_by_role("link", name="Arbeitsplatz").click()
+    queue = reviewer.locator("section[aria-labelledby=queue]")
+    expect(queue).to_contain_text("in Prüfung")
+    _shoot(reviewer, "workspace")
+    queue.get_by_role("link").first.click()
+    reviewer.get_by_role("button", name="Freigeben und veröffentlichen").click()
+    expect(reviewer.locator(".article-body")).to_contain_text("Zebrafink tunnel setting")
+    reviewer.goto(f"{site.base}/search?q=Zebrafink")
+    first = reviewer.locator("li[data-id]").first
+    expect(first).to_have_attribute("data-id", f"article:{slug}")
+    expect(first.locator("mark")).to_have_text("Zebrafink")
+    reviewer.context.close()
