@@ -53,6 +53,7 @@ format: install
 bench: install
 	$(BIN)/python -m bench.ingest_throughput
 	$(BIN)/python -m bench.suggest_latency
+	$(BIN)/python -m bench.console_latency
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
