@@ -46,6 +46,12 @@ def _owned(session: Session, principal: Principal, slug: str) -> Article:
     return article
 
 
+def editable_article(session: Session, *, principal: Principal, slug: str) -> Article:
+    """The article for an editor: 404 where the caller may not see it (contractors never
+    edit), 403 where it may read but not change it, as every write answers."""
+    return _owned(session, principal, slug)
+
+
 def propose(
     session: Session, *, principal: Principal, slug: str, markdown: str, must_be_new: bool
 ) -> tuple[Article, ArticleVersion, bool]:

@@ -12,9 +12,21 @@ from fastapi.responses import HTMLResponse
 from app.auth import Principal
 from app.services.refs import API_PREFIX
 from app.web.environment import web_of
-from app.web.i18n import LANGUAGES, language_of, local_date
+from app.web.i18n import LANGUAGES, N_, language_of, local_date
 from app.web.sessions import PRE_COOKIE
 from app.web.signin import browser_sid
+
+# Words the data holds (states, audiences), shown in the page's language.
+LABELS = {
+    "draft": N_("draft"),
+    "in_review": N_("in review"),
+    "published": N_("published"),
+    "superseded": N_("superseded"),
+    "archived": N_("archived"),
+    "internal": N_("internal"),
+    "partners": N_("partners"),
+    "public": N_("public"),
+}
 
 
 def page_link(api_link: str | None) -> str | None:
@@ -60,6 +72,9 @@ def render(
     def when(value: date | None) -> str:
         return local_date(value, language)
 
+    def label(word: str) -> str:
+        return gettext(LABELS[word]) if word in LABELS else word
+
     html = web.templates.get_template(template).render(
         {
             "_": gettext,
@@ -69,6 +84,7 @@ def render(
             "principal": principal if isinstance(principal, Principal) else None,
             "when": when,
             "page_link": page_link,
+            "label": label,
             "here": request.url.path
             + (f"?{request.url.query}" if request.url.query and request.method == "GET" else ""),
             **(context or {}),

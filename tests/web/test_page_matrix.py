@@ -115,3 +115,55 @@ def test_dashboard_and_hidden_feedback_targets(world: TestClient, role: str) -> 
         answers[slug] = (response.status_code, _comparable(response.text, slug))
     assert set(answers.values()) == {answers[ABSENT]}
     assert answers[ABSENT][0] == 404
+
+
+OWNERS = {"admin", "specialist", "workplace-specialist"}
+# Every world article is the network team's but the workplace charter.
+OWNED = {
+    "admin": {*PUBLISHED, *UNPUBLISHED, *CHARTERS},
+    "specialist": {*PUBLISHED, *UNPUBLISHED, "team-network"},
+    "workplace-specialist": {"team-workplace"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_editor_and_review_steps_answer_like_the_api(world: TestClient, role: str) -> None:
+    """Owners edit; readers who may not change get 403; contractors and hidden get the 404
+    an absent article gets (the same page)."""
+    person = _person(world, role)
+    absent = person.get(f"/articles/{ABSENT}/edit")
+    assert absent.status_code == 404
+    token = page_csrf(person)
+    for slug in {*PUBLISHED, *UNPUBLISHED, *CHARTERS}:
+        page = person.get(f"/articles/{slug}/edit")
+        if slug in OWNED.get(role, set()):
+            assert page.status_code == 200, (role, slug)
+        elif slug in READABLE[role] and role in STAFF:
+            assert page.status_code == 403, (role, slug)
+        else:
+            assert page.status_code == 404, (role, slug)
+            assert _comparable(page.text, slug) == _comparable(absent.text, ABSENT), (role, slug)
+    for step in ("submit", "publish", "reject"):
+        hidden = [s for s in {*PUBLISHED, *UNPUBLISHED, *CHARTERS} if s not in READABLE[role]]
+        answers = {
+            _answer(person, f"/articles/{slug}/versions/1/{step}", token, slug)
+            for slug in [*hidden, ABSENT]
+        }
+        assert len(answers) == 1, (role, step, answers)
+
+
+def _answer(person: TestClient, path: str, token: str, slug: str) -> tuple[int, str]:
+    response = person.post(path, data={"csrf": token})
+    return response.status_code, _comparable(response.text, slug)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_workspace_shows_only_the_roles_own_teams(world: TestClient, role: str) -> None:
+    page = _person(world, role).get("/workspace")
+    if role not in OWNERS:
+        assert page.status_code == 403
+        return
+    assert page.status_code == 200
+    mine = page.text.split('id="mine"', 1)[1]
+    listed = set(_ARTICLE_LINK.findall(mine))
+    assert listed == OWNED[role] & READABLE[role]

@@ -9,10 +9,8 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from app.deps import LiveIndexDep, PagePrincipalDep, SessionDep, SettingsDep
-from app.errors import Forbidden
 from app.services import reviews
-from app.services.articles import detail_of, preview_html, read_article
-from app.services.visibility import visibility_for
+from app.services.articles import detail_of, preview_html
 from app.web.forms import CsrfChecked
 from app.web.markup import sanitise
 from app.web.render import render
@@ -65,11 +63,7 @@ def edit_article(
     request: Request, slug: str, session: SessionDep, principal: PagePrincipalDep
 ) -> Response:
     """The newest version's source (a pending draft, else the live article); owners only."""
-    article = read_article(session, slug, visibility_for(session, principal))
-    if not principal.owns(article.team):
-        raise Forbidden(
-            f"Only specialists of team {article.team} or admins may change this article."
-        )
+    article = reviews.editable_article(session, principal=principal, slug=slug)
     detail = detail_of(session, article)
     markdown = detail.markdown
     if detail.pending_version is not None:
