@@ -7,9 +7,12 @@ from html.parser import HTMLParser
 import pytest
 from fastapi.testclient import TestClient
 
+from app.main import create_app
+from app.settings import Settings
 from app.web.markup import sanitise
 from tests.auth_helpers import keys_of, publish_article
 from tests.factories import article_markdown
+from tests.fakes import HashingEmbedder
 from tests.web.helpers import browser, page_csrf, sign_in
 
 HOSTILE = """## Fix
@@ -163,3 +166,20 @@ def test_not_helpful_on_an_article_page_opens_a_task_for_its_team(client: TestCl
         headers={"HX-Request": "true"},
     )
     assert partial.text.strip().startswith('<p class="done"')  # htmx gets the fragment only
+
+
+def test_an_unexpected_failure_is_a_500_page_without_details(
+    settings: Settings, fake_embedder: HashingEmbedder
+) -> None:
+    app = create_app(settings, embedder=fake_embedder)
+
+    def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    app.add_api_route("/boom", boom)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/boom")
+    assert response.status_code == 500
+    assert "text/html" in response.headers["content-type"]
+    assert "Something went wrong on our side." in response.text
+    assert "secret internals" not in response.text and "Traceback" not in response.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -154,3 +155,17 @@ def test_sign_in_returns_only_to_addresses_on_this_site(
     token = csrf_of(form.text)
     evil = person.post("/login", data={"key": keys["agent"], "csrf": token, "next": "//evil.test"})
     assert evil.headers["location"] == "/"
+
+
+def test_keys_never_reach_the_log(
+    client: TestClient, keys: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    person = browser(client)
+    wrong = keys["agent"][:-4] + "abcd"
+    assert sign_in(person, wrong).status_code == 401
+    assert sign_in(person, keys["agent"]).status_code == 303
+    person.get("/")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "web sign-in failed" in logged and wrong[:11] in logged  # the prefix only
+    assert wrong not in logged and keys["agent"] not in logged
