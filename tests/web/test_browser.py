@@ -119,7 +119,16 @@ def test_agent_enters_a_german_ticket_sees_the_fix_and_team_and_marks_it_helpful
     page = _page(chromium, "de-DE")
     page.goto(f"{site.base}/login")
     _shoot(page, "login")
-    _sign_in(page, site, site.keys["agent"], label="Ihr API-Schlüssel", button="Anmelden")
+    # Keyboard only: the key field has the focus, Enter signs in; focus is always visible.
+    expect(page.get_by_label("Ihr API-Schlüssel")).to_be_focused()
+    page.keyboard.type(site.keys["agent"])
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{site.base}/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Zum Inhalt springen")
+    expect(skip).to_be_focused()
+    outline = skip.evaluate("link => getComputedStyle(link).outlineStyle")
+    assert outline == "solid"
     expect(page.get_by_role("heading", name="Neues Ticket")).to_be_visible()
     page.get_by_label("Titel").fill("Outlook startet nicht mehr nach dem Update")
     page.get_by_label("Beschreibung").fill(
