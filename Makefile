@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run demo serve test lint format bench clean
+.PHONY: install chromium screenshots run demo serve test lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq chromium
+
+chromium: $(CHROMIUM)
 
 demo: install
 	$(BIN)/stellwerk demo
@@ -32,8 +39,12 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint chromium
 	$(BIN)/python -m pytest -q
+
+# The browser journeys keep a PNG of each page for the README.
+screenshots: install chromium
+	STELLWERK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q -m browser
 
 format: install
 	$(BIN)/ruff format .
@@ -42,6 +53,7 @@ format: install
 bench: install
 	$(BIN)/python -m bench.ingest_throughput
 	$(BIN)/python -m bench.suggest_latency
+	$(BIN)/python -m bench.console_latency
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""Dependencies handed to request handlers: settings, database session, index, router."""
+"""Dependencies handed to request handlers: settings, database session, index, router,
+and for the web pages the principal behind the session cookie."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.auth import PrincipalDep
+from app.auth import Principal, PrincipalDep
 from app.settings import Settings
 from app.state import AppState, app_state
+from app.web.signin import page_principal
 from ingest.live_index import LiveIndex
 from routing.service import Router
 
@@ -61,3 +63,7 @@ async def key_turn(state: StateDep, principal: PrincipalDep) -> AsyncIterator[No
 
 # On the expensive routes (search, suggest): `dependencies=[KeyTurn]`.
 KeyTurn = Depends(key_turn)
+
+
+# Pages: the person signed in by session cookie (the API stays Bearer-only: app.auth).
+PagePrincipalDep = Annotated[Principal, Depends(page_principal)]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from app.openapi import allowed_methods
 from index.errors import IndexError_
@@ -162,39 +164,55 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     return details
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Translate every exception into the one error shape."""
+# The web pages render an error as an HTML page (same status); None means "not a page".
+PageErrors = Callable[[Request, Exception, int, str, str], Response | None]
+
+
+def install_error_handlers(app: FastAPI, pages: PageErrors | None = None) -> None:
+    """Translate every exception into the one error shape (an HTML page for page routes)."""
+
+    def respond(
+        request: Request,
+        exc: Exception,
+        status: int,
+        code: str,
+        message: str,
+        details: list[dict[str, Any]] | None = None,
+    ) -> Response:
+        page = pages(request, exc, status, code, message) if pages else None
+        return page if page is not None else error_response(status, code, message, details)
 
     @app.exception_handler(StellwerkError)
-    async def _stellwerk(request: Request, exc: StellwerkError) -> JSONResponse:
-        response = error_response(exc.status, exc.code, exc.message, exc.details)
+    async def _stellwerk(request: Request, exc: StellwerkError) -> Response:
+        response = respond(request, exc, exc.status, exc.code, exc.message, exc.details)
         response.headers.update(exc.headers)
         return response
 
-    async def _package(request: Request, exc: Exception) -> JSONResponse:
+    async def _package(request: Request, exc: Exception) -> Response:
         details = exc.details if isinstance(exc, IngestError) else []
         code = getattr(exc, "code", "internal_error")
-        return error_response(package_error_status(exc), code, str(exc), details)
+        return respond(request, exc, package_error_status(exc), code, str(exc), details)
 
     for base in PACKAGE_ERRORS:
         app.add_exception_handler(base, _package)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         details = _validation_details(exc)
         fields = ", ".join(d["field"] for d in details)
-        return error_response(422, "validation_failed", f"Invalid input: {fields}", details)
+        return respond(request, exc, 422, "validation_failed", f"Invalid input: {fields}", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        response = error_response(exc.status_code, code, str(exc.detail))
+        response = respond(request, exc, exc.status_code, code, str(exc.detail))
         response.headers.update(exc.headers or {})
-        if exc.status_code == 405:  # every method of the path, not just one route's
-            response.headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+        allowed = allowed_methods(request.app, request.url.path) if exc.status_code == 405 else []
+        if allowed:  # every method the document declares for the path, not one route's
+            response.headers["Allow"] = ", ".join(allowed)
         return response
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "Internal server error.")
+        return respond(request, exc, 500, "internal_error", "Internal server error.")

@@ -33,6 +33,8 @@ from app.limits import BodySizeLimit
 from app.openapi import install_openapi
 from app.settings import Settings
 from app.state import AppState, Runtime
+from app.web.errors import page_error
+from app.web.install import install_web
 from db.session import migrate, session_factory
 from index.embedder import Embedder
 from ingest.index_sync import open_searcher
@@ -126,12 +128,14 @@ def create_app(
         ),
     )
     app.state.stellwerk = state
-    install_error_handlers(app)
+    install_error_handlers(app, pages=page_error)
     # Every router but /health requires an API key (see app.auth); these are issue 5's.
     for module in (audit, feedback, tasks, links, escalations, stats):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, search, suggest, tickets, articles, reviews, teams):
         app.include_router(module.router, prefix=API_PREFIX)
+    # The pages for people (app/web): signed in by session cookie; the API stays Bearer-only.
+    install_web(app, settings)
     install_openapi(app, settings, API_PREFIX)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -193,6 +193,20 @@ class Settings(BaseSettings):
             "How long a request waits for one of its key's slots before it gets 503 with "
             "Retry-After."
         ),
+    )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key that signs the web pages' session cookies (32+ random characters); all "
+            "replicas need the same one. Empty: a random key kept in `session-secret` in the "
+            "data folder, made on first start."
+        ),
+    )
+    session_hours: float = Field(
+        default=10.0,
+        gt=0.0,
+        le=24.0 * 30,
+        description="How long a web sign-in lasts before the person signs in again.",
     )
     host: str = Field(default="127.0.0.1", description="Address `stellwerk serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `stellwerk serve` binds to.")

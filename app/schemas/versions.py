@@ -25,3 +25,15 @@ class VersionDetail(VersionOut):
 class VersionList(BaseModel):
     slug: str
     versions: list[VersionOut]
+
+
+class PendingVersion(BaseModel):
+    """A version not yet live (a draft, or one in review) of an article the caller owns."""
+
+    slug: str
+    title: str
+    team: str | None
+    number: int
+    state: str = Field(description="draft or in_review.")
+    author: str
+    created_at: UtcDatetime

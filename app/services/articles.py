@@ -11,6 +11,8 @@ from app.schemas.articles import ArticleList, ArticleOut, ArticleSummary
 from app.services.refs import article_link
 from app.services.visibility import Visibility, is_stale
 from db.models import Article
+from ingest.errors import IngestError
+from ingest.markdown import split_front_matter
 from ingest.versions import latest_version
 
 # Raw HTML in articles is shown as text, never executed; markdown-it also refuses
@@ -20,6 +22,16 @@ _renderer = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("
 
 def render_html(body: str) -> str:
     return str(_renderer.render(body))
+
+
+def preview_html(markdown: str) -> str:
+    """An article's source (front matter and body) rendered as its page will show it;
+    source without valid front matter previews as plain markdown."""
+    try:
+        _, body = split_front_matter(markdown)
+    except IngestError:
+        body = markdown
+    return render_html(body)
 
 
 def _pending(session: Session, article: Article) -> int | None:

@@ -93,3 +93,11 @@ def revoke_key(session: Session, *, actor: Principal, id_or_name: str) -> ApiKey
         key.revoked_at = utcnow()
         record(session, actor, "key.revoke", f"key:{key.id}", name=key.name)
     return key
+
+
+def active_key(session: Session, key_id: int) -> ApiKey | None:
+    """The key with this id unless it is revoked (or gone): a web session's sign-in."""
+    key = session.get(ApiKey, key_id)
+    if key is None or key.revoked_at is not None:
+        return None
+    return key

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.auth import Principal
 from app.errors import ArticleNotFound, Conflict, Forbidden, VersionNotFound
-from app.schemas.versions import VersionDetail, VersionList, VersionOut
+from app.schemas.versions import PendingVersion, VersionDetail, VersionList, VersionOut
 from app.services.articles import get_article
 from app.services.audit import record
 from app.services.refs import article_id
@@ -44,6 +44,12 @@ def _owned(session: Session, principal: Principal, slug: str) -> Article:
             raise ArticleNotFound(f"No article with slug {slug!r}.")
         require_owner(principal, article.team)
     return article
+
+
+def editable_article(session: Session, *, principal: Principal, slug: str) -> Article:
+    """The article for an editor: 404 where the caller may not see it (contractors never
+    edit), 403 where it may read but not change it, as every write answers."""
+    return _owned(session, principal, slug)
 
 
 def propose(
@@ -265,3 +271,26 @@ def remove_article(session: Session, slug: str, *, principal: Principal) -> None
     article = _owned(session, principal, slug)
     delete_article(session, article)
     record(session, principal, "article.delete", article_id(slug))
+
+
+def pending_versions(session: Session, *, principal: Principal) -> list[PendingVersion]:
+    """Drafts and versions in review of the articles `principal` owns: the review queue."""
+    rows = session.execute(
+        select(Article, ArticleVersion)
+        .join(ArticleVersion, ArticleVersion.article_id == Article.id)
+        .where(ArticleVersion.state.in_(("draft", "in_review")))
+        .order_by(Article.slug, ArticleVersion.number)
+    )
+    return [
+        PendingVersion(
+            slug=article.slug,
+            title=article.title,
+            team=article.team,
+            number=version.number,
+            state=version.state,
+            author=version.author,
+            created_at=version.created_at,
+        )
+        for article, version in rows
+        if principal.owns(article.team)
+    ]

@@ -55,10 +55,11 @@ def test_400_from_our_errors_and_from_starlette_has_the_one_shape(tmp_path: Path
     def starlette() -> None:
         raise StarletteHTTPException(400, "Malformed request.")
 
-    app.add_api_route("/ours", ours)
-    app.add_api_route("/starlette", starlette)
+    # Under the API's prefix: other paths are pages, whose errors are HTML (tests/web).
+    app.add_api_route("/api/v1/ours", ours)
+    app.add_api_route("/api/v1/starlette", starlette)
     with TestClient(app) as client:
-        for path in ("/ours", "/starlette"):
+        for path in ("/api/v1/ours", "/api/v1/starlette"):
             response = client.get(path)
             assert response.status_code == 400
             _assert_shape(response.json(), 400, "bad_request")

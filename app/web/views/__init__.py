@@ -1,0 +1,1 @@
+"""One module of page views per page group."""
