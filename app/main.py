@@ -12,6 +12,7 @@ from app import __doc__ as app_doc
 from app.api import (
     articles,
     audit,
+    connectors,
     escalations,
     feedback,
     health,
@@ -29,6 +30,8 @@ from app.database import engine_from_settings
 from app.errors import install_error_handlers
 from app.failure_limiter import FailureLimiter
 from app.limits import BodySizeLimit
+from app.services.delivery_worker import DeliveryWorker
+from app.services.outbox import Backoff
 from app.settings import Settings
 from app.state import AppState, Runtime
 from db.session import migrate, session_factory
@@ -84,6 +87,19 @@ def create_app(
 
             if router.model is None:
                 retrain_router()
+            deliveries = None
+            if settings.connector_worker:
+                deliveries = DeliveryWorker(
+                    factory,
+                    backoff=Backoff(
+                        settings.connector_retry_seconds,
+                        settings.connector_retry_max_seconds,
+                        settings.connector_max_attempts,
+                    ),
+                    poll_seconds=settings.connector_poll_seconds,
+                    timeout_seconds=settings.connector_timeout_seconds,
+                )
+                deliveries.start()
             state.runtime = Runtime(
                 session_factory=factory,
                 live_index=LiveIndex(
@@ -95,11 +111,14 @@ def create_app(
                     on_change=retrain_router,
                 ),
                 router=router,
+                deliveries=deliveries,
             )
             yield
         finally:
             runtime, state.runtime = state.runtime, None
             if runtime is not None:
+                if runtime.deliveries is not None:
+                    runtime.deliveries.stop()
                 runtime.router.close()
             engine.dispose()
 
@@ -123,6 +142,6 @@ def create_app(
     for module in (audit, feedback, tasks, links, escalations, stats):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, search, suggest, tickets, articles, reviews, teams):
+    for module in (health, search, suggest, tickets, articles, reviews, teams, connectors):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
