@@ -296,6 +296,7 @@ def serve(app: Starlette, port: int | None = None) -> Iterator[str]:
         lifespan="off",
         ws="none",
         http="h11",
+        timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
