@@ -247,3 +247,21 @@ def test_jira_out_of_order_resolution_wins_over_a_late_creation(hook_client: Tes
     late = post(hook_client, "jira", "jsm", payload("jira_created"))
     assert late.json()["status"] == "stale"
     assert _count(hook_client, OutboxItem) == 0
+
+
+def test_the_api_lists_connectors_without_secrets_for_admins_only(
+    hook_client: TestClient,
+) -> None:
+    add(hook_client, "jira", "jsm", token="bot@example.com:api-token-value", group_map={"A": "b"})
+    response = hook_client.get("/api/v1/connectors")
+    assert response.status_code == 200
+    (listed,) = response.json()
+    assert listed["has_secret"] is True and listed["has_token"] is True
+    assert listed["webhook"] == "/api/v1/connectors/jsm/webhook"
+    assert SECRET not in response.text and "api-token-value" not in response.text
+    from tests.auth_helpers import bearer, keys_of
+
+    agent = bearer(keys_of(hook_client)["agent"])
+    assert hook_client.get("/api/v1/connectors", headers=agent).status_code == 403
+    assert hook_client.get("/api/v1/connectors/deliveries", headers=agent).status_code == 403
+    assert hook_client.get("/api/v1/connectors", headers={"Authorization": ""}).status_code == 401
