@@ -96,6 +96,13 @@ TOOLS: dict[str, tuple[Callable[[FakeTool], Any], Callable[[int], dict[str, Any]
     "znuny": (znuny_app, _znuny, "/Ticket", "stellwerk:pass"),
     "glpi": (glpi_app, _glpi, "/apirest.php/search/Ticket", "tool-token"),
 }
+# The first ticket's number and its link in the tool (Zammad and Znuny link by id).
+LINKS = {
+    "zammad": ("20000", "/#ticket/zoom/500"),
+    "jira": ("SD-0", "/browse/SD-0"),
+    "znuny": ("20261002000000", "/index.pl?Action=AgentTicketZoom;TicketID=900"),
+    "glpi": ("700", "/front/ticket.form.php?id=700"),
+}
 TEAM = {"zammad": "workplace", "jira": "network", "znuny": "erp", "glpi": "workplace"}
 GROUP = {"zammad": "Arbeitsplatz", "jira": "Network", "znuny": "ERP", "glpi": "Arbeitsplatz"}
 
@@ -140,6 +147,9 @@ def test_import_pages_through_the_export_with_retries(
         assert session.scalar(select(func.count()).select_from(ToolTicket)) == COUNT
         cursor = session.scalars(select(ConnectorConfig.import_cursor)).one()
         assert cursor is None  # finished: the next import starts afresh
+    number, link = LINKS[tool_name]
+    stored = hook_client.get(f"/api/v1/tickets/tool/{number}").json()
+    assert stored["tool_link"] == f"{url}{link}"
 
 
 def test_jira_follows_next_page_token(hook_client: TestClient) -> None:

@@ -157,6 +157,9 @@ def test_a_closed_zammad_ticket_is_stored_with_its_outcome(hook_client: TestClie
     assert ticket["resolution"] == "WLAN-Energiesparmodus deaktiviert, VPN-Client aktualisiert."
     assert ticket["title"] == "VPN trennt alle paar Minuten"
     assert ticket["resolved_at"] == "2026-11-30T11:00:00Z"
+    # The link back into Zammad takes the ticket's id, not its number.
+    assert ticket["tool_link"] == "http://127.0.0.1:9/#ticket/zoom/81"
+    assert ticket["link"] == "/api/v1/tickets/zammad/10081"
     outcomes = hook_client.get("/api/v1/escalations").json()
     assert [
         (o["ticket_id"], o["suggested_team"], o["final_team"]) for o in outcomes["outcomes"]
@@ -221,6 +224,7 @@ def test_jira_issue_created_then_resolved(hook_client: TestClient) -> None:
     assert ticket["team"] == "messaging"
     assert ticket["description"] == "Seit dem Office-Update bleibt Outlook beim Start hängen."
     assert ticket["resolved_at"] == "2026-11-30T11:00:00Z"  # +01:00 in the payload
+    assert ticket["tool_link"] == "http://127.0.0.1:9/browse/SD-42"
 
 
 def test_jira_adf_description_reaches_the_suggestion(hook_client: TestClient) -> None:
@@ -265,3 +269,8 @@ def test_the_api_lists_connectors_without_secrets_for_admins_only(
     assert hook_client.get("/api/v1/connectors", headers=agent).status_code == 403
     assert hook_client.get("/api/v1/connectors/deliveries", headers=agent).status_code == 403
     assert hook_client.get("/api/v1/connectors", headers={"Authorization": ""}).status_code == 401
+
+
+def test_tickets_of_other_sources_have_no_tool_link(hook_client: TestClient) -> None:
+    body = {"id": "T1", "title": "Drucker", "resolution": "Neu gestartet.", "source": "api"}
+    assert hook_client.post("/api/v1/tickets", json=body).json()["ticket"]["tool_link"] is None
