@@ -95,7 +95,10 @@ class JiraConnector:
         issue = data.get("issue")
         if event not in ISSUE_EVENTS or not isinstance(issue, dict):
             return Inbound(delivery, event or "unknown", None)
-        ticket = issue_ticket(issue, data.get("comment"))
+        comment = data.get("comment")
+        if isinstance(comment, dict) and MARKER_PREFIX in adf_text(comment.get("body")):
+            return Inbound(delivery, "own-comment", None)  # Stellwerk's own comment
+        ticket = issue_ticket(issue, comment)
         # The event's own time orders deliveries when `updated` is missing.
         if ticket.updated_at is None and data.get("timestamp") is not None:
             from dataclasses import replace

@@ -82,6 +82,9 @@ class ZammadConnector:
         if not isinstance(ticket, dict):
             return Inbound(delivery, "no-ticket", None)
         article = data.get("article")
+        if isinstance(article, dict) and MARKER_PREFIX in string(article.get("body")):
+            # Stellwerk's own note fired the trigger: nothing new about the ticket.
+            return Inbound(delivery, "own-note", None)
         articles = [article] if isinstance(article, dict) else []
         # A new ticket's first article is its description; on close, the last one (the
         # closing note) is its resolution.

@@ -274,3 +274,12 @@ def test_the_api_lists_connectors_without_secrets_for_admins_only(
 def test_tickets_of_other_sources_have_no_tool_link(hook_client: TestClient) -> None:
     body = {"id": "T1", "title": "Drucker", "resolution": "Neu gestartet.", "source": "api"}
     assert hook_client.post("/api/v1/tickets", json=body).json()["ticket"]["tool_link"] is None
+
+
+def test_stellwerks_own_note_firing_the_trigger_is_ignored(hook_client: TestClient) -> None:
+    add(hook_client, "zammad", "zammad", group_map=ZAMMAD_MAP)
+    post(hook_client, "zammad", "zammad", payload("zammad_open"))
+    echo = payload("zammad_closed")
+    echo["article"]["body"] = "Stellwerk suggestion<br>stellwerk-delivery:1"
+    assert post(hook_client, "zammad", "zammad", echo).json()["status"] == "ignored"
+    assert _count(hook_client, Ticket) == 0  # our note is no resolution
