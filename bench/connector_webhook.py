@@ -32,9 +32,13 @@ DEMO_TICKETS = REPO_ROOT / "demo" / "tickets.jsonl"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rate", type=float, default=20.0, help="Requests per second.")
-    parser.add_argument("--requests", type=int, default=200, help="Measured requests per path.")
-    parser.add_argument("--rounds", type=int, default=2, help="Alternating rounds per path.")
+    parser.add_argument(
+        "--rates",
+        default="20,2",
+        help="Arrival rates (requests/s), comma-separated; each "
+        "measures both paths, the baseline first.",
+    )
+    parser.add_argument("--requests", type=int, default=100, help="Measured requests per run.")
     parser.add_argument("--workdir", type=Path, help="Data folder to build in (default: temp).")
     return parser.parse_args()
 
@@ -139,7 +143,7 @@ def main() -> None:
         k: v for k, v in env.items() if k.startswith("STELLWERK_") or k == "HF_HUB_OFFLINE"
     }
     corpus = texts()
-    results: dict[str, list[float]] = {"suggest": [], "webhook": []}
+    rates = [float(rate) for rate in args.rates.split(",")]
     runs: list[dict[str, Any]] = []
     with running_service(overrides, workdir / "service.log", key) as service:
         base = f"{service.base_url}/api/v1"
@@ -152,7 +156,7 @@ def main() -> None:
                          {"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
                         for t, d in corpus[:10]]  # fmt: skip
                 await open_loop(client, warm, 2.0)
-                for round_ in range(args.rounds):
+                for round_, rate in enumerate(rates):
                     for path in ("suggest", "webhook"):
                         requests = []
                         for i in range(args.requests):
@@ -171,9 +175,8 @@ def main() -> None:
                                     "Content-Type": "application/json",
                                 }
                                 requests.append((f"{base}/connectors/zammad/webhook", raw, headers))
-                        latencies, seconds, failures = await open_loop(client, requests, args.rate)
-                        results[path] += latencies
-                        run_figures = {"round": round_ + 1, "path": path,
+                        latencies, seconds, failures = await open_loop(client, requests, rate)
+                        run_figures = {"rate": rate, "path": path,
                                        **summary(latencies, seconds, failures)}  # fmt: skip
                         runs.append(run_figures)
                         print(json.dumps(run_figures), flush=True)
@@ -185,9 +188,6 @@ def main() -> None:
         queued = session.scalar(select(func.count()).select_from(OutboxItem)) or 0
     engine.dispose()
     report = {
-        "rate": args.rate,
-        "suggest": summary(results["suggest"], 1.0, 0) | {"throughput": None},
-        "webhook": summary(results["webhook"], 1.0, 0) | {"throughput": None},
         "stored_suggestions": stored,
         "queued_write_backs": queued,
         "runs": runs,
