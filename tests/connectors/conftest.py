@@ -19,12 +19,20 @@ from tests.paths import REPO_ROOT
 
 @pytest.fixture
 def hook_client(settings: Settings, fake_embedder: HashingEmbedder) -> Iterator[TestClient]:
-    """The repository's articles (charters route from the first ticket on), fake model."""
+    """No articles: every suggestion goes to the dispatcher, which is all most tests need."""
     quiet = settings.model_copy(update={"connector_worker": False})
     with TestClient(create_app(quiet, embedder=fake_embedder), raise_server_exceptions=False) as c:
         authorize(c)
-        ingest_articles(
-            factory_of(c), fake_embedder, REPO_ROOT / "articles", max_words=quiet.chunk_max_words
-        )
-        app_state(c.app).ready().router.retrain(factory_of(c), fake_embedder)
         yield c
+
+
+@pytest.fixture
+def routed_client(hook_client: TestClient, fake_embedder: HashingEmbedder) -> TestClient:
+    """The repository's articles too: their charters route from the first ticket on."""
+    settings = app_state(hook_client.app).settings
+    factory = factory_of(hook_client)
+    ingest_articles(
+        factory, fake_embedder, REPO_ROOT / "articles", max_words=settings.chunk_max_words
+    )
+    app_state(hook_client.app).ready().router.retrain(factory, fake_embedder)
+    return hook_client

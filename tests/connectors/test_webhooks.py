@@ -40,13 +40,13 @@ def _reopened(data: dict[str, Any], updated: str) -> dict[str, Any]:
 
 
 def test_zammad_open_ticket_gets_a_suggestion_and_a_queued_internal_note(
-    hook_client: TestClient,
+    routed_client: TestClient,
 ) -> None:
-    add(hook_client, "zammad", "zammad", group_map=ZAMMAD_MAP)
-    response = post(hook_client, "zammad", "zammad", payload("zammad_open"))
+    add(routed_client, "zammad", "zammad", group_map=ZAMMAD_MAP)
+    response = post(routed_client, "zammad", "zammad", payload("zammad_open"))
     assert response.status_code == 200, response.text
     assert response.json() == {"status": "suggested", "ticket": "ticket:zammad:10081", "queued": 1}
-    with _session(hook_client) as session:
+    with _session(routed_client) as session:
         (item,) = session.scalars(select(OutboxItem))
         assert (item.kind, item.connector, item.status) == ("note", "zammad", "pending")
         assert item.payload["ticket_key"] == "81"  # Zammad's API takes ticket.id
@@ -59,7 +59,7 @@ def test_zammad_open_ticket_gets_a_suggestion_and_a_queued_internal_note(
         assert f"({state.suggested_team}), confidence" in item.payload["text"]
         audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "connector.suggest"))
         assert [a.actor for a in audit] == ["connector:zammad"]
-    assert _count(hook_client, Ticket) == 0  # an open ticket is no resolved ticket
+    assert _count(routed_client, Ticket) == 0  # an open ticket is no resolved ticket
 
 
 def test_without_write_back_nothing_is_queued(hook_client: TestClient) -> None:
@@ -142,15 +142,15 @@ def test_an_update_of_an_open_ticket_suggests_again_but_writes_back_once(
     assert _count(hook_client, OutboxItem) == 1
 
 
-def test_a_closed_zammad_ticket_is_stored_with_its_outcome(hook_client: TestClient) -> None:
-    add(hook_client, "zammad", "zammad", group_map=ZAMMAD_MAP)
-    post(hook_client, "zammad", "zammad", payload("zammad_open"))
-    with _session(hook_client) as session:
+def test_a_closed_zammad_ticket_is_stored_with_its_outcome(routed_client: TestClient) -> None:
+    add(routed_client, "zammad", "zammad", group_map=ZAMMAD_MAP)
+    post(routed_client, "zammad", "zammad", payload("zammad_open"))
+    with _session(routed_client) as session:
         suggested = session.scalars(select(ToolTicket)).one().suggested_team
     assert suggested is not None
-    response = post(hook_client, "zammad", "zammad", payload("zammad_closed"))
+    response = post(routed_client, "zammad", "zammad", payload("zammad_closed"))
     assert response.json() == {"status": "stored", "ticket": "ticket:zammad:10081", "queued": 0}
-    stored = hook_client.get("/api/v1/tickets/zammad/10081")
+    stored = routed_client.get("/api/v1/tickets/zammad/10081")
     assert stored.status_code == 200, stored.text
     ticket = stored.json()
     assert ticket["team"] == "network"  # from the group map: Netzwerk=network
@@ -160,7 +160,7 @@ def test_a_closed_zammad_ticket_is_stored_with_its_outcome(hook_client: TestClie
     # The link back into Zammad takes the ticket's id, not its number.
     assert ticket["tool_link"] == "http://127.0.0.1:9/#ticket/zoom/81"
     assert ticket["link"] == "/api/v1/tickets/zammad/10081"
-    outcomes = hook_client.get("/api/v1/escalations").json()
+    outcomes = routed_client.get("/api/v1/escalations").json()
     assert [
         (o["ticket_id"], o["suggested_team"], o["final_team"]) for o in outcomes["outcomes"]
     ] == [("10081", suggested, "network")]

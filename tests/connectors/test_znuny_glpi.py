@@ -66,10 +66,10 @@ def test_znuny_replay_and_closed_ticket(hook_client: TestClient) -> None:
     assert (stored["team"], stored["resolution"]) == ("erp", "SAP-Logon-Eintrag korrigiert.")
 
 
-def test_znuny_sets_the_queue_when_confident(hook_client: TestClient) -> None:
-    add(hook_client, "znuny", "znuny", set_group=True, group_map={"ERP-Queue": "erp"})
-    answer = post(hook_client, "znuny", "znuny", payload("znuny_ticket_create")).json()
-    with factory_of(hook_client)() as session:
+def test_znuny_sets_the_queue_when_confident(routed_client: TestClient) -> None:
+    add(routed_client, "znuny", "znuny", set_group=True, group_map={"ERP-Queue": "erp"})
+    answer = post(routed_client, "znuny", "znuny", payload("znuny_ticket_create")).json()
+    with factory_of(routed_client)() as session:
         from db.models import ToolTicket
 
         state = session.scalars(select(ToolTicket)).one()
