@@ -13,6 +13,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.openapi import allowed_methods
+from connectors.errors import (
+    ConnectorError,
+    NotSupported,
+    PayloadInvalid,
+    SignatureInvalid,
+    ToolRejected,
+    ToolUnavailable,
+    UnknownTool,
+)
 from index.errors import IndexError_
 from ingest.errors import IngestError
 from routing.errors import DatasetError, RoutingError, RoutingModelMismatch, TrainingRejected
@@ -84,6 +93,10 @@ class KeyNotFound(NotFound):
     code = "key_not_found"
 
 
+class ConnectorNotFound(NotFound):
+    code = "connector_not_found"
+
+
 class InvalidInput(StellwerkError):
     status = 422
     code = "invalid_input"
@@ -138,8 +151,16 @@ PACKAGE_ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (TrainingRejected, 422),
     (DatasetError, 422),
     (RoutingError, 500),
+    # A webhook that fails its tool's own authentication: 401, and nothing is stored.
+    (SignatureInvalid, 401),
+    (PayloadInvalid, 422),
+    (UnknownTool, 422),
+    (NotSupported, 422),
+    (ToolUnavailable, 502),
+    (ToolRejected, 502),
+    (ConnectorError, 500),
 )
-PACKAGE_ERRORS = (IngestError, IndexError_, RoutingError)
+PACKAGE_ERRORS = (IngestError, IndexError_, RoutingError, ConnectorError)
 
 
 def package_error_status(exc: Exception) -> int:

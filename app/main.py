@@ -12,6 +12,7 @@ from app import __doc__ as app_doc
 from app.api import (
     articles,
     audit,
+    connectors,
     escalations,
     feedback,
     health,
@@ -31,6 +32,8 @@ from app.failure_limiter import FailureLimiter
 from app.key_limits import KeyLimits
 from app.limits import BodySizeLimit
 from app.openapi import install_openapi
+from app.services.delivery_worker import DeliveryWorker
+from app.services.outbox import Backoff
 from app.settings import Settings
 from app.state import AppState, Runtime
 from app.web.errors import page_error
@@ -88,6 +91,19 @@ def create_app(
 
             if router.model is None:
                 retrain_router()
+            deliveries = None
+            if settings.connector_worker:
+                deliveries = DeliveryWorker(
+                    factory,
+                    backoff=Backoff(
+                        settings.connector_retry_seconds,
+                        settings.connector_retry_max_seconds,
+                        settings.connector_max_attempts,
+                    ),
+                    poll_seconds=settings.connector_poll_seconds,
+                    timeout_seconds=settings.connector_timeout_seconds,
+                )
+                deliveries.start()
             state.runtime = Runtime(
                 session_factory=factory,
                 live_index=LiveIndex(
@@ -105,11 +121,14 @@ def create_app(
                     in_flight=settings.key_max_in_flight,
                     queue_seconds=settings.key_queue_seconds,
                 ),
+                deliveries=deliveries,
             )
             yield
         finally:
             runtime, state.runtime = state.runtime, None
             if runtime is not None:
+                if runtime.deliveries is not None:
+                    runtime.deliveries.stop()
                 runtime.router.close()
             engine.dispose()
 
@@ -133,7 +152,7 @@ def create_app(
     for module in (audit, feedback, tasks, links, escalations, stats):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, search, suggest, tickets, articles, reviews, teams):
+    for module in (health, search, suggest, tickets, articles, reviews, teams, connectors):
         app.include_router(module.router, prefix=API_PREFIX)
     # The pages for people (app/web): signed in by session cookie; the API stays Bearer-only.
     install_web(app, settings)

@@ -65,9 +65,10 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int
     return statuses
 
 
-def _error_response(status: int) -> dict[str, Any]:
+def _error_response(status: int, description: str | None = None) -> dict[str, Any]:
+    """A route's own description of an error (e.g. a webhook's 401) wins over the default."""
     response: dict[str, Any] = {
-        "description": _REASONS[status],
+        "description": description or _REASONS.get(status, "An error, in the one shape."),
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
     if status in _HEADERS:
@@ -88,8 +89,11 @@ def build_openapi(app: FastAPI, settings: Settings, prefix: str) -> dict[str, An
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            for status in sorted(error_statuses(path.removeprefix(prefix), method, operation)):
-                responses[str(status)] = _error_response(status)
+            declared = {int(code) for code in responses if code.isdigit() and int(code) >= 400}
+            statuses = error_statuses(path.removeprefix(prefix), method, operation) | declared
+            for status in sorted(statuses):
+                description = responses.get(str(status), {}).get("description")
+                responses[str(status)] = _error_response(status, description)
     search = components.get("SearchRequest", {}).get("properties", {})
     if "k" in search:
         search["k"]["maximum"] = settings.search_max_k

@@ -208,6 +208,36 @@ class Settings(BaseSettings):
         le=24.0 * 30,
         description="How long a web sign-in lasts before the person signs in again.",
     )
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "Address people reach the service at (https://stellwerk.example.org); links in "
+            "the notes written back to ticket tools start with it. Unset: relative links."
+        ),
+    )
+    connector_worker: bool = Field(
+        default=True,
+        description=(
+            "Run the delivery worker (write-backs, contractor notifications) in the service."
+        ),
+    )
+    connector_poll_seconds: float = Field(
+        default=0.5, ge=0.01, description="How often the delivery worker looks for due deliveries."
+    )
+    connector_retry_seconds: float = Field(
+        default=2.0,
+        ge=0.0,
+        description="Wait before the first retry of a failed delivery; it doubles per attempt.",
+    )
+    connector_retry_max_seconds: float = Field(
+        default=600.0, ge=0.0, description="Longest wait between two attempts of a delivery."
+    )
+    connector_max_attempts: int = Field(
+        default=10, ge=1, description="Attempts of a delivery before it is marked failed."
+    )
+    connector_timeout_seconds: float = Field(
+        default=10.0, gt=0.0, description="Timeout of one call to a ticket tool or a firm."
+    )
     host: str = Field(default="127.0.0.1", description="Address `stellwerk serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `stellwerk serve` binds to.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,6 +14,9 @@ from app.settings import Settings
 from ingest.live_index import LiveIndex
 from routing.service import Router
 
+if TYPE_CHECKING:
+    from app.services.delivery_worker import DeliveryWorker
+
 
 @dataclass(frozen=True)
 class Runtime:
@@ -22,6 +26,7 @@ class Runtime:
     live_index: LiveIndex
     router: Router
     key_limits: KeyLimits
+    deliveries: DeliveryWorker | None = None  # sends queued write-backs (app.services.outbox)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from app.cli.connectors import connectors_cli
 from app.cli.db import db_cli
 from app.cli.demo import demo_command
 from app.cli.eval import eval_cli
@@ -26,6 +27,7 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(eval_cli, name="eval")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(routing_cli, name="routing")
+cli.add_typer(connectors_cli, name="connectors")
 
 
 def main() -> None:

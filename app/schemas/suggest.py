@@ -48,6 +48,7 @@ class SimilarTicketOut(BaseModel):
     team: str
     score: float = Field(description="Cosine similarity to the new ticket.")
     link: str | None
+    tool_link: str | None = Field(default=None, description="The ticket in its ticket tool.")
 
 
 class CharterLineOut(BaseModel):

@@ -81,6 +81,9 @@ class TicketOut(BaseModel):
     created_at: UtcDatetime | None
     resolved_at: UtcDatetime | None
     link: str
+    tool_link: str | None = Field(
+        default=None, description="The ticket in its ticket tool, for tickets from a connector."
+    )
 
 
 class TicketWriteResult(BaseModel):

@@ -22,6 +22,7 @@ from app.schemas.suggest import (
 from app.services.refs import article_link, ticket_id, ticket_link
 from app.services.search import ResolvedHit, SnippetMaker, resolve_hits, snippet_maker
 from app.services.teams import team_of
+from app.services.tool_links import tool_links
 from app.services.visibility import Visibility
 from db.models import Article, Ticket
 from index.query_vector import QueryVectors
@@ -89,6 +90,7 @@ def routing_evidence(session: Session, decision: RoutingDecision) -> RoutingEvid
     """The nearest resolved tickets and matching charter lines, with links."""
     ids = [t.ticket_id for t in decision.similar_tickets if t.ticket_id is not None]
     rows = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
+    in_tools = tool_links(session, [(t.source, t.external_id) for t in rows.values()])
     tickets = []
     for similar in decision.similar_tickets:
         row = rows.get(similar.ticket_id) if similar.ticket_id is not None else None
@@ -101,6 +103,7 @@ def routing_evidence(session: Session, decision: RoutingDecision) -> RoutingEvid
                 team=similar.team,
                 score=similar.score,
                 link=ticket_link(row.source, row.external_id),
+                tool_link=in_tools.get((row.source, row.external_id)),
             )
         )
     lines = [

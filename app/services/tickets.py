@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from app.auth import Principal
 from app.errors import TicketNotFound
 from app.schemas.tickets import TicketOut, TicketWriteResult
 from app.services.audit import record
 from app.services.refs import ticket_id, ticket_link
+from app.services.tool_links import tool_links
 from db.models import Ticket
 from db.session import transaction
 from ingest.live_index import LiveIndex
@@ -18,6 +19,9 @@ from ingest.tickets import ResolvedTicket
 
 
 def ticket_out(ticket: Ticket) -> TicketOut:
+    session = object_session(ticket)
+    ref = (ticket.source, ticket.external_id)
+    tool_link = tool_links(session, [ref]).get(ref) if session is not None else None
     return TicketOut(
         id=ticket.external_id,
         source=ticket.source,
@@ -30,6 +34,7 @@ def ticket_out(ticket: Ticket) -> TicketOut:
         created_at=ticket.created_at,
         resolved_at=ticket.resolved_at,
         link=ticket_link(ticket.source, ticket.external_id),
+        tool_link=tool_link,
     )
 
 

@@ -1,0 +1,1 @@
+"""Ticket-tool connectors: Zammad, Znuny, Jira Service Management and GLPI on one protocol."""
