@@ -279,11 +279,14 @@ class TeamClassifier:
         with single_threaded_blas():
             return self._fit(texts, vectors, teams, second)
 
-    def _candidates(self, has_second: bool) -> list[Candidate]:
+    def _candidates(self, has_second: bool, tickets: int) -> list[Candidate]:
         if not self.config.choose_by_cv:
             return candidates(self.learners, second_required=False, only=self.config.meta)
         return candidates(
-            self.learners, second_required=has_second and not self.config.second_by_cv
+            self.learners,
+            second_required=has_second and not self.config.second_by_cv,
+            teams=len(self.teams),
+            tickets=tickets,
         )
 
     def _fit(
@@ -311,7 +314,7 @@ class TeamClassifier:
             labels,
             groups,
             self.learners,
-            self._candidates(second is not None),
+            self._candidates(second is not None, len(labels)),
             folds=self.config.choice_folds,
             seed=self.config.seed,
             l2=self.config.meta_l2,

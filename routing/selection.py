@@ -34,14 +34,24 @@ class Candidate:
 
 
 def candidates(
-    learners: Sequence[str], *, second_required: bool, only: str | None = None
+    learners: Sequence[str],
+    *,
+    second_required: bool,
+    only: str | None = None,
+    teams: int = 0,
+    tickets: int | None = None,
 ) -> list[Candidate]:
     """The models to choose among, for the learners that were fitted.
 
     `second_required`: only candidates with the second model's learners (when it is forced
-    in); `only`: a single stacked candidate of that meta kind (no choice).
+    in); `only`: a single stacked candidate of that meta kind (no choice). The logistic
+    meta-model (per-team weights: learners x teams inputs for each of `teams`) is offered
+    only when it has no more parameters than there are `tickets`: past that it can only
+    overfit (on 97 HBase components it had twice the log-loss of the pooled one) and its
+    fit takes minutes.
     """
     second = tuple(name for name in learners if name.endswith("_second"))
+    per_team_weights = tickets is None or len(learners) * teams * teams <= tickets
     first = tuple(name for name in learners if name not in second)
     if only is not None:
         return [Candidate("stacked", tuple(learners), only)]
@@ -51,15 +61,13 @@ def candidates(
     if not second_required or not second:
         simple = (("vote", vote), ("lexical", lexical), ("lexical+vote", lexical + vote))
         found += [Candidate(name, subset, "pooled") for name, subset in simple if subset]
-        found += [
-            Candidate("stacked_pooled", first, "pooled"),
-            Candidate("stacked", first, "logistic"),
-        ]
+        found.append(Candidate("stacked_pooled", first, "pooled"))
+        if per_team_weights:
+            found.append(Candidate("stacked", first, "logistic"))
     if second:
-        found += [
-            Candidate("stacked_pooled+second", first + second, "pooled"),
-            Candidate("stacked+second", first + second, "logistic"),
-        ]
+        found.append(Candidate("stacked_pooled+second", first + second, "pooled"))
+        if per_team_weights:
+            found.append(Candidate("stacked+second", first + second, "logistic"))
     unique: dict[tuple[tuple[str, ...], str], Candidate] = {}
     for candidate in found:  # "lexical+vote" without a vote learner is "lexical"
         unique.setdefault((candidate.learners, candidate.meta), candidate)
