@@ -18,7 +18,7 @@ from routing.dataset import LabelledTicket, near_duplicate_clusters, split_by_cl
 from routing.features import embed_tickets
 from routing.memory import TicketMemory, neighbour_vote
 from routing.metrics import Matrix, routing_report
-from routing.model import TeamClassifier
+from routing.model import TeamClassifier, calibration_report
 from routing.vector_cache import VectorCache
 
 BASELINE_FOLDS = 5
@@ -236,6 +236,8 @@ def evaluate_routing(
         systems["stellwerk"]["learners"] = list(classifier.learners)
         if classifier.learner_choice:
             systems["stellwerk"]["learner_choice"] = classifier.learner_choice
+        systems["stellwerk"]["model_choice"] = classifier.model_choice
+        systems["stellwerk"]["calibration"] = calibration_report(classifier)
 
         started = time.perf_counter()
         baseline, teams = tfidf_svm_probabilities(

@@ -1,4 +1,4 @@
-"""Routing quality figures: accuracy, macro-F1, top-3, accuracy at coverage, calibration error."""
+"""Routing quality figures: accuracy, macro-F1, top-3, accuracy at coverage, calibration."""
 
 from __future__ import annotations
 
@@ -58,6 +58,43 @@ def expected_calibration_error(
     return float(error)
 
 
+COVERAGES = (0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def risk_coverage(confidence: Sequence[float], correct: Sequence[bool]) -> dict[str, float]:
+    """Accuracy at 50, 60, 70, 80 and 90 % coverage: what a dispatcher threshold buys.
+
+    Keys are the coverage as a string ("0.8"), so the figures survive a JSON round trip.
+    """
+    return {
+        str(coverage): _rounded(accuracy_at_coverage(confidence, correct, coverage))
+        for coverage in COVERAGES
+    }
+
+
+def reliability_table(
+    confidence: Sequence[float], correct: Sequence[bool], bins: int = 10
+) -> list[dict[str, Any]]:
+    """Per confidence band ((0, 0.1], ..., (0.9, 1]): tickets, mean stated confidence and
+    observed accuracy; empty bands are left out. The bands of `expected_calibration_error`."""
+    conf = np.asarray(confidence, dtype=np.float64)
+    hits = np.asarray(correct, dtype=np.float64)
+    index = np.clip(np.ceil(conf * bins).astype(int) - 1, 0, bins - 1)
+    rows: list[dict[str, Any]] = []
+    for bin_index in range(bins):
+        members = index == bin_index
+        if members.any():
+            rows.append(
+                {
+                    "band": f"{bin_index / bins:.1f}-{(bin_index + 1) / bins:.1f}",
+                    "tickets": int(members.sum()),
+                    "confidence": _rounded(conf[members].mean()),
+                    "accuracy": _rounded(hits[members].mean()),
+                }
+            )
+    return rows
+
+
 def _team_figures(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, dict[str, float]]:
     figures: dict[str, dict[str, float]] = {}
     for team in sorted(set(truth) | set(predicted)):
@@ -113,5 +150,7 @@ def routing_report(
         "accuracy_at_80_coverage": _rounded(accuracy_at_coverage(confidence, correct, 0.8)),
         "ece": _rounded(expected_calibration_error(confidence, correct)),
         "mean_confidence": _rounded(np.mean(confidence) if len(confidence) else 0.0),
+        "risk_coverage": risk_coverage(confidence, correct),
+        "reliability": reliability_table(confidence, correct),
         "per_team": per_team(truth, predicted),
     }

@@ -25,9 +25,20 @@ import numpy as np
 import numpy.typing as npt
 
 from index.embedder import Vectors
+from routing.calibration import Calibration
 from routing.features import LexicalFeatures
+from routing.meta import PooledSoftmax, meta_inputs, new_meta
+from routing.metrics import reliability_table
+from routing.selection import Candidate, candidates, choose_model, second_verdict
 
 Matrix = npt.NDArray[np.float64]
+__all__ = [
+    "ClassifierConfig",
+    "PooledSoftmax",
+    "TeamClassifier",
+    "calibration_report",
+    "single_threaded_blas",
+]
 
 
 @dataclass(frozen=True)
@@ -54,8 +65,11 @@ class ClassifierConfig:
     meta_l2: float = 1e-3
     meta_c: float = 1.0
     duplicate_cosine: float = 0.97
-    # Keep the `*_second` learners only when they lower the meta-model's cross-validated
-    # log-loss on the training tickets (they help on endava, not on the support set).
+    # Choose the stack (which learners, which meta-model) by cross-validated log-loss on
+    # the training tickets (routing.selection); off: all learners under `meta`.
+    choose_by_cv: bool = True
+    # Keep the `*_second` learners only when they lower that log-loss (they help on
+    # endava, not on the support set); off: only candidates with them.
     second_by_cv: bool = True
     choice_folds: int = 3  # enough: the two log-losses differ by 0.02-0.07, folds by 0.003
     seed: int = 0
@@ -84,9 +98,15 @@ def _full_columns(model: Any, scores: Matrix, n_classes: int) -> Matrix:
     return full
 
 
-def _fold_count(labels: npt.NDArray[np.int64], wanted: int) -> int:
-    """`wanted` folds, fewer when the smallest team has fewer tickets, never below 2."""
-    return int(max(2, min(wanted, np.bincount(labels).min(initial=len(labels)))))
+def _fold_count(groups: npt.NDArray[np.int64], wanted: int) -> int:
+    """`wanted` folds, fewer only when there are fewer near-duplicate groups, never below 2.
+
+    Not fewer for a small team: on a long tail the smallest team has one ticket, and
+    folding by it gave 2 folds, learners fitted on half the tickets, and a meta-model that
+    learned to trust them less than they deserve on the full set. A team smaller than the
+    folds is held out in some folds only; its columns are filled in where it is missing.
+    """
+    return int(max(2, min(wanted, len(np.unique(groups)))))
 
 
 def _groups(vectors: Vectors, threshold: float) -> npt.NDArray[np.int64]:
@@ -183,59 +203,21 @@ class _Learner:
         return np.log(votes + 1e-3)
 
 
-def _log_softmax(logits: Matrix) -> Matrix:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    return np.asarray(shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)), np.float64)
-
-
-class PooledSoftmax:
-    """The meta-model: one weight per learner and one bias per team.
-
-    The logit of team k is `sum_l w_l * score_lk + b_k`, a product of experts whose weights
-    act as per-learner temperatures, fitted on log-loss (which calibrates it) with an L2
-    penalty on the weights. With 4 weights and one bias per team it cannot overfit the
-    out-of-fold scores the way a full multinomial regression (32 inputs x 8 teams) can; on
-    cross-validation over endava it ranked confidences slightly better, but on the German
-    and English support set it widened the German gap past 5 points, so it is an option
-    (`meta="pooled"`), not the default (docs/ROUTING.md).
-    """
-
-    def __init__(self, l2: float = 1e-3) -> None:
-        self.l2 = l2
-        self.weights: Matrix = np.zeros(0)
-        self.biases: Matrix = np.zeros(0)
-
-    def fit(self, scores: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]) -> PooledSoftmax:
-        """`scores`: tickets x teams x learners; `labels`: team index per ticket."""
-        from scipy.optimize import minimize  # type: ignore[import-untyped]
-
-        count, teams, learners = scores.shape
-        rows = np.arange(count)
-
-        def loss(params: Matrix) -> tuple[float, Matrix]:
-            weights, biases = params[:learners], params[learners:]
-            log_p = _log_softmax(scores @ weights + biases)
-            residual = np.exp(log_p)
-            residual[rows, labels] -= 1.0
-            residual /= count
-            value = -log_p[rows, labels].mean() + self.l2 * float(weights @ weights)
-            gradient = np.concatenate(
-                [np.einsum("nk,nkl->l", residual, scores) + 2 * self.l2 * weights, residual.sum(0)]
-            )
-            return float(value), gradient
-
-        start = np.concatenate([np.full(learners, 0.1), np.zeros(teams)])
-        params = minimize(loss, start, jac=True, method="L-BFGS-B").x
-        self.weights, self.biases = params[:learners], params[learners:]
-        return self
-
-    def predict_proba(self, scores: npt.NDArray[np.float64]) -> Matrix:
-        return np.exp(_log_softmax(scores @ self.weights + self.biases))
-
-
 class TeamClassifier:
     """Fit on (text, vector, team), optionally with a second model's vectors; predict a
-    probability per team."""
+    probability per team.
+
+    Fitting chooses among stacks of its learners by cross-validated log-loss
+    (`routing.selection`) and calibrates the winner on its held-out predictions
+    (`routing.calibration`); `model_choice` and `reliability` say what came of it.
+    """
+
+    # Class-level defaults: classifiers pickled before the choice and the calibration
+    # existed load with these (their stack, their meta-model, no recalibration).
+    model_choice: dict[str, Any] | None = None
+    reliability: list[dict[str, Any]] | None = None
+    calibration: Calibration | None = None
+    meta_kind: str | None = None
 
     def __init__(self, config: ClassifierConfig | None = None) -> None:
         self.config = config or ClassifierConfig()
@@ -266,18 +248,13 @@ class TeamClassifier:
         """Tickets x teams x learners."""
         return np.stack([learner.scores(inputs) for learner in learners], axis=2)
 
-    def _meta_inputs(self, features: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        if self.config.meta == "pooled":
-            return features
-        # "logistic": every learner's score of every team feeds every team's logit.
-        return features.transpose(0, 2, 1).reshape(len(features), -1)
-
-    def _out_of_fold(self, inputs: _Inputs, labels: npt.NDArray[np.int64]) -> Matrix:
+    def _out_of_fold(
+        self, inputs: _Inputs, labels: npt.NDArray[np.int64], groups: npt.NDArray[np.int64]
+    ) -> Matrix:
         from sklearn.model_selection import StratifiedGroupKFold
 
-        folds = _fold_count(labels, self.config.folds)
+        folds = _fold_count(groups, self.config.folds)
         splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=self.config.seed)
-        groups = _groups(inputs.dense, self.config.duplicate_cosine)
         features = np.zeros((len(labels), len(self.teams), len(self.learners)))
         with warnings.catch_warnings():
             # Teams with fewer tickets than folds are fine: their columns are filled in.
@@ -302,6 +279,16 @@ class TeamClassifier:
         with single_threaded_blas():
             return self._fit(texts, vectors, teams, second)
 
+    def _candidates(self, has_second: bool, tickets: int) -> list[Candidate]:
+        if not self.config.choose_by_cv:
+            return candidates(self.learners, second_required=False, only=self.config.meta)
+        return candidates(
+            self.learners,
+            second_required=has_second and not self.config.second_by_cv,
+            teams=len(self.teams),
+            tickets=tickets,
+        )
+
     def _fit(
         self, texts: Sequence[str], vectors: Vectors, teams: Sequence[str], second: Vectors | None
     ) -> TeamClassifier:
@@ -320,54 +307,40 @@ class TeamClassifier:
         position = {team: i for i, team in enumerate(self.teams)}
         labels = np.array([position[t] for t in teams], dtype=np.int64)
         inputs = _Inputs(self._lexical.fit_transform(texts), vectors, second)
-        features = self._out_of_fold(inputs, labels)
-        if self.uses_second and self.config.second_by_cv:
-            keep = [i for i, name in enumerate(self.learners) if not name.endswith("_second")]
-            without = self._meta_log_loss(features[:, :, keep], labels)
-            with_second = self._meta_log_loss(features, labels)
-            self.learner_choice = {
-                "log_loss_with_second": round(with_second, 4),
-                "log_loss_without_second": round(without, 4),
-                "second_kept": with_second < without,
-            }
-            if with_second >= without:
-                self.learners = tuple(self.learners[i] for i in keep)
-                features = features[:, :, keep]
-                inputs = _Inputs(inputs.lexical, inputs.dense)
-        self._meta = self._new_meta().fit(self._meta_inputs(features), labels)
+        groups = _groups(inputs.dense, self.config.duplicate_cosine)
+        features = self._out_of_fold(inputs, labels, groups)
+        choice = choose_model(
+            features,
+            labels,
+            groups,
+            self.learners,
+            self._candidates(second is not None, len(labels)),
+            folds=self.config.choice_folds,
+            seed=self.config.seed,
+            l2=self.config.meta_l2,
+            c=self.config.meta_c,
+        )
+        self.model_choice = choice.report()
+        if second is not None:
+            self.learner_choice = second_verdict(choice)
+        keep = [self.learners.index(name) for name in choice.chosen.learners]
+        self.learners, features = choice.chosen.learners, features[:, :, keep]
+        if not self.uses_second:
+            inputs = _Inputs(inputs.lexical, inputs.dense)
+        self.meta_kind = choice.chosen.meta
+        self._meta = new_meta(self.meta_kind, l2=self.config.meta_l2, c=self.config.meta_c).fit(
+            meta_inputs(self.meta_kind, features), labels
+        )
+        self.calibration = Calibration.fit(
+            choice.held_out, labels, np.bincount(labels, minlength=len(self.teams)).tolist()
+        )
+        calibrated = self.calibration.apply(choice.held_out)
+        best = calibrated.argmax(axis=1)
+        self.reliability = reliability_table(
+            calibrated.max(axis=1).tolist(), (best == labels).tolist()
+        )
         self._learners = self._fitted_learners(inputs, labels)
         return self
-
-    def _new_meta(self) -> Any:
-        from sklearn.linear_model import LogisticRegression
-
-        if self.config.meta == "pooled":
-            return PooledSoftmax(self.config.meta_l2)
-        return LogisticRegression(C=self.config.meta_c, max_iter=2000)
-
-    def _meta_log_loss(
-        self, features: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]
-    ) -> float:
-        """Cross-validated log-loss of the meta-model on out-of-fold learner scores.
-
-        It measures what a set of learners is worth on tickets none of them was fitted on,
-        calibration included; the folds are cheap, the learners' scores are already there.
-        """
-        from sklearn.model_selection import StratifiedKFold
-
-        folds = _fold_count(labels, self.config.choice_folds)
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.config.seed)
-        inputs = self._meta_inputs(features)
-        probabilities = np.full((len(labels), len(self.teams)), 1e-12)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            splits = list(splitter.split(inputs, labels))
-        for train, held_out in splits:
-            meta = self._new_meta().fit(inputs[train], labels[train])
-            columns = getattr(meta, "classes_", np.arange(len(self.teams)))
-            probabilities[np.ix_(held_out, columns)] = meta.predict_proba(inputs[held_out])
-        truth = probabilities[np.arange(len(labels)), labels]
-        return float(-np.mean(np.log(np.clip(truth, 1e-12, 1.0))))
 
     def predict_proba(
         self, texts: Sequence[str], vectors: Vectors, *, second: Vectors | None = None
@@ -382,6 +355,23 @@ class TeamClassifier:
             raise ValueError("This classifier was fitted with second-model vectors; pass them.")
         with single_threaded_blas():
             inputs = _Inputs(self._lexical.transform(texts), vectors, second)
-            features = self._meta_inputs(self._meta_features(self._learners, inputs))
+            kind = self.meta_kind or self.config.meta
+            features = meta_inputs(kind, self._meta_features(self._learners, inputs))
             # The meta model saw every team (it is fitted on all labels), so columns line up.
-            return np.asarray(self._meta.predict_proba(features), dtype=np.float64)
+            probabilities = np.asarray(self._meta.predict_proba(features), dtype=np.float64)
+            if self.calibration is not None:
+                probabilities = self.calibration.apply(probabilities)
+            return probabilities
+
+
+def calibration_report(classifier: TeamClassifier) -> dict[str, Any]:
+    """How the classifier's confidence was calibrated, and how true it held on the training
+    tickets' held-out predictions (the reliability table)."""
+    calibration = classifier.calibration
+    if calibration is None:
+        return {}
+    return {
+        "temperature": calibration.temperature,
+        "rare_teams_capped": calibration.capped_teams,
+        "reliability_held_out": classifier.reliability or [],
+    }

@@ -17,6 +17,7 @@ from routing.config import RoutingConfig
 from routing.decision import RoutingDecision, decide
 from routing.errors import RoutingError
 from routing.features import TicketText
+from routing.model import calibration_report
 from routing.second_model import SecondModel
 from routing.staged import RoutingModel
 from routing.store import RoutingManifest, load_routing_model, save_routing_model
@@ -48,6 +49,11 @@ def classifier_metrics(model: RoutingModel) -> dict[str, Any]:
     metrics: dict[str, Any] = {"learners": list(model.classifier.learners)}
     if model.classifier.learner_choice:
         metrics["learner_choice"] = dict(model.classifier.learner_choice)
+    if model.classifier.model_choice:
+        metrics["model_choice"] = dict(model.classifier.model_choice)
+    calibration = calibration_report(model.classifier)
+    if calibration:
+        metrics["calibration"] = calibration
     return metrics
 
 
@@ -62,7 +68,27 @@ def describe_training(manifest: RoutingManifest) -> str:
             f"{choice['log_loss_with_second']} with it, {choice['log_loss_without_second']} "
             "without)"
         )
+    model_choice = manifest.metrics.get("model_choice")
+    if model_choice:
+        text += f"; chose {model_choice['chosen']}: {model_choice['reason']}"
     return text
+
+
+def describe_calibration(manifest: RoutingManifest) -> list[str]:
+    """The calibration and its reliability table (held-out training tickets), as lines."""
+    calibration = manifest.metrics.get("calibration")
+    if not calibration:
+        return []
+    lines = [
+        f"calibration: temperature {calibration['temperature']}, "
+        f"{calibration['rare_teams_capped']} team(s) under 9 tickets capped at n/(n+1)",
+        "reliability (held-out training tickets): band  tickets  stated  observed",
+    ]
+    lines += [
+        f"  {row['band']}  {row['tickets']:>7}  {row['confidence']:.3f}  {row['accuracy']:.3f}"
+        for row in calibration.get("reliability_held_out", [])
+    ]
+    return lines
 
 
 class Router:

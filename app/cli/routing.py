@@ -33,7 +33,7 @@ def train_command() -> None:
 @routing_cli.command("status")
 def status_command() -> None:
     """Show the saved routing model: stage, tickets per team, embedding model, when trained."""
-    from routing.service import describe_training
+    from routing.service import describe_calibration, describe_training
     from routing.store import current_version_dir, read_routing_manifest
 
     def run() -> None:
@@ -52,6 +52,8 @@ def status_command() -> None:
         typer.echo(f"  {describe_training(manifest)}")
         if manifest.metrics.get("learners"):
             typer.echo(f"  learners: {', '.join(manifest.metrics['learners'])}")
+        for line in describe_calibration(manifest):
+            typer.echo(f"  {line}")
         for team, count in manifest.teams.items():
             typer.echo(f"  {team}: {count}")
         if manifest.charters:

@@ -65,7 +65,12 @@ def test_eval_routing_prints_one_json_object_with_both_systems(env: Path, tmp_pa
             assert 0.0 <= figures[key] <= 1.0
         assert set(figures["per_team"]) == {"messaging", "network", "workplace"}
         assert set(figures["by_language"]) == {"de", "en"}
-    assert report["systems"]["stellwerk"]["accuracy"] >= 0.8
+        assert list(figures["risk_coverage"]) == ["0.5", "0.6", "0.7", "0.8", "0.9"]
+        assert sum(row["tickets"] for row in figures["reliability"]) == 30
+    stellwerk = report["systems"]["stellwerk"]
+    assert stellwerk["accuracy"] >= 0.8
+    assert stellwerk["model_choice"]["chosen"] in stellwerk["model_choice"]["log_loss"]
+    assert stellwerk["calibration"]["temperature"] > 0
 
 
 def test_eval_routing_by_cluster_and_charters(env: Path, tmp_path: Path) -> None:
@@ -202,7 +207,13 @@ def test_status_tells_whether_the_second_model_was_kept(
     status = runner.invoke(cli, ["routing", "status"])
     assert "embedding model fake-a + fake-second" in status.output
     assert re.search(r"log-loss [0-9.]+ with it, [0-9.]+ without", status.output)
-    assert "learners: svm_words, svm_chars, lr_dense, knn_dense" in status.output
+    chosen = re.search(r"chose (\S+): lowest cross-validated log-loss", status.output)
+    assert chosen is not None, status.output
+    assert re.search(r"learners: (svm|lr|knn)_", status.output)
+    assert re.search(r"calibration: temperature [0-9.]+", status.output)
+    assert "reliability (held-out training tickets)" in status.output
+    band_row = r"\n    0\.[0-9]-[01]\.[0-9] +[0-9]+ +[01]\.[0-9]{3} +[01]\.[0-9]{3}"
+    assert re.search(band_row, status.output)
 
 
 def _rare_team_tickets() -> list[dict[str, Any]]:

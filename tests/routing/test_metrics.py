@@ -64,3 +64,23 @@ def test_routing_report_counts_an_unseen_team_as_a_miss() -> None:
     assert report["accuracy"] == 0.5
     assert report["top3_accuracy"] == 0.5
     assert report["per_team"]["c"]["recall"] == 0.0
+
+
+def test_risk_coverage_is_accuracy_of_the_most_confident_share() -> None:
+    from routing.metrics import risk_coverage
+
+    confidence = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05]
+    correct = [True, True, True, True, False, True, False, False, False, False]
+    curve = risk_coverage(confidence, correct)
+    assert curve == {"0.5": 0.8, "0.6": 0.8333, "0.7": 0.7143, "0.8": 0.625, "0.9": 0.5556}
+
+
+def test_reliability_table_lists_stated_against_observed_per_band() -> None:
+    from routing.metrics import reliability_table
+
+    table = reliability_table([0.95, 0.95, 0.65, 0.61, 0.05], [True, False, True, True, False])
+    assert table == [
+        {"band": "0.0-0.1", "tickets": 1, "confidence": 0.05, "accuracy": 0.0},
+        {"band": "0.6-0.7", "tickets": 2, "confidence": 0.63, "accuracy": 1.0},
+        {"band": "0.9-1.0", "tickets": 2, "confidence": 0.95, "accuracy": 0.5},
+    ]

@@ -144,9 +144,29 @@ def test_second_model_learners_that_add_nothing_are_dropped() -> None:
     assert choice["second_kept"] is False
     assert choice["log_loss_with_second"] >= choice["log_loss_without_second"]
     assert not classifier.uses_second
-    assert classifier.learners == ("svm_words", "svm_chars", "lr_dense", "knn_dense")
+    assert not any(name.endswith("_second") for name in classifier.learners)
     probabilities = classifier.predict_proba(  # no second vectors needed any more
         [t.lexical for t in test_texts], embed_tickets(embedder, test_texts)
     )
     predicted = [classifier.teams[i] for i in probabilities.argmax(axis=1)]
     assert np.mean([p == t["team"] for p, t in zip(predicted, test, strict=True)]) >= 0.9
+
+
+def test_a_classifier_pickled_before_the_choice_and_calibration_still_predicts() -> None:
+    import pickle
+
+    config = ClassifierConfig(choose_by_cv=False)  # the old behaviour: all learners, logistic
+    classifier, calibrated = _fit_and_predict(
+        synthetic_tickets(90, seed=13), synthetic_tickets(12, seed=14), config
+    )
+    assert classifier.model_choice is not None
+    assert classifier.model_choice["chosen"] == "stacked"
+    old = pickle.loads(pickle.dumps(classifier))  # noqa: S301 - our own object
+    for attribute in ("model_choice", "reliability", "calibration", "meta_kind"):
+        del old.__dict__[attribute]  # what an earlier version's pickle lacks
+    embedder = HashingEmbedder(dim=128)
+    texts = [TicketText(t["title"], t["description"]) for t in synthetic_tickets(12, seed=14)]
+    raw = old.predict_proba([t.lexical for t in texts], embed_tickets(embedder, texts))
+    assert old.calibration is None and old.model_choice is None
+    assert np.allclose(raw.sum(axis=1), 1.0)
+    assert (raw.argmax(axis=1) == calibrated.argmax(axis=1)).all()

@@ -144,6 +144,11 @@ def test_teams_with_one_or_two_tickets_train_and_route(
     assert decision.team == "workplace"
     rare = _route(router, embedder, "Oracle listener down again", "ORA-12541 tns")
     assert rare.teams and sum(t.confidence for t in rare.teams) <= 1.0 + 1e-6
+    # One ticket never makes a confident team: at most 1 / (1 + 1), two at most 2 / 3.
+    stated = {t.team: t.confidence for t in rare.teams}
+    assert stated.get("database", 0.0) <= 0.5
+    erp = _route(router, embedder, "SAP posting blocked", "period closed")
+    assert max(t.confidence for t in erp.teams if t.team == "erp") <= 2 / 3 + 1e-4
 
 
 def test_one_team_only_is_rejected(
