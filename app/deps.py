@@ -67,3 +67,14 @@ KeyTurn = Depends(key_turn)
 
 # Pages: the person signed in by session cookie (the API stays Bearer-only: app.auth).
 PagePrincipalDep = Annotated[Principal, Depends(page_principal)]
+
+
+async def page_key_turn(state: StateDep, principal: PagePrincipalDep) -> AsyncIterator[None]:
+    """The same per-key limits for the pages' search and suggestion (the person's key)."""
+    key = f"key:{principal.key_id}" if principal.key_id is not None else principal.name
+    async with state.ready().key_limits.turn(key):
+        yield
+
+
+# On the pages that search or suggest: `dependencies=[PageKeyTurn]`.
+PageKeyTurn = Depends(page_key_turn)

@@ -195,6 +195,7 @@ def _open(
             request,
             solutions=settings.suggest_solutions,
             max_words=settings.chunk_max_words,
+            read_words=settings.suggest_read_words,
             first_level_min_similarity=settings.first_level_min_similarity,
         )
     team = suggestion.team

@@ -121,3 +121,18 @@ def test_a_key_with_all_its_slots_busy_waits_then_gets_503(
         assert (
             client.post("/api/v1/search", json={"query": "VPN"}, headers=agent).status_code == 200
         )
+
+
+def test_the_pages_share_the_keys_limits(tmp_path: Path, recording: RecordingEmbedder) -> None:
+    """Signed in, a person's searches spend their key's rate like the API's do."""
+    from tests.web.helpers import browser, sign_in
+
+    with _client(tmp_path, recording, key_requests_per_minute=6, key_request_burst=2) as client:
+        keys = authorize(client)
+        person = browser(client)
+        assert sign_in(person, keys["agent"]).status_code == 303
+        codes = [person.get("/search", params={"q": "VPN"}).status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+        refused = person.get("/search", params={"q": "VPN"})
+        assert "text/html" in refused.headers["content-type"]
+        assert int(refused.headers["retry-after"]) >= 1

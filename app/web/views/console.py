@@ -8,7 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from app.deps import LiveIndexDep, PagePrincipalDep, RouterDep, SessionDep, SettingsDep
+from app.deps import (
+    LiveIndexDep,
+    PageKeyTurn,
+    PagePrincipalDep,
+    RouterDep,
+    SessionDep,
+    SettingsDep,
+)
 from app.errors import NotFound
 from app.schemas.suggest import Solution, SuggestRequest
 from app.services.articles import detail_of, read_article
@@ -59,7 +66,7 @@ def _inline(
     )
 
 
-@router.post("/suggest", dependencies=[CsrfChecked])
+@router.post("/suggest", dependencies=[CsrfChecked, PageKeyTurn])
 def suggestion(
     request: Request,
     session: SessionDep,
@@ -80,6 +87,7 @@ def suggestion(
         body,
         solutions=settings.suggest_solutions,
         max_words=settings.chunk_max_words,
+        read_words=settings.suggest_read_words,
         first_level_min_similarity=settings.first_level_min_similarity,
         visibility=visibility_for(session, principal),
     )

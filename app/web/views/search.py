@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from app.deps import LiveIndexDep, PagePrincipalDep, SessionDep, SettingsDep
+from app.deps import LiveIndexDep, PageKeyTurn, PagePrincipalDep, SessionDep, SettingsDep
 from app.schemas.search import SearchHit, SearchRequest
 from app.services.search import search
 from app.services.teams import list_teams
@@ -42,7 +42,7 @@ def pieces(hit: SearchHit) -> list[Piece]:
     return parts
 
 
-@router.get("/search")
+@router.get("/search", dependencies=[PageKeyTurn])
 def search_page(
     request: Request,
     session: SessionDep,
