@@ -33,6 +33,7 @@ from app.key_limits import KeyLimits
 from app.limits import BodySizeLimit
 from app.openapi import install_openapi
 from app.services.delivery_worker import DeliveryWorker
+from app.services.events import prune as prune_events
 from app.services.outbox import Backoff
 from app.settings import Settings
 from app.state import AppState, Runtime
@@ -68,6 +69,8 @@ def create_app(
             if settings.auto_migrate:
                 migrate(engine)
             factory = session_factory(engine)
+            with factory.begin() as session:
+                prune_events(session, settings.event_retention_days)
             model = embedder or load_configured_embedder(settings)
             with factory() as session:
                 searcher, manifest = open_searcher(

@@ -161,6 +161,15 @@ class Settings(BaseSettings):
             "solution, so /suggest answers resolve_at_first_level."
         ),
     )
+    event_retention_days: int = Field(
+        default=400,
+        ge=1,
+        le=36_500,
+        description=(
+            "Days suggestion and search events (what the KPIs are computed from) are kept; "
+            "older ones are deleted at start-up and every 1,000th event written."
+        ),
+    )
     auth_failure_burst: int = Field(
         default=10,
         ge=1,

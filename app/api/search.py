@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from app.auth import PrincipalDep, current_principal
 from app.deps import KeyTurn, LiveIndexDep, SessionDep, SettingsDep
 from app.schemas.search import SearchRequest, SearchResponse
+from app.services.events import record_search
 from app.services.search import search as search_knowledge
 from app.services.visibility import visibility_for
 
@@ -31,4 +32,13 @@ def search(
         visibility=visibility_for(session, principal),
         max_k=settings.search_max_k,
     )
+    record_search(
+        session,
+        principal=principal,
+        channel="api",
+        query=body.query,
+        hits=hits,
+        retention_days=settings.event_retention_days,
+    )
+    session.commit()
     return SearchResponse(hits=hits, took_ms=round((time.perf_counter() - started) * 1000, 2))

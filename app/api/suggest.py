@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from app.auth import PrincipalDep, current_principal
 from app.deps import KeyTurn, LiveIndexDep, RouterDep, SessionDep, SettingsDep
 from app.schemas.suggest import SuggestRequest, SuggestResponse
+from app.services.events import record_suggestion
 from app.services.suggest import suggest as suggest_for_ticket
 from app.services.visibility import visibility_for
 
@@ -36,6 +37,16 @@ def suggest(
         first_level_min_similarity=settings.first_level_min_similarity,
         visibility=visibility_for(session, principal),
     )
+    ticket = (body.ticket_source, body.ticket_id) if body.ticket_source and body.ticket_id else None
+    record_suggestion(
+        session,
+        principal=principal,
+        channel="api",
+        suggestion=result,
+        ticket=ticket,
+        retention_days=settings.event_retention_days,
+    )
+    session.commit()
     return SuggestResponse(
         solutions=result.solutions,
         team=result.team,

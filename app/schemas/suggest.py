@@ -14,6 +14,19 @@ class SuggestRequest(BaseModel):
 
     title: str = Field(min_length=1, max_length=1000)
     description: str = Field(default="", max_length=50_000)
+    ticket_source: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The ticket tool (as in links and outcomes), recorded with the suggestion.",
+    )
+    ticket_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The ticket's id in that tool; with ticket_source it ties the suggestion "
+        "to later links and escalation outcomes (the KPIs).",
+    )
 
 
 class Solution(SearchHit):

@@ -21,6 +21,7 @@ from app.services.audit import record
 from app.services.connector_notes import suggestion_note
 from app.services.connectors import connector_principal, get_connector, tool_settings
 from app.services.contractors import contractor_message
+from app.services.events import record_suggestion
 from app.services.outcomes import record_outcome
 from app.services.refs import ticket_id
 from app.services.suggest import suggest
@@ -254,6 +255,14 @@ def _open(
                 payload={"firm": firm, "message": message},
             )
             queued += 1
+        record_suggestion(
+            session,
+            principal=connector_principal(config.name),
+            channel="connector",
+            suggestion=suggestion,
+            ticket=(config.name, ticket.number),
+            retention_days=settings.event_retention_days,
+        )
         record(
             session,
             connector_principal(config.name),

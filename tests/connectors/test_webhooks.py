@@ -15,6 +15,7 @@ from db.models import (
     EscalationOutcome,
     InboundDelivery,
     OutboxItem,
+    SuggestionEvent,
     Ticket,
     ToolTicket,
 )
@@ -59,6 +60,13 @@ def test_zammad_open_ticket_gets_a_suggestion_and_a_queued_internal_note(
         assert f"({state.suggested_team}), confidence" in item.payload["text"]
         audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "connector.suggest"))
         assert [a.actor for a in audit] == ["connector:zammad"]
+        event = session.scalars(select(SuggestionEvent)).one()
+        assert (event.channel, event.ticket_source, event.ticket_id) == (
+            "connector",
+            "zammad",
+            "10081",
+        )
+        assert (event.team, event.confidence) == (state.suggested_team, state.confidence)
     assert _count(routed_client, Ticket) == 0  # an open ticket is no resolved ticket
 
 

@@ -19,6 +19,7 @@ from app.deps import (
 from app.errors import NotFound
 from app.schemas.suggest import Solution, SuggestRequest
 from app.services.articles import detail_of, read_article
+from app.services.events import record_suggestion
 from app.services.suggest import Suggestion, suggest
 from app.services.visibility import visibility_for
 from app.web.forms import CsrfChecked, parse_form, ticket_reference
@@ -94,6 +95,15 @@ def suggestion(
     articles: list[Solution] = [s for s in result.solutions if s.kind == "article"]
     tickets: list[Solution] = [s for s in result.solutions if s.kind == "ticket"]
     reference = ticket_reference(ticket_ref)
+    record_suggestion(
+        session,
+        principal=principal,
+        channel="page",
+        suggestion=result,
+        ticket=reference,
+        retention_days=settings.event_retention_days,
+    )
+    session.commit()
     return render(
         request,
         "suggestion.html",

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from app.deps import LiveIndexDep, PageKeyTurn, PagePrincipalDep, SessionDep, SettingsDep
 from app.schemas.search import SearchHit, SearchRequest
+from app.services.events import record_search
 from app.services.search import search
 from app.services.teams import list_teams
 from app.services.visibility import visibility_for
@@ -64,6 +65,15 @@ def search_page(
             filters={"kind": kind or None, "team": team or None, "language": language or None},
         )
         hits = search(session, live, body, visibility=visibility, max_k=settings.search_max_k)
+        record_search(
+            session,
+            principal=principal,
+            channel="page",
+            query=body.query,
+            hits=hits,
+            retention_days=settings.event_retention_days,
+        )
+        session.commit()
     teams = [t.team for t in list_teams(session, visibility).teams]
     return render(
         request,
