@@ -16,6 +16,7 @@ from app.api import (
     escalations,
     feedback,
     health,
+    kpis,
     links,
     reviews,
     search,
@@ -152,7 +153,7 @@ def create_app(
     app.state.stellwerk = state
     install_error_handlers(app, pages=page_error)
     # Every router but /health requires an API key (see app.auth); these are issue 5's.
-    for module in (audit, feedback, tasks, links, escalations, stats):
+    for module in (audit, feedback, tasks, links, escalations, stats, kpis):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, search, suggest, tickets, articles, reviews, teams, connectors):

@@ -11,6 +11,7 @@ from app.cli.eval import eval_cli
 from app.cli.index import index_cli
 from app.cli.ingest import ingest_cli
 from app.cli.keys import keys_cli
+from app.cli.kpis import kpis_command
 from app.cli.routing import routing_cli
 from app.cli.serve import serve_command
 
@@ -21,6 +22,7 @@ cli = typer.Typer(
 )
 cli.command("demo")(demo_command)
 cli.command("serve")(serve_command)
+cli.command("kpis")(kpis_command)
 cli.add_typer(ingest_cli, name="ingest")
 cli.add_typer(index_cli, name="index")
 cli.add_typer(db_cli, name="db")
