@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from app.api.params import IsoDate
 from app.auth import PrincipalDep, current_principal
 from app.deps import SessionDep
 from app.schemas.kpis import Interval, Kpis
@@ -23,10 +23,10 @@ def get_kpis(
     session: SessionDep,
     principal: PrincipalDep,
     start: Annotated[
-        date | None, Query(alias="from", description="First day (ISO date, UTC); 90 days back.")
+        IsoDate | None, Query(alias="from", description="First day (ISO date, UTC); 90 days back.")
     ] = None,
     end: Annotated[
-        date | None, Query(alias="to", description="Last day, inclusive (ISO date); today.")
+        IsoDate | None, Query(alias="to", description="Last day, inclusive (ISO date); today.")
     ] = None,
     team: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     interval: Annotated[Interval, Query(description="Bucket by week or month.")] = "week",
@@ -51,8 +51,10 @@ def get_kpis(
 def export_kpis(
     session: SessionDep,
     principal: PrincipalDep,
-    start: Annotated[date | None, Query(alias="from", description="First day (ISO date).")] = None,
-    end: Annotated[date | None, Query(alias="to", description="Last day, inclusive.")] = None,
+    start: Annotated[
+        IsoDate | None, Query(alias="from", description="First day (ISO date).")
+    ] = None,
+    end: Annotated[IsoDate | None, Query(alias="to", description="Last day, inclusive.")] = None,
     team: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     interval: Annotated[Interval, Query(description="Bucket by week or month.")] = "week",
 ) -> Response:

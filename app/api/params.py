@@ -3,12 +3,24 @@ stops at 2^63) is the one-shape 422 before a handler runs, never a 500."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import Path, Query
+from pydantic import BeforeValidator
 
 MAX_INT = 2**31 - 1  # the largest INTEGER both SQLite and PostgreSQL store in every column
 
 Offset = Annotated[int, Query(ge=0, le=MAX_INT)]
 VersionNumber = Annotated[int, Path(ge=1, le=MAX_INT)]
 TaskId = Annotated[int, Path(ge=1, le=MAX_INT)]
+
+
+def iso_date(value: Any) -> Any:
+    """Only `YYYY-MM-DD`: pydantic's lax dates would take `0` as 1970-01-01."""
+    if isinstance(value, str) and len(value) == 10:
+        return date.fromisoformat(value)
+    raise ValueError("an ISO date, YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(iso_date)]

@@ -5,15 +5,20 @@ Weeks: W1 = 2026-11-02 (Monday) to 11-08, W2 = 11-09 to 11-15; "now" is 11-16 12
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from app.auth import CLI_PRINCIPAL
+from app.cli import cli
 from app.services.kpis import kpis
 from app.services.visibility import Visibility
+from app.settings import Settings
 from db.models import (
     Article,
     ArticleVersion,
@@ -279,4 +284,26 @@ def test_kpis_csv_export_and_bad_ranges(client: TestClient) -> None:
     assert backwards.status_code == 422
     assert backwards.json()["error"]["details"][0]["field"] == "from"
     assert client.get("/api/v1/kpis", params={"from": "2026-13-01"}).status_code == 422
+    assert client.get("/api/v1/kpis", params={"to": "0"}).status_code == 422  # no Unix time
     assert client.get("/api/v1/kpis", params={"interval": "day"}).status_code == 422
+
+
+def test_cli_prints_the_same_figures_as_json_and_csv(
+    settings: Settings, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with factory() as session, session.begin():
+        seed(session)
+    monkeypatch.setenv("STELLWERK_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("STELLWERK_DATABASE_URL", str(settings.database_url))
+    args = ["kpis", "--from", "2026-11-02", "--to", "2026-11-15"]
+    result = CliRunner().invoke(cli, [*args, "--json", "--interval", "month"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert [(s["period"], s["team"], s["suggestions"]) for s in body["suggestions"]] == [
+        ("2026-11-01", "network", 5),
+        ("2026-11-01", "workplace", 1),
+    ]
+    table = CliRunner().invoke(cli, args)
+    assert f"escalation,{W1},network,,4,1,0.25" in table.stdout.splitlines()
+    wrong = CliRunner().invoke(cli, ["kpis", "--from", "2026-11-15", "--to", "2026-11-02"])
+    assert wrong.exit_code == 1
