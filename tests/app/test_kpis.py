@@ -6,6 +6,7 @@ Weeks: W1 = 2026-11-02 (Monday) to 11-08, W2 = 11-09 to 11-15; "now" is 11-16 12
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -31,6 +32,7 @@ from db.models import (
     Ticket,
 )
 from tests.auth_helpers import bearer, factory_of, keys_of
+from tests.web.helpers import browser, sign_in
 
 W1, W2 = "2026-11-02", "2026-11-09"
 NOW = datetime(2026, 11, 16, 12, tzinfo=UTC)
@@ -307,3 +309,25 @@ def test_cli_prints_the_same_figures_as_json_and_csv(
     assert f"escalation,{W1},network,,4,1,0.25" in table.stdout.splitlines()
     wrong = CliRunner().invoke(cli, ["kpis", "--from", "2026-11-15", "--to", "2026-11-02"])
     assert wrong.exit_code == 1
+
+
+def test_the_dashboard_shows_the_kpis_per_team_in_both_languages(client: TestClient) -> None:
+    _seeded(client)
+    person = browser(client)
+    sign_in(person, keys_of(client)["admin"])
+    page = person.get("/dashboard", params=RANGE)
+    assert page.status_code == 200, page.text
+    row = re.search(r'<tr data-team="network">(.*?)</tr>', page.text, re.S)
+    assert row is not None
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1))
+    # 5 suggestions, 1 escalated; 2 of 3 first-level confirmed; outcomes 2 of 3 agreed;
+    # 1 of 2 resolved tickets linked; 1 of 2 marks helpful; 1 of 3 stale; 2 open tasks.
+    assert cells == ["network", "5", "20 %", "67 %", "67 %", "50 %", "50 %", "33 %", "2"]
+    assert "Escalation rate per team" in page.text
+    assert page.text.count('class="mark"') == 3  # bands with a known confidence
+    german = person.get("/dashboard", params=RANGE, headers={"Accept-Language": "de"})
+    assert "Eskalationsquote je Team" in german.text
+    assert (
+        person.get("/dashboard", params={"from": "2026-11-15", "to": "2026-11-02"}).status_code
+        == 422
+    )

@@ -108,6 +108,8 @@ ACCESS: dict[str, dict[str, int]] = {
     "/api/v1/links": dict.fromkeys(STAFF, 200),
     "/api/v1/escalations": dict.fromkeys(STAFF, 200),
     "/api/v1/ready": dict.fromkeys(ROLES, 200),
+    "/api/v1/kpis": dict.fromkeys(ROLES, 200),
+    "/api/v1/kpis/export": dict.fromkeys(ROLES, 200),
     # Versions hold drafts: owners only; others learn of no hidden article (404).
     "/api/v1/articles/int-pub/versions": {**dict.fromkeys(STAFF, 403), **OWNERS_ONLY},
     "/api/v1/articles/pub-pub/versions": {**dict.fromkeys(STAFF, 403), **OWNERS_ONLY},
@@ -213,3 +215,24 @@ def test_contractor_search_through_the_real_model(
             "/api/v1/search", json=query, headers=bearer(keys["other-contractor"])
         ).json()["hits"]
         assert [h["id"] for h in other] == ["article:public-vpn"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_kpis_count_only_the_callers_firm(world: TestClient, role: str) -> None:
+    for asker, number in (("admin", "1"), ("contractor", "2"), ("other-contractor", "3")):
+        asked = world.post(
+            "/api/v1/suggest",
+            json={"title": "Router reboot", "ticket_source": "t", "ticket_id": number},
+            headers=_as(world, asker),
+        )
+        assert asked.status_code == 200, asked.text
+    figures = world.get("/api/v1/kpis", headers=_as(world, role))
+    assert figures.status_code == 200, figures.text
+    body = figures.json()
+    counted = sum(row["suggestions"] for row in body["suggestions"])
+    assert counted == (3 if role in STAFF else 1)
+    assert body["scope"] == ("all" if role in STAFF else "firm")
+    assert (body["link_rate"] is None) == (role not in STAFF)
+    if role not in STAFF:
+        # Only the firm's own suggestion, so no team outside its catalogue either.
+        assert {row["team"] for row in body["suggestions"]} <= {"workplace", None}

@@ -101,6 +101,7 @@ def test_dashboard_and_hidden_feedback_targets(world: TestClient, role: str) -> 
         assert dashboard.status_code == 200
         figure = re.search(r'data-testid="articles">(\d+)<', dashboard.text)
         assert figure is not None and int(figure.group(1)) == len(SEARCHABLE[role])
+        assert 'data-testid="kpis"' in dashboard.text
     else:
         assert dashboard.status_code == 403
     token = page_csrf(person)

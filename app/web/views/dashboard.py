@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from app.api.params import IsoDate
 from app.deps import PagePrincipalDep, SessionDep
+from app.services.kpis import date_range, kpis
 from app.services.stats import knowledge_stats
 from app.services.visibility import visibility_for
 from app.web.render import render
+from app.web.views import dashboard_kpis as charts
+from db.models import utcnow
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,11 +44,24 @@ def bars(counts: dict[str, int]) -> list[Bar]:
 
 
 @router.get("/dashboard")
-def dashboard(request: Request, session: SessionDep, principal: PagePrincipalDep) -> Response:
-    """Admins and specialists (team leads hold specialist keys); others get the API's 403."""
+def dashboard(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    start: Annotated[IsoDate | None, Query(alias="from")] = None,
+    end: Annotated[IsoDate | None, Query(alias="to")] = None,
+) -> Response:
+    """Admins and specialists (team leads hold specialist keys); others get the API's 403.
+    The KPIs over the chosen days (default: the last 90), per team (docs/KPIS.md)."""
     principal.require("admin", "specialist")
-    stats = knowledge_stats(session, visibility_for(session, principal))
+    visibility = visibility_for(session, principal)
+    stats = knowledge_stats(session, visibility)
     chart = bars(stats.articles_by_team)
+    first, last = date_range(start, end, utcnow().date())
+    figures = kpis(session, visibility, start=first, end=last)
+    rows = charts.team_rows(figures)
+    escalation = charts.escalation_bars(rows)
+    reliability = charts.reliability_bars(figures)
     return render(
         request,
         "dashboard.html",
@@ -54,5 +72,11 @@ def dashboard(request: Request, session: SessionDep, principal: PagePrincipalDep
             "chart_width": CHART_WIDTH,
             "label_width": LABEL_WIDTH,
             "bar_height": BAR_HEIGHT,
+            "range": {"from": first.isoformat(), "to": last.isoformat()},
+            "kpi_rows": rows,
+            "escalation_bars": escalation,
+            "escalation_height": charts.chart_height(escalation),
+            "reliability_bars": reliability,
+            "reliability_height": charts.chart_height(reliability),
         },
     )
