@@ -96,6 +96,9 @@ class Kpis(BaseModel):
     )
     suggestions: list[SuggestionKpis]
     routing: list[RoutingKpis]
+    searches: list[ShareKpis] = Field(
+        description="Searches per period (`total`) and those that found nothing (`count`)."
+    )
     link_rate: list[ShareKpis] | None = Field(
         description="Resolved tickets (by resolution date) linked to an article."
     )

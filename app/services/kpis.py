@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
-from app.schemas.kpis import Band, Interval, Kpis, RoutingKpis, SuggestionKpis
+from app.schemas.kpis import Band, Interval, Kpis, RoutingKpis, ShareKpis, SuggestionKpis
 from app.services.kpis_knowledge import (
     draft_to_published,
     feedback_by_article,
@@ -39,6 +39,7 @@ from app.services.visibility import Visibility
 from db.models import (
     EscalationOutcome,
     Feedback,
+    SearchEvent,
     SolutionLink,
     SuggestionEvent,
     SuggestionShown,
@@ -58,6 +59,27 @@ def _firm(visibility: Visibility) -> ColumnElement[bool]:
         return true()
     company = visibility.principal.company
     return SuggestionEvent.company == company if company else false()
+
+
+def search_kpis(session: Session, win: Window, visibility: Visibility) -> list[ShareKpis]:
+    """Searches per period and the share that found nothing (a knowledge gap's first sign)."""
+    search = SearchEvent
+    period = win.period(search.at).label("period")
+    if visibility.sees_tickets:
+        firm: ColumnElement[bool] = true()
+    else:
+        company = visibility.principal.company
+        firm = search.company == company if company else false()
+    query = (
+        select(period, func.count(), _counted(search.results == 0))
+        .where(win.within(search.at), firm)
+        .group_by(period)
+        .order_by(period)
+    )
+    return [
+        ShareKpis(period=str(p), team=None, total=int(n), count=int(k), share=share(int(k), int(n)))
+        for p, n, k in session.execute(query)
+    ]
 
 
 def _counted(flag: ColumnElement[bool]) -> ColumnElement[int]:
@@ -212,6 +234,7 @@ def kpis(
         scope="all" if staff else "firm",
         suggestions=suggestion_kpis(session, win, visibility),
         routing=routing_kpis(session, win, visibility),
+        searches=search_kpis(session, win, visibility) if not team else [],
         link_rate=link_rate(session, win) if staff else None,
         reuse=reuse(session, win) if staff else None,
         never_reused=never_reused(session, win) if staff else None,

@@ -32,6 +32,7 @@ def kpi_rows(figures: Kpis) -> list[tuple[object, ...]]:
     for r in figures.routing:
         rows.append(("routing", r.period, r.team, r.band, r.outcomes, r.agreed, r.accuracy))
     shares = {
+        "searches_without_results": figures.searches,
         "link_rate": figures.link_rate,
         "never_reused": figures.never_reused,
         "stale": figures.stale,

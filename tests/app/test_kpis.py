@@ -25,6 +25,7 @@ from db.models import (
     ArticleVersion,
     EscalationOutcome,
     Feedback,
+    SearchEvent,
     SolutionLink,
     SuggestionEvent,
     SuggestionShown,
@@ -168,6 +169,19 @@ def seed(session: Session) -> None:
                 created_at=when,
             )
         )  # fmt: skip
+    for company, results, when in (
+        (None, 3, at(3)),
+        (None, 0, at(4)),
+        ("NetPartner GmbH", 0, at(10)),
+        ("Acme GmbH", 2, at(11)),
+        (None, 0, at(1, month=10)),
+    ):
+        session.add(
+            SearchEvent(
+                at=when, channel="api", role="contractor" if company else "agent",
+                company=company, query="q", results=results,
+            )
+        )  # fmt: skip
     for team, status, created in (
         ("network", "open", at(6, 12)),
         ("network", "open", at(14, 12)),
@@ -217,6 +231,7 @@ def test_kpis_match_the_hand_computed_figures(client: TestClient) -> None:
     def shares(name: str) -> list[tuple[Any, ...]]:
         return [(r["period"], r["team"], r["total"], r["count"], r["share"]) for r in body[name]]
 
+    assert shares("searches") == [(W1, None, 2, 1, 0.5), (W2, None, 2, 1, 0.5)]
     assert shares("link_rate") == [(W1, "network", 2, 1, 0.5), (W2, "workplace", 1, 1, 1.0)]
     reuse = [tuple(r.values()) for r in body["reuse"]]
     assert reuse == [(W1, "network", 1, 2, 0.5), (W2, "workplace", 1, 1, 1.0)]
@@ -254,6 +269,7 @@ def test_a_contractor_sees_only_its_own_firms_figures(client: TestClient) -> Non
     assert mine["scope"] == "firm"
     own = [(s["period"], s["team"], s["suggestions"], s["escalated"]) for s in mine["suggestions"]]
     assert own == [(W1, "network", 1, 1)]
+    assert [(r["period"], r["total"], r["count"]) for r in mine["searches"]] == [(W2, 1, 1)]
     assert [(r["period"], r["band"], r["outcomes"]) for r in mine["routing"]] == [
         (W1, "0.5-0.7", 1)
     ]
@@ -270,6 +286,7 @@ def test_a_contractor_sees_only_its_own_firms_figures(client: TestClient) -> Non
         f"escalation,{W1},network,,1,1,1.0",
         f"first_level_confirmed,{W1},network,,0,0,",
         f"routing,{W1},network,0.5-0.7,1,1,1.0",
+        f"searches_without_results,{W2},,,1,1,1.0",
     ]
 
 
