@@ -200,11 +200,14 @@ def test_admin_opens_the_dashboard_and_switches_to_german(site: Site, chromium: 
     page.get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.get_by_test_id("articles")).to_have_text("30")  # the repository's articles
-    assert page.locator("svg.chart rect.bar").count() == 7  # one bar per team
+    assert page.locator('svg[aria-labelledby="by-team"] rect.bar').count() == 7  # one per team
+    expect(page.get_by_role("heading", name="KPIs per team")).to_be_visible()
+    expect(page.get_by_test_id("kpis")).to_be_visible()
     _shoot(page, "dashboard")
     page.get_by_role("button", name="DE").click()
     expect(page.get_by_role("heading", name="Übersicht")).to_be_visible()
     expect(page.get_by_text("Veröffentlichte Artikel")).to_be_visible()
+    expect(page.get_by_role("heading", name="KPIs je Team")).to_be_visible()
     page.context.close()
 
 
