@@ -25,6 +25,7 @@ from app.api import (
     teams,
     tickets,
 )
+from app.buckets import buckets_from
 from app.components import load_configured_embedder, open_router
 from app.database import engine_from_settings
 from app.errors import install_error_handlers
@@ -120,6 +121,7 @@ def create_app(
                     burst=settings.key_request_burst,
                     in_flight=settings.key_max_in_flight,
                     queue_seconds=settings.key_queue_seconds,
+                    buckets=buckets,
                 ),
                 deliveries=deliveries,
             )
@@ -140,10 +142,14 @@ def create_app(
         docs_url="/docs",
         openapi_url="/openapi.json",
     )
+    # Limits count in this process, or in Redis for every replica (app.buckets).
+    buckets = buckets_from(settings.redis_url, settings.redis_prefix)
     state = AppState(
         settings=settings,
         auth_limiter=FailureLimiter(
-            burst=settings.auth_failure_burst, refill_seconds=settings.auth_failure_refill_seconds
+            burst=settings.auth_failure_burst,
+            refill_seconds=settings.auth_failure_refill_seconds,
+            buckets=buckets,
         ),
     )
     app.state.stellwerk = state

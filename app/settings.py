@@ -243,6 +243,19 @@ class Settings(BaseSettings):
     connector_timeout_seconds: float = Field(
         default=10.0, gt=0.0, description="Timeout of one call to a ticket tool or a firm."
     )
+    redis_url: str | None = Field(
+        default=None,
+        description=(
+            "Redis for limits shared by every replica (failed sign-ins, per-key rates), e.g. "
+            "redis://127.0.0.1:6379/0. Empty: each process counts alone."
+        ),
+    )
+    redis_prefix: str = Field(
+        default="stellwerk",
+        min_length=1,
+        max_length=100,
+        description="Prefix of Stellwerk's keys in Redis (one per deployment sharing a Redis).",
+    )
     host: str = Field(default="127.0.0.1", description="Address `stellwerk serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `stellwerk serve` binds to.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
