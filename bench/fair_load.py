@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import format_table, load_note, print_json_line
-from bench.console_latency import build_demo, tickets
+from bench.console_latency import build_demo_keys, tickets
 from bench.service import running_service
 
 _LOG_WORDS = (
@@ -53,9 +53,12 @@ def seconds(client: httpx.Client, path: str, body: dict[str, object]) -> float:
     return time.perf_counter() - started
 
 
-def measure(base_url: str, key: str, queries: int, parallel: int) -> dict[str, float]:
+def measure(base_url: str, keys: dict[str, str], queries: int, parallel: int) -> dict[str, float]:
+    """The searcher uses the agent's key, the heavy callers the admin's: one key's own
+    in-flight slots are not what is measured."""
     search = {"query": "VPN Verbindung bricht ab", "k": 5}
-    headers = {"Authorization": f"Bearer {key}"}
+    headers = {"Authorization": f"Bearer {keys['agent']}"}
+    heavy_headers = {"Authorization": f"Bearer {keys['admin']}"}
     with httpx.Client(base_url=base_url, timeout=600.0, headers=headers) as client:
         for _ in range(3):
             seconds(client, "/api/v1/search", search)
@@ -76,7 +79,7 @@ def measure(base_url: str, key: str, queries: int, parallel: int) -> dict[str, f
 
         def heavy(seed: int) -> None:
             body = {"title": "Fehlerprotokoll", "description": maximal_description(seed)}
-            with httpx.Client(base_url=base_url, timeout=600.0, headers=headers) as own:
+            with httpx.Client(base_url=base_url, timeout=600.0, headers=heavy_headers) as own:
                 statuses.append(own.post("/api/v1/suggest", json=body).status_code)
 
         callers = [threading.Thread(target=heavy, args=(100 + i,)) for i in range(parallel)]
@@ -103,10 +106,14 @@ def main() -> None:
     args = parse_args()
     with tempfile.TemporaryDirectory(prefix="stellwerk-bench-fair-") as folder:
         data_dir = Path(folder) / "data"
-        key = build_demo(data_dir)
-        overrides = {"STELLWERK_DATA_DIR": str(data_dir), "STELLWERK_KEY_REQUESTS_PER_MINUTE": "0"}
-        with running_service(overrides, Path(folder) / "service.log", key) as service:
-            figures = measure(service.base_url, key, args.queries, args.parallel)
+        keys = build_demo_keys(data_dir)
+        overrides = {
+            "STELLWERK_DATA_DIR": str(data_dir),
+            "STELLWERK_KEY_REQUESTS_PER_MINUTE": "0",
+            "STELLWERK_KEY_MAX_IN_FLIGHT": str(args.parallel),
+        }
+        with running_service(overrides, Path(folder) / "service.log", keys["agent"]) as service:
+            figures = measure(service.base_url, keys, args.queries, args.parallel)
     busy_ratio = round(figures["search_busy_p50_ms"] / figures["search_idle_p50_ms"], 2)
     cost_ratio = round(figures["suggest_maximal_p50_ms"] / figures["suggest_normal_p50_ms"], 2)
     print(load_note())
