@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -216,6 +217,16 @@ def install_error_handlers(app: FastAPI, pages: PageErrors | None = None) -> Non
 
     for base in PACKAGE_ERRORS:
         app.add_exception_handler(base, _package)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(request: Request, exc: PoolTimeout) -> Response:
+        # Every database connection is busy: a load peak, not a fault; ask to come back.
+        log.warning("no free database connection for %s %s", request.method, request.url.path)
+        response = respond(
+            request, exc, 503, "overloaded", "The service is busy; try again shortly."
+        )
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -29,6 +29,26 @@ class Settings(BaseSettings):
             "Empty means a SQLite file `stellwerk.db` in the data folder."
         ),
     )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description=(
+            "Database connections a process keeps open; a request holds one or two. Mind "
+            "PostgreSQL's max_connections across replicas: (pool size + overflow) x replicas."
+        ),
+    )
+    database_max_overflow: int = Field(
+        default=20, ge=0, le=1000, description="Extra connections a process opens under load."
+    )
+    database_pool_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "Seconds a request waits for a free connection before it gets 503 with "
+            "Retry-After (instead of waiting on, or failing with a 500)."
+        ),
+    )
     auto_migrate: bool = Field(
         default=True,
         description="Apply pending Alembic migrations when the service or a CLI command starts.",
