@@ -90,6 +90,7 @@ def create_app(
                     factory, model, min_interval=settings.routing_retrain_seconds
                 )
 
+            router.sync(factory, background=False)  # another replica's newer model
             if router.model is None:
                 retrain_router()
             deliveries = None
@@ -114,6 +115,7 @@ def create_app(
                     refresh_seconds=settings.index_refresh_seconds,
                     default_system=settings.search_system,
                     on_change=retrain_router,
+                    on_refresh=lambda: router.sync(factory),
                 ),
                 router=router,
                 key_limits=KeyLimits(

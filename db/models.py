@@ -384,3 +384,15 @@ class ContractorEndpoint(Base):
     url: Mapped[str] = mapped_column(String(500))
     secret: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class RoutingModelRow(Base):
+    """A trained routing model every replica reads: one elected replica trains and stores it
+    here, the others swap to the newest row within their refresh interval (routing.shared)."""
+
+    __tablename__ = "routing_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    trained_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)

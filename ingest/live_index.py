@@ -35,10 +35,14 @@ class LiveIndex:
         refresh_seconds: float,
         default_system: System = "hybrid",
         on_change: Callable[[int], None] | None = None,
+        on_refresh: Callable[[], None] | None = None,
     ) -> None:
-        """`on_change(n)` runs after a refresh replayed n > 0 changes (the router retrains)."""
+        """`on_change(n)` runs after a refresh replayed n > 0 changes (the router retrains);
+        `on_refresh()` after every refresh that looked (the router checks for a newer model
+        another replica trained)."""
         self._searcher = searcher
         self.on_change = on_change
+        self.on_refresh = on_refresh
         self.default_system: System = default_system
         self.embedder = embedder
         self._factory = factory
@@ -61,6 +65,8 @@ class LiveIndex:
                 changes = catch_up(session, self._searcher, self.embedder.model_id)
         if changes and self.on_change is not None:
             self.on_change(changes)
+        if self.on_refresh is not None:
+            self.on_refresh()
         return changes
 
     def search(

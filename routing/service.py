@@ -19,6 +19,7 @@ from routing.errors import RoutingError
 from routing.features import TicketText
 from routing.model import calibration_report
 from routing.second_model import SecondModel
+from routing.shared import fetch, newest_version, publish, trainer_lease
 from routing.staged import RoutingModel
 from routing.store import RoutingManifest, load_routing_model, save_routing_model
 from routing.training import train_from_database
@@ -116,6 +117,9 @@ class Router:
         self._last_attempt_at: str | None = None
         self._last_outcome: str | None = None
         self._last_reason: str | None = None
+        self.version: int | None = None  # the shared store's version serving (routing.shared)
+        self.expected_model_id: str | None = None  # the index model a shared model must match
+        self._syncing = threading.Event()
 
     @classmethod
     def open(
@@ -132,6 +136,7 @@ class Router:
         with another one (or without, or with none configured now) is not loaded.
         """
         router = cls(root, config=config, second=second)
+        router.expected_model_id = model_id
         try:
             loaded = load_routing_model(
                 root,
@@ -189,13 +194,20 @@ class Router:
         self._last_started = time.monotonic()
         serving = self._model.stage if self._model is not None else "none"
         try:
-            with factory() as session:
+            with factory() as session, trainer_lease(session) as mine:
+                if not mine:  # another replica trains; its model arrives through sync()
+                    self._record("skipped", "another replica holds the trainer lease")
+                    return False
                 model = train_from_database(
                     session, embedder, self.config, serving_stage=serving, second=self.second
                 )
-            manifest = save_routing_model(
-                self.root, model, metrics=classifier_metrics(model), keep=self.config.models_kept
-            )
+                manifest = save_routing_model(
+                    self.root,
+                    model,
+                    metrics=classifier_metrics(model),
+                    keep=self.config.models_kept,
+                )
+                version = publish(session, model, manifest, keep=self.config.models_kept)
         except RoutingError as exc:
             log.warning("routing training rejected: %s", exc)
             self._record("rejected", str(exc))
@@ -205,10 +217,52 @@ class Router:
             self._record("failed", f"{type(exc).__name__}: {exc}")
             return False
         with self._lock:
-            self._model, self._manifest = model, manifest
+            self._model, self._manifest, self.version = model, manifest, version
         self._record("trained", describe_training(manifest))
         log.info("routing model trained: %s", self._last_reason)
         return True
+
+    def sync(self, factory: sessionmaker[Session], *, background: bool = True) -> None:
+        """Swap to the newest model a replica stored, if it is newer than the serving one.
+
+        The check is one indexed query (cheap enough for every index refresh); the fetch of
+        a newer model runs in a thread unless `background` is off.
+        """
+        try:
+            with factory() as session:
+                newest = newest_version(session)
+        except Exception as exc:  # routing must not fail a request over the shared store
+            log.warning("routing model store not readable: %s", exc)
+            return
+        if newest is None or newest == self.version or self._syncing.is_set():
+            return
+        if not background:
+            self._swap_to(factory, newest)
+            return
+        self._syncing.set()
+
+        def run() -> None:
+            try:
+                self._swap_to(factory, newest)
+            finally:
+                self._syncing.clear()
+
+        threading.Thread(target=run, name="routing-sync", daemon=True).start()
+
+    def _swap_to(self, factory: sessionmaker[Session], version: int) -> None:
+        try:
+            with factory() as session:
+                model, manifest = fetch(session, version)
+        except RoutingError as exc:
+            log.warning("routing model version %d not loaded: %s", version, exc)
+            return
+        expected = self.expected_model_id or (self._model.model_id if self._model else None)
+        if expected is not None and model.model_id != expected:
+            log.warning("routing model version %d is for another embedding model", version)
+            return
+        with self._lock:
+            self._model, self._manifest, self.version = model, manifest, version
+        log.info("routing model version %d from the shared store: %s", version, manifest.stage)
 
     def retrain_in_background(
         self,
