@@ -276,6 +276,13 @@ class Settings(BaseSettings):
         max_length=100,
         description="Prefix of Stellwerk's keys in Redis (one per deployment sharing a Redis).",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Bearer token Prometheus scrapes /metrics with (32+ random characters), besides an "
+            "admin's API key. Empty: only admin keys may read the metrics."
+        ),
+    )
     host: str = Field(default="127.0.0.1", description="Address `stellwerk serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `stellwerk serve` binds to.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
