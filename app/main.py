@@ -35,6 +35,7 @@ from app.key_limits import KeyLimits
 from app.limits import BodySizeLimit
 from app.metrics import RequestMetrics
 from app.openapi import install_openapi
+from app.request_id import RequestId
 from app.services.delivery_worker import DeliveryWorker
 from app.services.outbox import Backoff
 from app.settings import Settings
@@ -171,4 +172,5 @@ def create_app(
     # Prometheus at /metrics (app.metrics): outside the API's prefix, as scrapers expect.
     app.include_router(metrics.router)
     app.add_middleware(RequestMetrics, metrics=state.metrics, mounts=("/static",))
+    app.add_middleware(RequestId)  # outermost of ours: every log line of a request has it
     return app

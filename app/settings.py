@@ -288,6 +288,13 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the service."
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description=(
+            "Log lines as text or as JSON objects (time, level, logger, message, request_id), "
+            "one a line, for a log collector."
+        ),
+    )
 
     @property
     def resolved_database_url(self) -> str:
