@@ -30,6 +30,8 @@ log = logging.getLogger("stellwerk.metrics")
 # Encoding a query takes milliseconds, a ticket with a long log up to seconds on a CPU.
 _STAGE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 UNMATCHED = "unmatched"  # the label of requests no route answered (404s of random paths)
+# Any token is a method to HTTP; others are one label value, or a client could make series.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class Metrics:
@@ -227,6 +229,7 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            labels = (scope["method"], route_template(scope, self.mounts), str(status))
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            labels = (method, route_template(scope, self.mounts), str(status))
             self.metrics.requests.labels(*labels).inc()
             self.metrics.request_seconds.labels(*labels).observe(time.perf_counter() - started)

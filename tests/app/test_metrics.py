@@ -69,6 +69,7 @@ def test_metrics_name_every_family(client: TestClient, settings: Settings) -> No
     for slug in ("nope", "also-nope"):
         assert client.get(f"/api/v1/articles/{slug}").status_code == 404
     assert client.get("/no/such/page/42").status_code == 404
+    assert client.request("BREW", "/api/v1/health").status_code == 405
     assert client.get("/api/v1/ready", headers=bearer("sw_wrong" + "x" * 40)).status_code == 401
     with factory_of(client)() as session, session.begin():
         session.add(OutboxItem(connector="zammad", kind="note", target="T1", status="failed"))
@@ -97,6 +98,8 @@ def test_metrics_name_every_family(client: TestClient, settings: Settings) -> No
     assert value(samples, "stellwerk_http_request_duration_seconds_count", **article) == 2
     unmatched = {"method": "GET", "route": "unmatched", "status": "404"}
     assert value(samples, "stellwerk_http_requests_total", **unmatched) == 1
+    brewed = {"method": "other", "route": "/api/v1/health", "status": "405"}
+    assert value(samples, "stellwerk_http_requests_total", **brewed) == 1
     assert not any("nope" in str(labels) for _, labels in samples)
     assert value(samples, "stellwerk_search_seconds_count") >= 2  # search, suggest's search
     assert value(samples, "stellwerk_encode_seconds_count") >= 2  # the query, the ticket
