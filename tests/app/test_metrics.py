@@ -75,6 +75,7 @@ def test_metrics_name_every_family(client: TestClient, settings: Settings) -> No
         session.add(OutboxItem(connector="zammad", kind="note", target="T1", status="failed"))
         session.add(OutboxItem(connector="zammad", kind="note", target="T2", status="delivered"))
     _ingest_elsewhere(settings)
+    assert app_state(client.app).ready().router.wait_idle()  # the start-up training
 
     names, samples = scrape(client)
     assert {
@@ -87,6 +88,7 @@ def test_metrics_name_every_family(client: TestClient, settings: Settings) -> No
         "stellwerk_change_feed_lag",
         "stellwerk_router_model",
         "stellwerk_router_training",
+        "stellwerk_router_last_training_seconds",
         "stellwerk_connector_outbox_items",
         "stellwerk_connector_inbound_deliveries",
         "stellwerk_auth_failures",
@@ -107,6 +109,10 @@ def test_metrics_name_every_family(client: TestClient, settings: Settings) -> No
     assert value(samples, "stellwerk_auth_failures_total", reason="unknown_key") == 1
     assert value(samples, "stellwerk_connector_outbox_items", connector="zammad", status="failed")
     assert value(samples, "stellwerk_ready") == 1
+    status = app_state(client.app).ready().router.status()
+    assert value(
+        samples, "stellwerk_router_model", stage=status.stage, version=status.version or ""
+    )
     # Two passages written by another process, not yet applied here: a lag of two.
     assert value(samples, "stellwerk_index_passages") == 0
     assert value(samples, "stellwerk_change_feed_lag") == 2
