@@ -140,7 +140,9 @@ def token_client(settings: Settings, fake_embedder: HashingEmbedder) -> Iterator
         yield client
 
 
-def test_only_admins_and_the_token_read_metrics(token_client: TestClient) -> None:
+def test_only_admins_and_the_token_read_metrics(
+    token_client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
     keys = keys_of(token_client)
     scrape(token_client)  # the admin key
     scrape(token_client, Authorization=f"Bearer {TOKEN}")
@@ -151,6 +153,7 @@ def test_only_admins_and_the_token_read_metrics(token_client: TestClient) -> Non
         response = token_client.get("/metrics", headers=header)
         assert response.status_code == 401, wrong
         assert response.json()["error"]["code"] == "unauthorized"  # JSON, not a sign-in page
+    assert caplog.records and TOKEN[:12] not in caplog.text  # the token is never logged
 
 
 def test_the_token_reads_metrics_before_the_index_is_loaded(tmp_path: Path) -> None:
