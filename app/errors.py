@@ -14,6 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.openapi import allowed_methods
+from app.request_id import HEADER as REQUEST_ID_HEADER
+from app.request_id import current_request_id
 from connectors.errors import (
     ConnectorError,
     NotSupported,
@@ -247,4 +249,8 @@ def install_error_handlers(app: FastAPI, pages: PageErrors | None = None) -> Non
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return respond(request, exc, 500, "internal_error", "Internal server error.")
+        response = respond(request, exc, 500, "internal_error", "Internal server error.")
+        request_id = current_request_id()  # answered outside app.request_id's middleware
+        if request_id is not None:
+            response.headers[REQUEST_ID_HEADER] = request_id
+        return response

@@ -17,6 +17,7 @@ from app.api import (
     feedback,
     health,
     links,
+    metrics,
     reviews,
     search,
     stats,
@@ -32,7 +33,9 @@ from app.errors import install_error_handlers
 from app.failure_limiter import FailureLimiter
 from app.key_limits import KeyLimits
 from app.limits import BodySizeLimit
+from app.metrics import RequestMetrics
 from app.openapi import install_openapi
+from app.request_id import RequestId
 from app.services.delivery_worker import DeliveryWorker
 from app.services.outbox import Backoff
 from app.settings import Settings
@@ -106,17 +109,19 @@ def create_app(
                     timeout_seconds=settings.connector_timeout_seconds,
                 )
                 deliveries.start()
+            live_index = LiveIndex(
+                searcher,
+                embedder=model,
+                factory=factory,
+                refresh_seconds=settings.index_refresh_seconds,
+                default_system=settings.search_system,
+                on_change=retrain_router,
+                on_refresh=lambda: router.sync(factory),
+            )
+            live_index.on_timing = router.on_timing = state.metrics.observe_stage
             state.runtime = Runtime(
                 session_factory=factory,
-                live_index=LiveIndex(
-                    searcher,
-                    embedder=model,
-                    factory=factory,
-                    refresh_seconds=settings.index_refresh_seconds,
-                    default_system=settings.search_system,
-                    on_change=retrain_router,
-                    on_refresh=lambda: router.sync(factory),
-                ),
+                live_index=live_index,
                 router=router,
                 key_limits=KeyLimits(
                     per_minute=settings.key_requests_per_minute,
@@ -155,6 +160,7 @@ def create_app(
         ),
     )
     app.state.stellwerk = state
+    state.metrics.watch(state)
     install_error_handlers(app, pages=page_error)
     # Every router but /health requires an API key (see app.auth); these are issue 5's.
     for module in (audit, feedback, tasks, links, escalations, stats):
@@ -165,4 +171,8 @@ def create_app(
     # The pages for people (app/web): signed in by session cookie; the API stays Bearer-only.
     install_web(app, settings)
     install_openapi(app, settings, API_PREFIX)
+    # Prometheus at /metrics (app.metrics): outside the API's prefix, as scrapers expect.
+    app.include_router(metrics.router)
+    app.add_middleware(RequestMetrics, metrics=state.metrics, mounts=("/static",))
+    app.add_middleware(RequestId)  # outermost of ours: every log line of a request has it
     return app

@@ -187,7 +187,8 @@ class Settings(BaseSettings):
         description=(
             "Failed authentications a client address may make in a row with one key prefix "
             "(and with unknown or missing keys together); after them further wrong keys get "
-            "429 until the bucket refills, valid keys never do. Counted per process."
+            "429 until the bucket refills, valid keys never do. Counted per process, or for all "
+            "replicas with STELLWERK_REDIS_URL."
         ),
     )
     auth_failure_refill_seconds: float = Field(
@@ -200,7 +201,8 @@ class Settings(BaseSettings):
         ge=0,
         description=(
             "Search and suggest requests one API key may send a minute (sustained); more get "
-            "429 with Retry-After. 0 turns the limit off. Counted per process."
+            "429 with Retry-After. 0 turns the limit off. Counted per process, or for all "
+            "replicas with STELLWERK_REDIS_URL."
         ),
     )
     key_request_burst: int = Field(
@@ -276,10 +278,24 @@ class Settings(BaseSettings):
         max_length=100,
         description="Prefix of Stellwerk's keys in Redis (one per deployment sharing a Redis).",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Bearer token Prometheus scrapes /metrics with (32+ random characters), besides an "
+            "admin's API key. Empty: only admin keys may read the metrics."
+        ),
+    )
     host: str = Field(default="127.0.0.1", description="Address `stellwerk serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `stellwerk serve` binds to.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the service."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description=(
+            "Log lines as text or as JSON objects (time, level, logger, message, request_id), "
+            "one a line, for a log collector."
+        ),
     )
 
     @property

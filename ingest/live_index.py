@@ -49,6 +49,17 @@ class LiveIndex:
         self._refresh_seconds = refresh_seconds
         self._last_refresh = time.monotonic()
         self._refresh_lock = threading.Lock()
+        # Told how long encoding and searching take ("encode", "search"; the app's metrics).
+        self.on_timing: Callable[[str, float], None] | None = None
+
+    def _timed(self, stage: str, started: float) -> None:
+        if self.on_timing is not None:
+            self.on_timing(stage, time.perf_counter() - started)
+
+    @property
+    def watermark(self) -> int:
+        """The newest change-log sequence number this index has applied."""
+        return self._searcher.watermark
 
     def __len__(self) -> int:
         """Passages in the index."""
@@ -85,7 +96,10 @@ class LiveIndex:
         """
         self.refresh()
         chosen = system or self.default_system
+        started = time.perf_counter()
         vectors = query_vectors(self.embedder, query) if chosen != "bm25" else None
+        if vectors is not None:
+            self._timed("encode", started)
         if not prefer_language:
             return self._ranked(vectors, query, k, filters, chosen)
         wanted = prefer_language.lower()
@@ -105,7 +119,9 @@ class LiveIndex:
 
         Unlike a fused score, a cosine keeps one meaning across queries: thresholds use it.
         """
+        started = time.perf_counter()
         hits = self._searcher.search_documents(vector, k, filters, system="dense")
+        self._timed("search", started)
         return {hit.doc_key: hit.score for hit in hits}
 
     def language_of(self, hit: DocumentHit) -> str | None:
@@ -120,7 +136,10 @@ class LiveIndex:
 
     def encode_ticket(self, title: str, description: str, *, max_words: int) -> TicketVectors:
         """A new ticket as a question and as a document, in one encoder pass."""
-        return encode_new_ticket(self.embedder, title, description, max_words=max_words)
+        started = time.perf_counter()
+        vectors = encode_new_ticket(self.embedder, title, description, max_words=max_words)
+        self._timed("encode", started)
+        return vectors
 
     def _ranked(
         self,
@@ -131,4 +150,7 @@ class LiveIndex:
         system: System,
     ) -> list[DocumentHit]:
         vector = vectors.ranking if vectors is not None else None
-        return self._searcher.search_documents(vector, k, filters, text=text, system=system)
+        started = time.perf_counter()
+        hits = self._searcher.search_documents(vector, k, filters, text=text, system=system)
+        self._timed("search", started)
+        return hits

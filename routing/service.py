@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +42,10 @@ class RouterStatus:
     last_attempt_at: str | None
     last_outcome: str | None  # "trained", "rejected" or "failed"
     last_reason: str | None
+    # The shared store's version (routing.shared) every replica serves alike, else the
+    # serving model's checksum, shortened.
+    version: str | None = None
+    training_seconds: float | None = None  # how long the last training attempt took
 
 
 def classifier_metrics(model: RoutingModel) -> dict[str, Any]:
@@ -120,6 +125,9 @@ class Router:
         self.version: int | None = None  # the shared store's version serving (routing.shared)
         self.expected_model_id: str | None = None  # the index model a shared model must match
         self._syncing = threading.Event()
+        self._training_seconds: float | None = None
+        # Told how long each route() takes (the app's metrics); routing imports no app.
+        self.on_timing: Callable[[str, float], None] | None = None
 
     @classmethod
     def open(
@@ -170,6 +178,14 @@ class Router:
         `vector` is the ticket embedded by the index model as a document; the second
         model's vector is encoded here when the serving classifier uses one.
         """
+        started = time.perf_counter()
+        try:
+            return self._route(ticket, vector)
+        finally:
+            if self.on_timing is not None:
+                self.on_timing("route", time.perf_counter() - started)
+
+    def _route(self, ticket: TicketText, vector: Vectors) -> RoutingDecision:
         model = self._model  # one read: a concurrent swap cannot mix two models
         if model is None:
             return replace(
@@ -192,6 +208,12 @@ class Router:
     def retrain(self, factory: sessionmaker[Session], embedder: Embedder) -> bool:
         """Train from the database, save and swap; on failure keep serving and record why."""
         self._last_started = time.monotonic()
+        try:
+            return self._retrain(factory, embedder)
+        finally:
+            self._training_seconds = time.monotonic() - self._last_started
+
+    def _retrain(self, factory: sessionmaker[Session], embedder: Embedder) -> bool:
         serving = self._model.stage if self._model is not None else "none"
         try:
             with factory() as session, trainer_lease(session) as mine:
@@ -331,4 +353,12 @@ class Router:
             last_attempt_at=self._last_attempt_at,
             last_outcome=self._last_outcome,
             last_reason=self._last_reason,
+            version=(
+                str(self.version)
+                if self.version is not None
+                else manifest.checksum[:12]
+                if manifest is not None
+                else None
+            ),
+            training_seconds=self._training_seconds,
         )

@@ -7,15 +7,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.state import app_state
 from db.session import create_db_engine, migrate, session_factory
 from ingest.pipeline import ingest_tickets
 from ingest.tickets import ResolvedTicket
 from routing.config import RoutingConfig
 from routing.service import Router
 from routing.shared import TRAINER_LOCK, newest_version
+from tests.auth_helpers import factory_of
 from tests.conftest import _postgres_schema_url
 from tests.fakes import HashingEmbedder
 from tests.routing.helpers import synthetic_tickets
@@ -69,3 +72,15 @@ def test_only_the_lease_holder_trains(postgres: sessionmaker[Session], tmp_path:
         holder.commit()
     assert replica.retrain(factory, embedder)
     assert replica.version is not None
+
+
+def test_ready_names_the_routing_version(
+    client: TestClient, fake_embedder: HashingEmbedder
+) -> None:
+    router = app_state(client.app).ready().router
+    factory = factory_of(client)
+    records = [ResolvedTicket.model_validate(r) for r in synthetic_tickets(40)]
+    ingest_tickets(factory, fake_embedder, records, max_words=180)
+    assert router.retrain(factory, fake_embedder)
+    body = client.get("/api/v1/ready").json()
+    assert body["routing_version"] == str(router.version)
