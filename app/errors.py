@@ -9,10 +9,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.openapi import allowed_methods
+from app.request_id import HEADER as REQUEST_ID_HEADER
+from app.request_id import current_request_id
 from connectors.errors import (
     ConnectorError,
     NotSupported,
@@ -217,6 +220,16 @@ def install_error_handlers(app: FastAPI, pages: PageErrors | None = None) -> Non
     for base in PACKAGE_ERRORS:
         app.add_exception_handler(base, _package)
 
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(request: Request, exc: PoolTimeout) -> Response:
+        # Every database connection is busy: a load peak, not a fault; ask to come back.
+        log.warning("no free database connection for %s %s", request.method, request.url.path)
+        response = respond(
+            request, exc, 503, "overloaded", "The service is busy; try again shortly."
+        )
+        response.headers["Retry-After"] = "5"
+        return response
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         details = _validation_details(exc)
@@ -236,4 +249,8 @@ def install_error_handlers(app: FastAPI, pages: PageErrors | None = None) -> Non
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return respond(request, exc, 500, "internal_error", "Internal server error.")
+        response = respond(request, exc, 500, "internal_error", "Internal server error.")
+        request_id = current_request_id()  # answered outside app.request_id's middleware
+        if request_id is not None:
+            response.headers[REQUEST_ID_HEADER] = request_id
+        return response

@@ -18,6 +18,7 @@ from app.api import (
     health,
     kpis,
     links,
+    metrics,
     reviews,
     search,
     stats,
@@ -26,13 +27,16 @@ from app.api import (
     teams,
     tickets,
 )
+from app.buckets import buckets_from
 from app.components import load_configured_embedder, open_router
 from app.database import engine_from_settings
 from app.errors import install_error_handlers
 from app.failure_limiter import FailureLimiter
 from app.key_limits import KeyLimits
 from app.limits import BodySizeLimit
+from app.metrics import RequestMetrics
 from app.openapi import install_openapi
+from app.request_id import RequestId
 from app.services.delivery_worker import DeliveryWorker
 from app.services.events import prune as prune_events
 from app.services.outbox import Backoff
@@ -93,6 +97,7 @@ def create_app(
                     factory, model, min_interval=settings.routing_retrain_seconds
                 )
 
+            router.sync(factory, background=False)  # another replica's newer model
             if router.model is None:
                 retrain_router()
             deliveries = None
@@ -108,22 +113,26 @@ def create_app(
                     timeout_seconds=settings.connector_timeout_seconds,
                 )
                 deliveries.start()
+            live_index = LiveIndex(
+                searcher,
+                embedder=model,
+                factory=factory,
+                refresh_seconds=settings.index_refresh_seconds,
+                default_system=settings.search_system,
+                on_change=retrain_router,
+                on_refresh=lambda: router.sync(factory),
+            )
+            live_index.on_timing = router.on_timing = state.metrics.observe_stage
             state.runtime = Runtime(
                 session_factory=factory,
-                live_index=LiveIndex(
-                    searcher,
-                    embedder=model,
-                    factory=factory,
-                    refresh_seconds=settings.index_refresh_seconds,
-                    default_system=settings.search_system,
-                    on_change=retrain_router,
-                ),
+                live_index=live_index,
                 router=router,
                 key_limits=KeyLimits(
                     per_minute=settings.key_requests_per_minute,
                     burst=settings.key_request_burst,
                     in_flight=settings.key_max_in_flight,
                     queue_seconds=settings.key_queue_seconds,
+                    buckets=buckets,
                 ),
                 deliveries=deliveries,
             )
@@ -144,13 +153,18 @@ def create_app(
         docs_url="/docs",
         openapi_url="/openapi.json",
     )
+    # Limits count in this process, or in Redis for every replica (app.buckets).
+    buckets = buckets_from(settings.redis_url, settings.redis_prefix)
     state = AppState(
         settings=settings,
         auth_limiter=FailureLimiter(
-            burst=settings.auth_failure_burst, refill_seconds=settings.auth_failure_refill_seconds
+            burst=settings.auth_failure_burst,
+            refill_seconds=settings.auth_failure_refill_seconds,
+            buckets=buckets,
         ),
     )
     app.state.stellwerk = state
+    state.metrics.watch(state)
     install_error_handlers(app, pages=page_error)
     # Every router but /health requires an API key (see app.auth); these are issue 5's.
     for module in (audit, feedback, tasks, links, escalations, stats, kpis):
@@ -161,4 +175,8 @@ def create_app(
     # The pages for people (app/web): signed in by session cookie; the API stays Bearer-only.
     install_web(app, settings)
     install_openapi(app, settings, API_PREFIX)
+    # Prometheus at /metrics (app.metrics): outside the API's prefix, as scrapers expect.
+    app.include_router(metrics.router)
+    app.add_middleware(RequestMetrics, metrics=state.metrics, mounts=("/static",))
+    app.add_middleware(RequestId)  # outermost of ours: every log line of a request has it
     return app

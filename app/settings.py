@@ -29,6 +29,26 @@ class Settings(BaseSettings):
             "Empty means a SQLite file `stellwerk.db` in the data folder."
         ),
     )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description=(
+            "Database connections a process keeps open; a request holds one or two. Mind "
+            "PostgreSQL's max_connections across replicas: (pool size + overflow) x replicas."
+        ),
+    )
+    database_max_overflow: int = Field(
+        default=20, ge=0, le=1000, description="Extra connections a process opens under load."
+    )
+    database_pool_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "Seconds a request waits for a free connection before it gets 503 with "
+            "Retry-After (instead of waiting on, or failing with a 500)."
+        ),
+    )
     auto_migrate: bool = Field(
         default=True,
         description="Apply pending Alembic migrations when the service or a CLI command starts.",
@@ -176,7 +196,8 @@ class Settings(BaseSettings):
         description=(
             "Failed authentications a client address may make in a row with one key prefix "
             "(and with unknown or missing keys together); after them further wrong keys get "
-            "429 until the bucket refills, valid keys never do. Counted per process."
+            "429 until the bucket refills, valid keys never do. Counted per process, or for all "
+            "replicas with STELLWERK_REDIS_URL."
         ),
     )
     auth_failure_refill_seconds: float = Field(
@@ -189,7 +210,8 @@ class Settings(BaseSettings):
         ge=0,
         description=(
             "Search and suggest requests one API key may send a minute (sustained); more get "
-            "429 with Retry-After. 0 turns the limit off. Counted per process."
+            "429 with Retry-After. 0 turns the limit off. Counted per process, or for all "
+            "replicas with STELLWERK_REDIS_URL."
         ),
     )
     key_request_burst: int = Field(
@@ -252,10 +274,37 @@ class Settings(BaseSettings):
     connector_timeout_seconds: float = Field(
         default=10.0, gt=0.0, description="Timeout of one call to a ticket tool or a firm."
     )
+    redis_url: str | None = Field(
+        default=None,
+        description=(
+            "Redis for limits shared by every replica (failed sign-ins, per-key rates), e.g. "
+            "redis://127.0.0.1:6379/0. Empty: each process counts alone."
+        ),
+    )
+    redis_prefix: str = Field(
+        default="stellwerk",
+        min_length=1,
+        max_length=100,
+        description="Prefix of Stellwerk's keys in Redis (one per deployment sharing a Redis).",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Bearer token Prometheus scrapes /metrics with (32+ random characters), besides an "
+            "admin's API key. Empty: only admin keys may read the metrics."
+        ),
+    )
     host: str = Field(default="127.0.0.1", description="Address `stellwerk serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `stellwerk serve` binds to.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the service."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description=(
+            "Log lines as text or as JSON objects (time, level, logger, message, request_id), "
+            "one a line, for a log collector."
+        ),
     )
 
     @property

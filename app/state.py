@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.errors import ServiceUnavailable
 from app.failure_limiter import FailureLimiter
 from app.key_limits import KeyLimits
+from app.metrics import Metrics
 from app.settings import Settings
 from ingest.live_index import LiveIndex
 from routing.service import Router
@@ -36,6 +37,7 @@ class AppState:
     settings: Settings
     auth_limiter: FailureLimiter
     runtime: Runtime | None = None
+    metrics: Metrics = field(default_factory=Metrics)  # this app's own registry (app.metrics)
 
     def ready(self) -> Runtime:
         """The runtime parts, or 503 while the service starts or stops."""

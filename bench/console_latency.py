@@ -34,8 +34,8 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def build_demo(data_dir: Path) -> str:
-    """`stellwerk demo` into `data_dir`; the demo agent's key it printed."""
+def build_demo_keys(data_dir: Path) -> dict[str, str]:
+    """`stellwerk demo` into `data_dir`; the keys it printed, by role (admin, agent)."""
     env = {**os.environ, "STELLWERK_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
     env.pop("STELLWERK_DATABASE_URL", None)
     done = subprocess.run(
@@ -46,10 +46,19 @@ def build_demo(data_dir: Path) -> str:
         text=True,
         check=True,
     )
-    for line in done.stdout.splitlines():
-        if line.startswith("demo-agent key"):
-            return line.rsplit(" ", 1)[1]
-    raise RuntimeError(f"no demo-agent key in: {done.stdout}")
+    keys = {
+        line.split(" ", 1)[0].removeprefix("demo-"): line.rsplit(" ", 1)[1]
+        for line in done.stdout.splitlines()
+        if line.startswith("demo-") and " key " in line
+    }
+    if "agent" not in keys:
+        raise RuntimeError(f"no demo-agent key in: {done.stdout}")
+    return keys
+
+
+def build_demo(data_dir: Path) -> str:
+    """`stellwerk demo` into `data_dir`; the demo agent's key it printed."""
+    return build_demo_keys(data_dir)["agent"]
 
 
 def tickets() -> list[tuple[str, str]]:

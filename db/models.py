@@ -437,3 +437,14 @@ class SearchEvent(Base):
     query: Mapped[str] = mapped_column(Text)
     results: Mapped[int] = mapped_column(Integer)
     top_score: Mapped[float | None] = mapped_column(Float)
+
+
+class RoutingModelRow(Base):
+    """A trained routing model: the elected trainer stores it, every replica serves it."""
+
+    __tablename__ = "routing_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    trained_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)

@@ -35,16 +35,31 @@ class LiveIndex:
         refresh_seconds: float,
         default_system: System = "hybrid",
         on_change: Callable[[int], None] | None = None,
+        on_refresh: Callable[[], None] | None = None,
     ) -> None:
-        """`on_change(n)` runs after a refresh replayed n > 0 changes (the router retrains)."""
+        """`on_change(n)` runs after a refresh replayed n > 0 changes (the router retrains);
+        `on_refresh()` after every refresh that looked (the router checks for a newer model
+        another replica trained)."""
         self._searcher = searcher
         self.on_change = on_change
+        self.on_refresh = on_refresh
         self.default_system: System = default_system
         self.embedder = embedder
         self._factory = factory
         self._refresh_seconds = refresh_seconds
         self._last_refresh = time.monotonic()
         self._refresh_lock = threading.Lock()
+        # Told how long encoding and searching take ("encode", "search"; the app's metrics).
+        self.on_timing: Callable[[str, float], None] | None = None
+
+    def _timed(self, stage: str, started: float) -> None:
+        if self.on_timing is not None:
+            self.on_timing(stage, time.perf_counter() - started)
+
+    @property
+    def watermark(self) -> int:
+        """The newest change-log sequence number this index has applied."""
+        return self._searcher.watermark
 
     def __len__(self) -> int:
         """Passages in the index."""
@@ -61,6 +76,8 @@ class LiveIndex:
                 changes = catch_up(session, self._searcher, self.embedder.model_id)
         if changes and self.on_change is not None:
             self.on_change(changes)
+        if self.on_refresh is not None:
+            self.on_refresh()
         return changes
 
     def search(
@@ -79,7 +96,10 @@ class LiveIndex:
         """
         self.refresh()
         chosen = system or self.default_system
+        started = time.perf_counter()
         vectors = query_vectors(self.embedder, query) if chosen != "bm25" else None
+        if vectors is not None:
+            self._timed("encode", started)
         if not prefer_language:
             return self._ranked(vectors, query, k, filters, chosen)
         wanted = prefer_language.lower()
@@ -99,7 +119,9 @@ class LiveIndex:
 
         Unlike a fused score, a cosine keeps one meaning across queries: thresholds use it.
         """
+        started = time.perf_counter()
         hits = self._searcher.search_documents(vector, k, filters, system="dense")
+        self._timed("search", started)
         return {hit.doc_key: hit.score for hit in hits}
 
     def language_of(self, hit: DocumentHit) -> str | None:
@@ -114,7 +136,10 @@ class LiveIndex:
 
     def encode_ticket(self, title: str, description: str, *, max_words: int) -> TicketVectors:
         """A new ticket as a question and as a document, in one encoder pass."""
-        return encode_new_ticket(self.embedder, title, description, max_words=max_words)
+        started = time.perf_counter()
+        vectors = encode_new_ticket(self.embedder, title, description, max_words=max_words)
+        self._timed("encode", started)
+        return vectors
 
     def _ranked(
         self,
@@ -125,4 +150,7 @@ class LiveIndex:
         system: System,
     ) -> list[DocumentHit]:
         vector = vectors.ranking if vectors is not None else None
-        return self._searcher.search_documents(vector, k, filters, text=text, system=system)
+        started = time.perf_counter()
+        hits = self._searcher.search_documents(vector, k, filters, text=text, system=system)
+        self._timed("search", started)
+        return hits

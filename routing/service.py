@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from routing.errors import RoutingError
 from routing.features import TicketText
 from routing.model import calibration_report
 from routing.second_model import SecondModel
+from routing.shared import fetch, newest_version, publish, trainer_lease
 from routing.staged import RoutingModel
 from routing.store import RoutingManifest, load_routing_model, save_routing_model
 from routing.training import train_from_database
@@ -40,6 +42,10 @@ class RouterStatus:
     last_attempt_at: str | None
     last_outcome: str | None  # "trained", "rejected" or "failed"
     last_reason: str | None
+    # The shared store's version (routing.shared) every replica serves alike, else the
+    # serving model's checksum, shortened.
+    version: str | None = None
+    training_seconds: float | None = None  # how long the last training attempt took
 
 
 def classifier_metrics(model: RoutingModel) -> dict[str, Any]:
@@ -116,6 +122,12 @@ class Router:
         self._last_attempt_at: str | None = None
         self._last_outcome: str | None = None
         self._last_reason: str | None = None
+        self.version: int | None = None  # the shared store's version serving (routing.shared)
+        self.expected_model_id: str | None = None  # the index model a shared model must match
+        self._syncing = threading.Event()
+        self._training_seconds: float | None = None
+        # Told how long each route() takes (the app's metrics); routing imports no app.
+        self.on_timing: Callable[[str, float], None] | None = None
 
     @classmethod
     def open(
@@ -132,6 +144,7 @@ class Router:
         with another one (or without, or with none configured now) is not loaded.
         """
         router = cls(root, config=config, second=second)
+        router.expected_model_id = model_id
         try:
             loaded = load_routing_model(
                 root,
@@ -165,6 +178,14 @@ class Router:
         `vector` is the ticket embedded by the index model as a document; the second
         model's vector is encoded here when the serving classifier uses one.
         """
+        started = time.perf_counter()
+        try:
+            return self._route(ticket, vector)
+        finally:
+            if self.on_timing is not None:
+                self.on_timing("route", time.perf_counter() - started)
+
+    def _route(self, ticket: TicketText, vector: Vectors) -> RoutingDecision:
         model = self._model  # one read: a concurrent swap cannot mix two models
         if model is None:
             return replace(
@@ -187,15 +208,28 @@ class Router:
     def retrain(self, factory: sessionmaker[Session], embedder: Embedder) -> bool:
         """Train from the database, save and swap; on failure keep serving and record why."""
         self._last_started = time.monotonic()
+        try:
+            return self._retrain(factory, embedder)
+        finally:
+            self._training_seconds = time.monotonic() - self._last_started
+
+    def _retrain(self, factory: sessionmaker[Session], embedder: Embedder) -> bool:
         serving = self._model.stage if self._model is not None else "none"
         try:
-            with factory() as session:
+            with factory() as session, trainer_lease(session) as mine:
+                if not mine:  # another replica trains; its model arrives through sync()
+                    self._record("skipped", "another replica holds the trainer lease")
+                    return False
                 model = train_from_database(
                     session, embedder, self.config, serving_stage=serving, second=self.second
                 )
-            manifest = save_routing_model(
-                self.root, model, metrics=classifier_metrics(model), keep=self.config.models_kept
-            )
+                manifest = save_routing_model(
+                    self.root,
+                    model,
+                    metrics=classifier_metrics(model),
+                    keep=self.config.models_kept,
+                )
+                version = publish(session, model, manifest, keep=self.config.models_kept)
         except RoutingError as exc:
             log.warning("routing training rejected: %s", exc)
             self._record("rejected", str(exc))
@@ -205,10 +239,52 @@ class Router:
             self._record("failed", f"{type(exc).__name__}: {exc}")
             return False
         with self._lock:
-            self._model, self._manifest = model, manifest
+            self._model, self._manifest, self.version = model, manifest, version
         self._record("trained", describe_training(manifest))
         log.info("routing model trained: %s", self._last_reason)
         return True
+
+    def sync(self, factory: sessionmaker[Session], *, background: bool = True) -> None:
+        """Swap to the newest model a replica stored, if it is newer than the serving one.
+
+        The check is one indexed query (cheap enough for every index refresh); the fetch of
+        a newer model runs in a thread unless `background` is off.
+        """
+        try:
+            with factory() as session:
+                newest = newest_version(session)
+        except Exception as exc:  # routing must not fail a request over the shared store
+            log.warning("routing model store not readable: %s", exc)
+            return
+        if newest is None or newest == self.version or self._syncing.is_set():
+            return
+        if not background:
+            self._swap_to(factory, newest)
+            return
+        self._syncing.set()
+
+        def run() -> None:
+            try:
+                self._swap_to(factory, newest)
+            finally:
+                self._syncing.clear()
+
+        threading.Thread(target=run, name="routing-sync", daemon=True).start()
+
+    def _swap_to(self, factory: sessionmaker[Session], version: int) -> None:
+        try:
+            with factory() as session:
+                model, manifest = fetch(session, version)
+        except RoutingError as exc:
+            log.warning("routing model version %d not loaded: %s", version, exc)
+            return
+        expected = self.expected_model_id or (self._model.model_id if self._model else None)
+        if expected is not None and model.model_id != expected:
+            log.warning("routing model version %d is for another embedding model", version)
+            return
+        with self._lock:
+            self._model, self._manifest, self.version = model, manifest, version
+        log.info("routing model version %d from the shared store: %s", version, manifest.stage)
 
     def retrain_in_background(
         self,
@@ -277,4 +353,12 @@ class Router:
             last_attempt_at=self._last_attempt_at,
             last_outcome=self._last_outcome,
             last_reason=self._last_reason,
+            version=(
+                str(self.version)
+                if self.version is not None
+                else manifest.checksum[:12]
+                if manifest is not None
+                else None
+            ),
+            training_seconds=self._training_seconds,
         )

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import pickle
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any, BinaryIO
@@ -104,6 +105,13 @@ def rewrite_saved_model(version_dir: Path, rename: Renaming) -> bytes:
     return original
 
 
+def without_shared_models(data_dir: Path) -> None:
+    """A data folder of an earlier layout has no routing model in the database (migration
+    0006 adds the table empty): only the one on disk."""
+    with closing(sqlite3.connect(data_dir / "stellwerk.db")) as db, db:
+        db.execute("DELETE FROM routing_models")
+
+
 @contextmanager
 def serving(
     data_dir: Path, keys: dict[str, str], embedder: SentenceTransformerEmbedder
@@ -137,6 +145,7 @@ def test_routing_model_of_the_previous_layout_is_served_without_a_retrain(
 ) -> None:
     control = copy_knowledge_base(demo_knowledge_base, tmp_path / "control")
     previous = copy_knowledge_base(demo_knowledge_base, tmp_path / "previous")
+    without_shared_models(previous)
     version_dir = current_version_dir(previous / "routing")
     assert version_dir is not None
     model_path = version_dir / MODEL_FILE
@@ -181,6 +190,7 @@ def test_routing_model_naming_a_removed_module_is_retrained_in_the_background(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     data_dir = copy_knowledge_base(demo_knowledge_base, tmp_path / "data")
+    without_shared_models(data_dir)
     version_dir = current_version_dir(data_dir / "routing")
     assert version_dir is not None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Health(BaseModel):
@@ -16,3 +16,6 @@ class Readiness(BaseModel):
     database: str
     indexed_passages: int
     model: str
+    routing_version: str | None = Field(
+        description="The routing model serving (the shared version every replica swaps to)."
+    )

@@ -16,7 +16,7 @@ PAGE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
 )
 # The API's own paths; the interactive docs load their own scripts and keep their headers.
-NOT_PAGES = ("/api/", "/docs", "/redoc", "/openapi.json")
+NOT_PAGES = ("/api/", "/docs", "/redoc", "/openapi.json", "/metrics")
 
 
 def is_page_path(path: str) -> bool:

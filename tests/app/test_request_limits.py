@@ -14,7 +14,7 @@ from app.main import create_app
 from app.settings import Settings
 from index.embedder import Vectors
 from ingest.ticket_vectors import DEFAULT_READ_WORDS, leading_words
-from tests.auth_helpers import authorize, bearer
+from tests.auth_helpers import authorize, bearer, factory_of
 from tests.fakes import HashingEmbedder
 
 
@@ -136,3 +136,20 @@ def test_the_pages_share_the_keys_limits(tmp_path: Path, recording: RecordingEmb
         refused = person.get("/search", params={"q": "VPN"})
         assert "text/html" in refused.headers["content-type"]
         assert int(refused.headers["retry-after"]) >= 1
+
+
+def test_no_free_database_connection_is_503_not_500(
+    tmp_path: Path, recording: RecordingEmbedder
+) -> None:
+    """Under a load peak every pooled connection can be busy: the caller is asked to come
+    back (503, Retry-After) in the one error shape instead of getting a 500."""
+    limits = {"database_pool_size": 1, "database_max_overflow": 0, "database_pool_timeout": 0.3}
+    with _client(tmp_path, recording, **limits) as client:
+        authorize(client)
+        engine = factory_of(client).kw["bind"]
+        with engine.connect():  # the pool's only connection, held
+            response = client.get("/api/v1/articles")
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "overloaded"
+        assert int(response.headers["retry-after"]) >= 1
+        assert client.get("/api/v1/articles").status_code == 200  # free again

@@ -1,0 +1,86 @@
+"""One trainer for all replicas, one model for all: a replica that cannot get the trainer
+lease does not train, and every replica swaps to the model the trainer stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.state import app_state
+from db.session import create_db_engine, migrate, session_factory
+from ingest.pipeline import ingest_tickets
+from ingest.tickets import ResolvedTicket
+from routing.config import RoutingConfig
+from routing.service import Router
+from routing.shared import TRAINER_LOCK, newest_version
+from tests.auth_helpers import factory_of
+from tests.conftest import _postgres_schema_url
+from tests.fakes import HashingEmbedder
+from tests.routing.helpers import synthetic_tickets
+
+CONFIG = RoutingConfig(min_confidence=0.0, classifier_min_tickets=10_000)
+
+
+def _replica(root: Path, embedder: HashingEmbedder) -> Router:
+    return Router.open(root, config=CONFIG, model_id=embedder.model_id)
+
+
+def test_every_replica_serves_the_model_the_trainer_stored(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    embedder = HashingEmbedder(dim=64)
+    records = [ResolvedTicket.model_validate(r) for r in synthetic_tickets(60)]
+    ingest_tickets(factory, embedder, records, max_words=180)
+    trainer, other = _replica(tmp_path / "a", embedder), _replica(tmp_path / "b", embedder)
+    assert trainer.retrain(factory, embedder)
+    with factory() as session:
+        assert newest_version(session) == trainer.version is not None
+    assert other.model is None
+    other.sync(factory, background=False)
+    assert other.version == trainer.version
+    assert other.model is not None and other.model.stage == trainer.model.stage
+    assert other.status().trained_at == trainer.status().trained_at
+
+
+@pytest.fixture
+def postgres() -> Iterator[sessionmaker[Session]]:
+    for url in _postgres_schema_url():
+        engine = create_db_engine(url)
+        migrate(engine)
+        yield session_factory(engine)
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_only_the_lease_holder_trains(postgres: sessionmaker[Session], tmp_path: Path) -> None:
+    factory = postgres
+    embedder = HashingEmbedder(dim=64)
+    records = [ResolvedTicket.model_validate(r) for r in synthetic_tickets(60)]
+    ingest_tickets(factory, embedder, records, max_words=180)
+    replica = _replica(tmp_path / "a", embedder)
+    with factory() as holder:  # another replica is training
+        holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": TRAINER_LOCK})
+        assert not replica.retrain(factory, embedder)
+        assert replica.status().last_outcome == "skipped"
+        assert replica.model is None
+        holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": TRAINER_LOCK})
+        holder.commit()
+    assert replica.retrain(factory, embedder)
+    assert replica.version is not None
+
+
+def test_ready_names_the_routing_version(
+    client: TestClient, fake_embedder: HashingEmbedder
+) -> None:
+    router = app_state(client.app).ready().router
+    factory = factory_of(client)
+    records = [ResolvedTicket.model_validate(r) for r in synthetic_tickets(40)]
+    ingest_tickets(factory, fake_embedder, records, max_words=180)
+    assert router.retrain(factory, fake_embedder)
+    body = client.get("/api/v1/ready").json()
+    assert body["routing_version"] == str(router.version)
