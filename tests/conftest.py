@@ -58,6 +58,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
+def postgres() -> Iterator[sessionmaker[Session]]:
+    """A migrated, empty PostgreSQL schema only, for what only PostgreSQL does (advisory
+    locks, transactions committing out of sequence order); mark such tests `postgres`."""
+    for url in _postgres_schema_url():
+        engine = create_db_engine(url)
+        migrate(engine)
+        yield session_factory(engine)
+        engine.dispose()
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'stellwerk.db'}"
 

@@ -10,18 +10,15 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from app.main import create_app
 from index.embedder import SentenceTransformerEmbedder
 from tests.knowledge_base import KnowledgeBase, copy_knowledge_base, kb_settings
-from tests.test_fair_load import _free_port
+from tests.live_server import serve
 
 pytestmark = pytest.mark.slow
 
@@ -47,20 +44,8 @@ def server(
         # the run reaches the operations instead of measuring the limits.
         update={"key_requests_per_minute": 0, "auth_failure_burst": 1_000_000}
     )
-    app = create_app(settings, embedder=real_embedder)
-    port = _free_port()
-    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not running.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        running.should_exit = True
-        thread.join(30)
+    with serve(create_app(settings, embedder=real_embedder)) as base_url:
+        yield base_url
 
 
 @pytest.mark.parametrize("role", ROLES)

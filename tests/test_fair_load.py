@@ -4,7 +4,6 @@ answering within twice its idle time, on a real server with the real model (issu
 from __future__ import annotations
 
 import random
-import socket
 import statistics
 import threading
 import time
@@ -13,11 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from app.main import create_app
 from index.embedder import SentenceTransformerEmbedder
 from tests.knowledge_base import KnowledgeBase, copy_knowledge_base, kb_settings
+from tests.live_server import serve
 
 pytestmark = pytest.mark.slow
 
@@ -39,13 +38,6 @@ def _maximal_description(seed: int) -> str:
     return " ".join(words)[:50_000]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(
     tmp_path: Path,
@@ -53,21 +45,8 @@ def server(
     real_embedder: SentenceTransformerEmbedder,
 ) -> Iterator[str]:
     data_dir = copy_knowledge_base(demo_knowledge_base, tmp_path / "data")
-    app = create_app(kb_settings(data_dir), embedder=real_embedder)
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not running.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/api/v1"
-    finally:
-        running.should_exit = True
-        thread.join(30)
+    with serve(create_app(kb_settings(data_dir), embedder=real_embedder)) as base_url:
+        yield f"{base_url}/api/v1"
 
 
 def test_four_maximal_suggests_leave_a_search_fast(

@@ -10,7 +10,7 @@ from app.auth import PrincipalDep, current_principal
 from app.deps import KeyTurn, LiveIndexDep, RouterDep, SessionDep, SettingsDep
 from app.schemas.suggest import SuggestRequest, SuggestResponse
 from app.services.events import record_suggestion
-from app.services.suggest import suggest as suggest_for_ticket
+from app.services.suggest import suggest_as_configured
 from app.services.visibility import visibility_for
 
 router = APIRouter(tags=["suggest"], dependencies=[Depends(current_principal), KeyTurn])
@@ -26,15 +26,12 @@ def suggest(
     principal: PrincipalDep,
 ) -> SuggestResponse:
     started = time.perf_counter()
-    result = suggest_for_ticket(
+    result = suggest_as_configured(
         session,
         live,
         team_router,
         body,
-        solutions=settings.suggest_solutions,
-        max_words=settings.chunk_max_words,
-        read_words=settings.suggest_read_words,
-        first_level_min_similarity=settings.first_level_min_similarity,
+        settings,
         visibility=visibility_for(session, principal),
     )
     ticket = (body.ticket_source, body.ticket_id) if body.ticket_source and body.ticket_id else None

@@ -24,6 +24,7 @@ from app.services.search import ResolvedHit, SnippetMaker, resolve_hits, snippet
 from app.services.teams import team_of
 from app.services.tool_links import tool_links
 from app.services.visibility import Visibility
+from app.settings import Settings
 from db.models import Article, Ticket
 from index.query_vector import QueryVectors
 from index.searcher import FilterValue
@@ -223,4 +224,27 @@ def suggest(
         team=team_suggestion(decision.routing, charters),
         escalation=escalation_of(decision, charters),
         evidence=evidence,
+    )
+
+
+def suggest_as_configured(
+    session: Session,
+    live: LiveIndex,
+    router: Router,
+    request: SuggestRequest,
+    settings: Settings,
+    visibility: Visibility | None = None,
+) -> Suggestion:
+    """`suggest` with the service's settings, so the API, the console page and the
+    connectors' webhooks answer a ticket alike."""
+    return suggest(
+        session,
+        live,
+        router,
+        request,
+        solutions=settings.suggest_solutions,
+        max_words=settings.chunk_max_words,
+        read_words=settings.suggest_read_words,
+        first_level_min_similarity=settings.first_level_min_similarity,
+        visibility=visibility,
     )

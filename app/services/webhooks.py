@@ -24,7 +24,7 @@ from app.services.contractors import contractor_message
 from app.services.events import record_suggestion
 from app.services.outcomes import record_outcome
 from app.services.refs import ticket_id
-from app.services.suggest import suggest
+from app.services.suggest import suggest_as_configured
 from app.settings import Settings
 from connectors.base import MARKER_PREFIX, Inbound, InboundTicket, Note
 from connectors.registry import connector_for
@@ -189,15 +189,12 @@ def _open(
         description=ticket.description[:50_000],
     )
     with factory() as session:
-        suggestion = suggest(
+        suggestion = suggest_as_configured(
             session,
             live,
             router,
             request,
-            solutions=settings.suggest_solutions,
-            max_words=settings.chunk_max_words,
-            read_words=settings.suggest_read_words,
-            first_level_min_similarity=settings.first_level_min_similarity,
+            settings,
         )
     team = suggestion.team
     # Write back once per ticket (and again after a reopen), not on every update.

@@ -128,3 +128,29 @@ def test_glpi_challenge_answers_the_hmac_of_the_token(hook_client: TestClient) -
     assert response.text == hmac.new(SECRET.encode(), token.encode(), hashlib.sha256).hexdigest()
     other = hook_client.get("/api/v1/connectors/zammad/webhook", params={"crc_token": token})
     assert other.status_code == 404
+
+
+def test_znuny_an_older_delivery_never_overwrites_newer_state(hook_client: TestClient) -> None:
+    add(hook_client, "znuny", "znuny", group_map={"ERP": "erp"})
+    created = payload("znuny_ticket_create")
+    closed = json.loads(json.dumps(created))
+    closed["Event"]["Event"] = "TicketStateUpdate"
+    closed["Ticket"].update({"State": "closed successful", "StateType": "closed"})
+    closed["Ticket"]["Changed"] = "2026-11-30 10:00:00"
+    closed["Ticket"]["Article"].append({"Body": "SAP-Logon korrigiert.", "IsVisibleForCustomer": 0})
+    assert post(hook_client, "znuny", "znuny", closed).json()["status"] == "stored"
+    late = post(hook_client, "znuny", "znuny", created).json()  # older, arrives late
+    assert late["status"] == "stale"
+    assert "OTRS_TicketArticleAdd" not in late
+    stored = hook_client.get("/api/v1/tickets/znuny/2026113010000042").json()
+    assert stored["resolution"] == "SAP-Logon korrigiert."
+
+
+def test_glpi_an_older_delivery_never_overwrites_newer_state(hook_client: TestClient) -> None:
+    add(hook_client, "glpi", "glpi", group_map={"Arbeitsplatz": "workplace"})
+    assert post(hook_client, "glpi", "glpi", payload("glpi_solution")).json()["status"] == "stored"
+    late = post(hook_client, "glpi", "glpi", payload("glpi_ticket_new")).json()
+    assert late["status"] == "stale"
+    assert _count(hook_client, OutboxItem) == 0
+    stored = hook_client.get("/api/v1/tickets/glpi/7").json()
+    assert stored["resolution"] == "Druckerwarteschlange geleert, Spooler neu gestartet."

@@ -6,32 +6,19 @@ writer; a reader that only asks for `seq > watermark` moves past it for good.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Passage, Ticket
-from db.session import create_db_engine, migrate, session_factory
 from index.searcher import Searcher
 from ingest.index_sync import build_searcher, catch_up
 from ingest.pipeline import ingest_tickets, ticket_chunks, ticket_hash
 from ingest.store import save_ticket
 from ingest.tickets import ResolvedTicket
-from tests.conftest import _postgres_schema_url
 from tests.fakes import HashingEmbedder
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def postgres() -> Iterator[sessionmaker[Session]]:
-    for url in _postgres_schema_url():
-        engine = create_db_engine(url)
-        migrate(engine)
-        yield session_factory(engine)
-        engine.dispose()
 
 
 def _write_open(session: Session, embedder: HashingEmbedder, resolved: ResolvedTicket) -> None:

@@ -3,7 +3,6 @@ lease does not train, and every replica swaps to the model the trainer stored.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.state import app_state
-from db.session import create_db_engine, migrate, session_factory
 from ingest.pipeline import ingest_tickets
 from ingest.tickets import ResolvedTicket
 from routing.config import RoutingConfig
 from routing.service import Router
 from routing.shared import TRAINER_LOCK, newest_version
 from tests.auth_helpers import factory_of
-from tests.conftest import _postgres_schema_url
 from tests.fakes import HashingEmbedder
 from tests.routing.helpers import synthetic_tickets
 
@@ -45,15 +42,6 @@ def test_every_replica_serves_the_model_the_trainer_stored(
     assert other.version == trainer.version
     assert other.model is not None and other.model.stage == trainer.model.stage
     assert other.status().trained_at == trainer.status().trained_at
-
-
-@pytest.fixture
-def postgres() -> Iterator[sessionmaker[Session]]:
-    for url in _postgres_schema_url():
-        engine = create_db_engine(url)
-        migrate(engine)
-        yield session_factory(engine)
-        engine.dispose()
 
 
 @pytest.mark.postgres

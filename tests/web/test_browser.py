@@ -22,7 +22,7 @@ from db.session import create_db_engine, session_factory
 from index.embedder import SentenceTransformerEmbedder
 from tests.auth_helpers import bearer
 from tests.knowledge_base import DATABASE_FILE, KnowledgeBase, copy_knowledge_base, kb_settings
-from tests.web.live_server import serve
+from tests.live_server import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

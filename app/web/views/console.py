@@ -20,7 +20,7 @@ from app.errors import NotFound
 from app.schemas.suggest import Solution, SuggestRequest
 from app.services.articles import detail_of, read_article
 from app.services.events import record_suggestion
-from app.services.suggest import Suggestion, suggest
+from app.services.suggest import Suggestion, suggest_as_configured
 from app.services.visibility import visibility_for
 from app.web.forms import CsrfChecked, parse_form, ticket_reference
 from app.web.markup import sanitise
@@ -81,15 +81,12 @@ def suggestion(
 ) -> Response:
     """The same service as POST /api/v1/suggest, under the same visibility, as a page."""
     body = parse_form(SuggestRequest, title=title.strip(), description=description.strip())
-    result = suggest(
+    result = suggest_as_configured(
         session,
         live,
         team_router,
         body,
-        solutions=settings.suggest_solutions,
-        max_words=settings.chunk_max_words,
-        read_words=settings.suggest_read_words,
-        first_level_min_similarity=settings.first_level_min_similarity,
+        settings,
         visibility=visibility_for(session, principal),
     )
     articles: list[Solution] = [s for s in result.solutions if s.kind == "article"]

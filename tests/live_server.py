@@ -1,4 +1,4 @@
-"""A real server on a free loopback port, in a thread, for the browser tests."""
+"""A real server on a free loopback port, in a thread (browser tests, load, the contract)."""
 
 from __future__ import annotations
 
