@@ -94,13 +94,18 @@ def lookup_key(session: Session, key: str) -> ApiKey | None:
     return identify_key(session, key, address="").row
 
 
+def shared_bucket(address: str) -> str:
+    """The failure bucket an address's unknown prefixes and missing keys share."""
+    return f"{address} *"
+
+
 def identify_key(session: Session, key: str | None, *, address: str) -> KeyLookup:
     """Look a presented key up; a failure spends the bucket of (address, key prefix).
 
     A prefix that names no key at all spends the address's shared bucket (`*`), as does a
     missing or malformed key: guessing with fresh prefixes cannot open fresh buckets.
     """
-    shared = f"{address} *"
+    shared = shared_bucket(address)
     if (
         key is None
         or not key.startswith(KEY_SCHEME)
@@ -140,7 +145,7 @@ def authenticate(state: AppState, address: str, key: str | None) -> Principal:
         if row is None:
             wait = max(
                 limiter.retry_after(found.bucket) or 0.0,
-                limiter.retry_after(f"{address} *") or 0.0,
+                limiter.retry_after(shared_bucket(address)) or 0.0,
             )
             if wait > 0:
                 state.metrics.limit_rejections.labels("auth_failures").inc()
