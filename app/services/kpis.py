@@ -34,7 +34,7 @@ from app.services.kpis_knowledge import (
     reuse,
     stale,
 )
-from app.services.kpis_sql import Window, rounded, share, window
+from app.services.kpis_sql import Window, rounded, share, share_row, window
 from app.services.visibility import Visibility
 from db.models import (
     EscalationOutcome,
@@ -76,10 +76,7 @@ def search_kpis(session: Session, win: Window, visibility: Visibility) -> list[S
         .group_by(period)
         .order_by(period)
     )
-    return [
-        ShareKpis(period=str(p), team=None, total=int(n), count=int(k), share=share(int(k), int(n)))
-        for p, n, k in session.execute(query)
-    ]
+    return [share_row(p, None, n, k) for p, n, k in session.execute(query)]
 
 
 def _counted(flag: ColumnElement[bool]) -> ColumnElement[int]:

@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from app.schemas.kpis import ArticleFeedbackKpis, DurationKpis, ReuseKpis, ShareKpis, TaskKpis
-from app.services.kpis_sql import Window, rounded, share
+from app.services.kpis_sql import Window, rounded, share, share_row
 from db.models import Article, ArticleVersion, Feedback, SolutionLink, Task, Ticket
 
 MAX_ARTICLES = 50
@@ -35,12 +35,7 @@ def link_rate(session: Session, win: Window) -> list[ShareKpis]:
     )
     if win.team:
         query = query.where(Ticket.team == win.team)
-    return [
-        ShareKpis(
-            period=str(p), team=t, total=int(n), count=int(k or 0), share=share(int(k or 0), int(n))
-        )
-        for p, t, n, k in session.execute(query)
-    ]
+    return [share_row(p, t, n, k) for p, t, n, k in session.execute(query)]
 
 
 def reuse(session: Session, win: Window) -> list[ReuseKpis]:
@@ -85,12 +80,7 @@ def never_reused(session: Session, win: Window) -> list[ShareKpis]:
     )
     if win.team:
         query = query.where(Article.team == win.team)
-    return [
-        ShareKpis(
-            period=None, team=t, total=int(n), count=int(k or 0), share=share(int(k or 0), int(n))
-        )
-        for t, n, k in session.execute(query)
-    ]
+    return [share_row(None, t, n, k) for t, n, k in session.execute(query)]
 
 
 def draft_to_published(session: Session, win: Window) -> list[DurationKpis]:
@@ -129,12 +119,7 @@ def stale(session: Session, win: Window) -> list[ShareKpis]:
     )
     if win.team:
         query = query.where(Article.team == win.team)
-    return [
-        ShareKpis(
-            period=None, team=t, total=int(n), count=int(k or 0), share=share(int(k or 0), int(n))
-        )
-        for t, n, k in session.execute(query)
-    ]
+    return [share_row(None, t, n, k) for t, n, k in session.execute(query)]
 
 
 def feedback_by_team(session: Session, win: Window) -> list[ShareKpis]:
@@ -148,12 +133,7 @@ def feedback_by_team(session: Session, win: Window) -> list[ShareKpis]:
     )
     if win.team:
         query = query.where(Feedback.team == win.team)
-    return [
-        ShareKpis(
-            period=str(p), team=t, total=int(n), count=int(k or 0), share=share(int(k or 0), int(n))
-        )
-        for p, t, n, k in session.execute(query)
-    ]
+    return [share_row(p, t, n, k) for p, t, n, k in session.execute(query)]
 
 
 def feedback_by_article(session: Session, win: Window) -> list[ArticleFeedbackKpis]:

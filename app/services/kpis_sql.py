@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, DateTime, Float, String, cast, func, literal
 from sqlalchemy.orm import Session
 
-from app.schemas.kpis import Interval
+from app.schemas.kpis import Interval, ShareKpis
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,18 @@ def window(
 
 def share(count: int, total: int) -> float | None:
     return round(count / total, 4) if total else None
+
+
+def share_row(period: object, team: str | None, total: object, count: object) -> ShareKpis:
+    """One row of a share KPI from a GROUP BY's (period, team, count(*), sum(case)) row."""
+    n, k = int(total), int(count or 0)  # type: ignore[call-overload]
+    return ShareKpis(
+        period=None if period is None else str(period),
+        team=team,
+        total=n,
+        count=k,
+        share=share(k, n),
+    )
 
 
 def rounded(value: float | None, digits: int = 2) -> float | None:
