@@ -40,6 +40,7 @@ from app.request_id import RequestId
 from app.services.delivery_worker import DeliveryWorker
 from app.services.events import prune as prune_events
 from app.services.outbox import Backoff
+from app.services.poll_worker import PollWorker
 from app.settings import Settings
 from app.state import AppState, Runtime
 from app.web.errors import page_error
@@ -123,6 +124,16 @@ def create_app(
                 on_refresh=lambda: router.sync(factory),
             )
             live_index.on_timing = router.on_timing = state.metrics.observe_stage
+            polls = None
+            if settings.connector_worker:
+                polls = PollWorker(
+                    factory,
+                    live_index,
+                    router,
+                    settings,
+                    on_queued=deliveries.wake if deliveries is not None else lambda: None,
+                )
+                polls.start()
             state.runtime = Runtime(
                 session_factory=factory,
                 live_index=live_index,
@@ -135,11 +146,14 @@ def create_app(
                     buckets=buckets,
                 ),
                 deliveries=deliveries,
+                polls=polls,
             )
             yield
         finally:
             runtime, state.runtime = state.runtime, None
             if runtime is not None:
+                if runtime.polls is not None:
+                    runtime.polls.stop()
                 if runtime.deliveries is not None:
                     runtime.deliveries.stop()
                 runtime.router.close()

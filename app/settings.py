@@ -254,7 +254,8 @@ class Settings(BaseSettings):
     connector_worker: bool = Field(
         default=True,
         description=(
-            "Run the delivery worker (write-backs, contractor notifications) in the service."
+            "Run the delivery worker (write-backs, contractor notifications) and the pollers "
+            "of connectors added with --poll-every (GLPI 10) in the service."
         ),
     )
     connector_poll_seconds: float = Field(

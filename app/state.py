@@ -17,6 +17,7 @@ from routing.service import Router
 
 if TYPE_CHECKING:
     from app.services.delivery_worker import DeliveryWorker
+    from app.services.poll_worker import PollWorker
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Runtime:
     router: Router
     key_limits: KeyLimits
     deliveries: DeliveryWorker | None = None  # sends queued write-backs (app.services.outbox)
+    polls: PollWorker | None = None  # polls connectors without webhooks (GLPI 10)
 
 
 @dataclass

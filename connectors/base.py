@@ -177,6 +177,8 @@ def text_of_html(value: Any) -> str:
 
     if not isinstance(value, str):
         return ""
+    if "&lt;" in value and "<" not in value:
+        value = unescape(value)  # GLPI 10's API returns rich text entity-encoded
     text = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>", "\n", value)
     text = re.sub(r"<[^>]+>", "", text)
     lines = [line.strip() for line in unescape(text).splitlines()]

@@ -9,6 +9,7 @@ validateCRAChallenge). REST: https://github.com/glpi-project/glpi/blob/main/apir
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -85,6 +86,96 @@ def challenge_answer(secret: str, crc_token: str) -> str:
     return hex_hmac(secret, crc_token.encode("utf-8"))
 
 
+def _open_session(client: httpx.Client, settings: ToolSettings) -> dict[str, str]:
+    """initSession with `Authorization: user_token ...` (and `App-Token`): the headers of
+    every later call (`Session-Token`, `App-Token`)."""
+    user_token, _, app_token = (settings.token or "").partition(":")
+    headers = {"Authorization": f"user_token {user_token}"}
+    if app_token:
+        headers["App-Token"] = app_token
+    session = json_of(
+        send(client, "GET", f"{settings.base}/apirest.php/initSession", headers=headers, retries=3)
+    )
+    token = string(session.get("session_token")) if isinstance(session, dict) else ""
+    if not token:
+        raise PayloadInvalid("GLPI's initSession answered no session_token.")
+    return {"Session-Token": token, **({"App-Token": app_token} if app_token else {})}
+
+
+@contextlib.contextmanager
+def glpi_session(client: httpx.Client, settings: ToolSettings) -> Iterator[dict[str, str]]:
+    """A session for the calls inside the block, ended by killSession (one left open by a
+    crash expires on its own)."""
+    headers = _open_session(client, settings)
+    try:
+        yield headers
+    finally:
+        with contextlib.suppress(ConnectorError):
+            send(client, "GET", f"{settings.base}/apirest.php/killSession", headers=headers)
+
+
+def ticket_of_row(row: dict[str, Any], solution: str = "") -> InboundTicket:
+    """A `search/Ticket` row (columns by search option, see SEARCH_FIELDS) as a ticket."""
+    item = {
+        "id": row["2"],
+        "name": row.get("1"),
+        "content": row.get("21"),
+        "status": row.get("12"),
+        "group": row.get("8"),
+        "date_creation": row.get("15"),
+        "date_solve": row.get("17"),
+        "date_mod": row.get("19"),
+    }
+    return glpi_ticket(item, solution)
+
+
+def rows_of(found: Any) -> list[dict[str, Any]]:
+    """The rows of a search answer: a list, or keyed by id with `withindexes`."""
+    data = found.get("data") if isinstance(found, dict) else None
+    if isinstance(data, dict):
+        data = list(data.values())
+    return [row for row in data or [] if isinstance(row, dict) and "2" in row]
+
+
+def search_tickets(
+    client: httpx.Client, settings: ToolSettings, headers: dict[str, str], params: dict[str, Any]
+) -> tuple[list[dict[str, Any]], int]:
+    """`search/Ticket` with `params` (criteria, sort, range) showing SEARCH_FIELDS: its rows
+    and `totalcount`."""
+    shown = {f"forcedisplay[{n}]": number for n, number in enumerate(SEARCH_FIELDS)}
+    found = json_of(
+        send(
+            client,
+            "GET",
+            f"{settings.base}/apirest.php/search/Ticket",
+            params={**params, **shown},
+            headers=headers,
+            retries=5,
+        )
+    )
+    total = found.get("totalcount", 0) if isinstance(found, dict) else 0
+    return rows_of(found), int(total or 0)
+
+
+def last_solution(
+    client: httpx.Client, settings: ToolSettings, headers: dict[str, str], ticket_id: int
+) -> str:
+    """The content of a ticket's newest ITILSolution (sub items of the Ticket), or ''."""
+    solutions = json_of(
+        send(
+            client,
+            "GET",
+            f"{settings.base}/apirest.php/Ticket/{ticket_id}/ITILSolution",
+            headers=headers,
+            retries=5,
+        )
+    )
+    if not isinstance(solutions, list) or not solutions:
+        return ""
+    last = solutions[-1]
+    return string(last.get("content")) if isinstance(last, dict) else ""
+
+
 class GlpiConnector:
     tool = "glpi"
     answers_inline = False
@@ -119,30 +210,10 @@ class GlpiConnector:
             return Inbound(delivery, event, None)
         return Inbound(delivery, event, glpi_ticket(item))
 
-    def _session(self, client: httpx.Client, settings: ToolSettings) -> dict[str, str]:
-        user_token, _, app_token = (settings.token or "").partition(":")
-        headers = {"Authorization": f"user_token {user_token}"}
-        if app_token:
-            headers["App-Token"] = app_token
-        session = json_of(
-            send(client, "GET", f"{settings.base}/apirest.php/initSession", headers=headers)
-        )
-        token = string(session.get("session_token")) if isinstance(session, dict) else ""
-        if not token:
-            raise PayloadInvalid("GLPI's initSession answered no session_token.")
-        headers = {"Session-Token": token, **({"App-Token": app_token} if app_token else {})}
-        return headers
-
-    def _end(self, client: httpx.Client, settings: ToolSettings, headers: dict[str, str]) -> None:
-        # A session left open expires on its own.
-        with contextlib.suppress(ConnectorError):
-            send(client, "GET", f"{settings.base}/apirest.php/killSession", headers=headers)
-
     def add_note(
         self, client: httpx.Client, settings: ToolSettings, ticket_key: str, note: Note
     ) -> None:
-        headers = self._session(client, settings)
-        try:
+        with glpi_session(client, settings) as headers:
             body = {
                 "input": {
                     "itemtype": "Ticket",
@@ -158,14 +229,11 @@ class GlpiConnector:
                 json=body,
                 headers=headers,
             )
-        finally:
-            self._end(client, settings, headers)
 
     def has_note(
         self, client: httpx.Client, settings: ToolSettings, ticket_key: str, marker: str
     ) -> bool:
-        headers = self._session(client, settings)
-        try:
+        with glpi_session(client, settings) as headers:
             found = json_of(
                 send(
                     client,
@@ -174,8 +242,6 @@ class GlpiConnector:
                     headers=headers,
                 )
             )
-        finally:
-            self._end(client, settings, headers)
         return isinstance(found, list) and any(
             marker in string(f.get("content")) for f in found if isinstance(f, dict)
         )
@@ -214,55 +280,19 @@ class GlpiConnector:
                     "criteria[1][value]": f"{since:%Y-%m-%d %H:%M:%S}",
                 }
             )
-        for position, number in enumerate(SEARCH_FIELDS):
-            params[f"forcedisplay[{position}]"] = number
-        headers = self._session(client, settings)
-        try:
-            found = json_of(
-                send(
-                    client,
-                    "GET",
-                    f"{settings.base}/apirest.php/search/Ticket",
-                    params=params,
-                    headers=headers,
-                    retries=5,
-                )
-            )
-            rows = found.get("data") or [] if isinstance(found, dict) else []
-            tickets = []
-            for row in rows:
-                solutions = json_of(
-                    send(
-                        client,
-                        "GET",
-                        f"{settings.base}/apirest.php/Ticket/{int(row['2'])}/ITILSolution",
-                        headers=headers,
-                        retries=5,
-                    )
-                )
-                solution = string(solutions[-1].get("content")) if solutions else ""
-                item = {
-                    "id": row["2"],
-                    "name": row.get("1"),
-                    "content": row.get("21"),
-                    "status": row.get("12"),
-                    "group": row.get("8"),
-                    "date_creation": row.get("15"),
-                    "date_solve": row.get("17"),
-                    "date_mod": row.get("19"),
-                }
-                tickets.append(glpi_ticket(item, solution))
-        finally:
-            self._end(client, settings, headers)
-        total = int(found.get("totalcount", 0)) if isinstance(found, dict) else 0
+        with glpi_session(client, settings) as headers:
+            rows, total = search_tickets(client, settings, headers, params)
+            tickets = [
+                ticket_of_row(row, last_solution(client, settings, headers, int(row["2"])))
+                for row in rows
+            ]
         following = start + len(rows)
         more = bool(rows) and following < total
         return ExportPage(tickets, {"start": following} if more else None, total=total)
 
     def check(self, client: httpx.Client, settings: ToolSettings) -> str:
-        headers = self._session(client, settings)
-        self._end(client, settings, headers)
-        return "GLPI opened a session"
+        with glpi_session(client, settings):
+            return "GLPI opened a session"
 
     def ticket_url(self, settings: ToolSettings, ticket_key: str) -> str:
         return f"{settings.base}/front/ticket.form.php?id={ticket_key}"

@@ -1,9 +1,9 @@
-"""`stellwerk connectors add|list|remove|test|import|deliveries|retry|firm`: ticket tools."""
+"""`stellwerk connectors add|list|remove|test|import|poll|deliveries|retry|firm`: ticket tools."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -41,8 +41,13 @@ def add_command(
         list[str] | None,
         typer.Option("--map", help="TOOL_GROUP=team; repeat for each group."),
     ] = None,
+    poll_every: Annotated[
+        float | None,
+        typer.Option(help="GLPI 10 (no webhooks): the service polls its changes every N s."),
+    ] = None,
 ) -> None:
     """Add a connector. Its secret and token are stored for use and never shown again."""
+    from app.services.connector_poll import set_poll_interval
     from app.services.connectors import add_connector, parse_group_map
 
     def run() -> None:
@@ -59,6 +64,8 @@ def add_command(
                 set_group=set_group,
                 group_map=parse_group_map(map_ or []),
             )
+            if poll_every:
+                set_poll_interval(session, principal=CLI_PRINCIPAL, name=name, seconds=poll_every)
             typer.echo(
                 f"added connector {row.name} ({row.tool}): "
                 f"POST /api/v1/connectors/{row.name}/webhook"
@@ -174,6 +181,75 @@ def import_command(
                 retrain_after_ingest(ctx, embedder)
 
     fail_cleanly(run)
+
+
+@connectors_cli.command("poll")
+def poll_command(
+    name: Annotated[str, typer.Argument(help="Connector name (GLPI 10).")],
+    once: Annotated[bool, typer.Option(help="One round now, then exit.")] = False,
+    since: Annotated[
+        datetime | None,
+        typer.Option(help="Start from changes after this time (GLPI's clock), not the cursor."),
+    ] = None,
+    every: Annotated[
+        float | None,
+        typer.Option(help="Set the service's interval in seconds (0: off) and exit."),
+    ] = None,
+) -> None:
+    """Take the tool's changed tickets like webhooks: once, or every --every seconds until
+    interrupted (the service polls by itself when the connector has an interval)."""
+    import time
+
+    import httpx
+
+    from app.cli.context import command_embedder, live_parts
+    from app.services.connector_poll import poll_once, set_poll_interval
+
+    def run() -> None:
+        with cli_context() as ctx:
+            if every is not None:
+                with ctx.factory() as session, session.begin():
+                    set_poll_interval(session, principal=CLI_PRINCIPAL, name=name, seconds=every)
+                typer.echo(
+                    f"{name}: polled by the service every {every:g} s"
+                    if every
+                    else f"{name}: not polled by the service"
+                )
+                return
+            embedder = command_embedder(ctx)
+            live, router = live_parts(ctx, embedder)
+            with httpx.Client(timeout=ctx.settings.connector_timeout_seconds) as client:
+                start_at = since
+                while True:
+                    summary = poll_once(
+                        ctx.factory, live, router, ctx.settings, client, name=name, since=start_at
+                    )
+                    start_at = None  # --since applies to the first round only
+                    typer.echo(_poll_line(name, summary))
+                    if once:
+                        return
+                    time.sleep(max(1.0, _interval(ctx, name)))
+
+    fail_cleanly(run)
+
+
+def _interval(ctx: Any, name: str) -> float:
+    from app.services.connector_poll import poll_interval
+
+    with ctx.factory() as session:
+        return poll_interval(session, name) or 60.0
+
+
+def _poll_line(name: str, summary: Any) -> str:
+    if summary.busy:
+        return f"{name}: another process is polling it now"
+    if summary.started:
+        return f"{name}: polling starts at GLPI's newest change ({summary.cursor})"
+    outcomes = ", ".join(f"{n} {s}" for s, n in sorted(summary.outcomes.items())) or "nothing new"
+    return (
+        f"{name}: {summary.changed} changed tickets in {summary.pages} pages: {outcomes}; "
+        f"{summary.queued} queued; cursor {summary.cursor}"
+    )
 
 
 @connectors_cli.command("deliveries")

@@ -19,7 +19,8 @@ from db.session import migrate, session_factory
 from index.embedder import Embedder
 
 if TYPE_CHECKING:
-    from routing.service import RouterStatus
+    from ingest.live_index import LiveIndex
+    from routing.service import Router, RouterStatus
 
 T = TypeVar("T")
 
@@ -103,3 +104,28 @@ def retrain_after_ingest(ctx: Context, embedder: Embedder) -> None:
         typer.echo(f"routing: {status.last_reason}", err=True)
     else:
         typer.echo(f"warning: routing not retrained: {status.last_reason}", err=True)
+
+
+def live_parts(ctx: Context, embedder: Embedder) -> tuple[LiveIndex, Router]:
+    """The index and the router as the service holds them, for a command that suggests."""
+    from ingest.index_sync import open_searcher
+    from ingest.live_index import LiveIndex
+
+    with ctx.factory() as session:
+        searcher, _ = open_searcher(
+            session,
+            index_dir=ctx.settings.index_dir,
+            dim=embedder.dim,
+            model_id=embedder.model_id,
+            exact_max=ctx.settings.index_exact_max_vectors,
+        )
+    live = LiveIndex(
+        searcher,
+        embedder=embedder,
+        factory=ctx.factory,
+        refresh_seconds=ctx.settings.index_refresh_seconds,
+        default_system=ctx.settings.search_system,
+    )
+    router = components.open_router(ctx.settings, embedder)
+    router.sync(ctx.factory, background=False)
+    return live, router

@@ -26,7 +26,7 @@ from app.services.outcomes import record_outcome
 from app.services.refs import ticket_id
 from app.services.suggest import suggest_as_configured
 from app.settings import Settings
-from connectors.base import MARKER_PREFIX, Inbound, InboundTicket, Note
+from connectors.base import MARKER_PREFIX, Inbound, InboundTicket, Note, ToolSettings
 from connectors.registry import connector_for
 from db.models import InboundDelivery, ToolTicket, as_utc, utcnow
 from db.session import transaction
@@ -42,7 +42,9 @@ class WebhookResult:
 
 
 @dataclass(frozen=True)
-class _Config:
+class HookConfig:
+    """What taking a delivery needs of its connector (read once, outside the transaction)."""
+
     id: int
     name: str
     tool: str
@@ -78,7 +80,7 @@ def _state(session: Session, connector_id: int, key: str) -> ToolTicket | None:
 
 
 def _remember(
-    session: Session, config: _Config, ticket: InboundTicket, **values: Any
+    session: Session, config: HookConfig, ticket: InboundTicket, **values: Any
 ) -> ToolTicket:
     state = _state(session, config.id, ticket.key)
     if state is None:
@@ -94,10 +96,43 @@ def _remember(
 
 
 def _answer(
-    status: str, config: _Config, ticket: InboundTicket | None, queued: int = 0
+    status: str, config: HookConfig, ticket: InboundTicket | None, queued: int = 0
 ) -> WebhookAnswer:
     ref = ticket_id(config.name, ticket.number) if ticket is not None else None
     return WebhookAnswer(status=status, ticket=ref, queued=queued)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A webhook verified by its tool's mechanism and parsed: what is left is to take it."""
+
+    config: HookConfig
+    inbound: Inbound
+
+
+def hook_config(factory: sessionmaker[Session], name: str) -> tuple[HookConfig, ToolSettings]:
+    with factory() as session:
+        row = get_connector(session, name)
+        config = HookConfig(
+            row.id, row.name, row.tool, row.write_back, row.set_group, dict(row.group_map)
+        )
+        return config, tool_settings(row)
+
+
+def accept_webhook(
+    factory: sessionmaker[Session],
+    *,
+    name: str,
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    body: bytes,
+    now: float,
+) -> Accepted:
+    """Verify and parse (fast, no model): raises SignatureInvalid or PayloadInvalid."""
+    config, credentials = hook_config(factory, name)
+    connector = connector_for(config.tool)
+    connector.verify(credentials, headers, query, body, now=now)
+    return Accepted(config, connector.parse(headers, query, body))
 
 
 def receive_webhook(
@@ -112,15 +147,20 @@ def receive_webhook(
     body: bytes,
     now: float,
 ) -> WebhookResult:
-    with factory() as session:
-        row = get_connector(session, name)
-        config = _Config(
-            row.id, row.name, row.tool, row.write_back, row.set_group, dict(row.group_map)
-        )
-        credentials = tool_settings(row)
-    connector = connector_for(config.tool)
-    connector.verify(credentials, headers, query, body, now=now)
-    inbound = connector.parse(headers, query, body)
+    accepted = accept_webhook(factory, name=name, headers=headers, query=query, body=body, now=now)
+    return take_inbound(factory, live, router, settings, accepted.config, accepted.inbound)
+
+
+def take_inbound(
+    factory: sessionmaker[Session],
+    live: LiveIndex,
+    router: Router,
+    settings: Settings,
+    config: HookConfig,
+    inbound: Inbound,
+) -> WebhookResult:
+    """One verified delivery (a webhook's, or a ticket a poller found changed): once per
+    delivery id, never over newer state; an open ticket is suggested, a closed one stored."""
     with factory() as session:
         if _seen(session, config.id, inbound.delivery_id):
             return WebhookResult(_answer("duplicate", config, inbound.ticket))
@@ -142,7 +182,7 @@ class _delivery:  # noqa: N801 - a context manager read as a statement
     the same delivery id fails on the unique key, and its effects roll back with it."""
 
     def __init__(
-        self, factory: sessionmaker[Session], config: _Config, inbound: Inbound, outcome: str
+        self, factory: sessionmaker[Session], config: HookConfig, inbound: Inbound, outcome: str
     ) -> None:
         self.factory, self.config, self.inbound, self.outcome = factory, config, inbound, outcome
         self.duplicate = False
@@ -178,7 +218,7 @@ def _open(
     live: LiveIndex,
     router: Router,
     settings: Settings,
-    config: _Config,
+    config: HookConfig,
     inbound: Inbound,
     ticket: InboundTicket,
     state: ToolTicket | None,
@@ -278,7 +318,7 @@ def _closed(
     factory: sessionmaker[Session],
     live: LiveIndex,
     settings: Settings,
-    config: _Config,
+    config: HookConfig,
     inbound: Inbound,
     ticket: InboundTicket,
 ) -> WebhookResult:

@@ -175,7 +175,10 @@ def jira_app(tool: FakeTool) -> Starlette:
 
 
 def glpi_app(tool: FakeTool) -> Starlette:
-    """apirest.php: initSession (user_token), ITILFollowup, search/Ticket with range."""
+    """apirest.php as glpi-project/glpi apirest.md documents it: initSession (user_token),
+    killSession, ITILFollowup (add, sub items of a Ticket), ITILSolution sub items, and
+    search/Ticket with criteria, sort, order and range. `tool.closed` holds its tickets
+    (open ones too) as search rows keyed by search option id."""
     session = "glpi-session-1"
 
     def open_session(request: Request) -> bool:
@@ -218,12 +221,25 @@ def glpi_app(tool: FakeTool) -> Starlette:
             return fault
         if not open_session(request):
             return JSONResponse(["ERROR_SESSION_TOKEN_INVALID", ""], status_code=401)
-        first, last = (int(part) for part in request.query_params["range"].split("-"))
-        rows = [{k: v for k, v in t.items() if k != "_solutions"} for t in tool.closed]
+        query = request.query_params
+        rows = [
+            {k: v for k, v in t.items() if k != "_solutions"}
+            for t in tool.closed
+            if all(_glpi_matches(t, criterion) for criterion in _glpi_criteria(query))
+        ]
+        # `sort` and `order` (search option id, ASC/DESC); ties by id, as GLPI's SQL does.
+        field_id = query.get("sort", "1")
+        rows.sort(key=lambda r: (str(r.get(field_id, "")), int(r["2"])))
+        if query.get("order", "ASC") == "DESC":
+            rows.reverse()
+        first, last = (int(part) for part in query.get("range", "0-50").split("-"))
+        if first > len(rows):
+            return JSONResponse(["ERROR_RANGE_EXCEED_TOTAL", ""], status_code=400)
         found = rows[first : last + 1]
         return JSONResponse(
             {"totalcount": len(rows), "count": len(found), "data": found},
             status_code=206 if len(found) < len(rows) else 200,
+            headers={"Content-Range": f"{first}-{first + len(found)}/{len(rows)}"},
         )
 
     return Starlette(
@@ -236,6 +252,29 @@ def glpi_app(tool: FakeTool) -> Starlette:
             Route("/apirest.php/search/Ticket", search, methods=["GET"]),
         ]
     )
+
+
+def _glpi_criteria(query: Any) -> list[dict[str, str]]:
+    """`criteria[n][field|searchtype|value]` of a search/Ticket query string."""
+    found: dict[str, dict[str, str]] = {}
+    for key, value in query.items():
+        if key.startswith("criteria["):
+            index, _, part = key[len("criteria[") :].partition("][")
+            found.setdefault(index, {})[part.rstrip("]")] = value
+    return [found[index] for index in sorted(found)]
+
+
+def _glpi_matches(row: dict[str, Any], criterion: dict[str, str]) -> bool:
+    """The search types Stellwerk sends: status `old` (solved or closed), `notold`, and
+    `morethan` on a date (GLPI's 'YYYY-MM-DD HH:MM:SS' sorts as text)."""
+    value = row.get(criterion["field"])
+    wanted = criterion["value"]
+    if criterion["searchtype"] == "equals" and criterion["field"] == "12":
+        status = int(value or 0)
+        return status in (5, 6) if wanted == "old" else status not in (5, 6)
+    if criterion["searchtype"] == "morethan":
+        return str(value or "") > wanted
+    raise AssertionError(f"the fake GLPI does not search {criterion}")
 
 
 def znuny_app(tool: FakeTool) -> Starlette:
