@@ -129,6 +129,25 @@ bearer_scheme = HTTPBearer(auto_error=False, description="An API key: `stellwerk
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
+def refuse_if_failing(state: AppState, address: str) -> None:
+    """429 once the address's shared failure bucket is spent: a flood of bad webhook
+    signatures is refused like a flood of bad keys, from the same budget."""
+    wait = state.auth_limiter.retry_after(shared_bucket(address)) or 0.0
+    if wait > 0:
+        state.metrics.limit_rejections.labels("auth_failures").inc()
+        log.warning("request refused: too many failed authentications from %s", address)
+        raise TooManyRequests(
+            "Too many failed authentications; try again later.",
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
+
+
+def count_failure(state: AppState, address: str, reason: str) -> None:
+    """A failed authentication other than a key's (a webhook signature), by address."""
+    state.auth_limiter.failed(shared_bucket(address))
+    state.metrics.auth_failures.labels(reason).inc()
+
+
 def authenticate(state: AppState, address: str, key: str | None) -> Principal:
     """The principal of a presented key; shared by the API's Bearer check and the sign-in.
 

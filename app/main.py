@@ -41,6 +41,7 @@ from app.services.delivery_worker import DeliveryWorker
 from app.services.events import prune as prune_events
 from app.services.outbox import Backoff
 from app.services.poll_worker import PollWorker
+from app.services.webhook_deadline import WebhookTaker, take_queued
 from app.settings import Settings
 from app.state import AppState, Runtime
 from app.web.errors import page_error
@@ -101,6 +102,16 @@ def create_app(
             router.sync(factory, background=False)  # another replica's newer model
             if router.model is None:
                 retrain_router()
+            live_index = LiveIndex(
+                searcher,
+                embedder=model,
+                factory=factory,
+                refresh_seconds=settings.index_refresh_seconds,
+                default_system=settings.search_system,
+                on_change=retrain_router,
+                on_refresh=lambda: router.sync(factory),
+            )
+            live_index.on_timing = router.on_timing = state.metrics.observe_stage
             deliveries = None
             if settings.connector_worker:
                 deliveries = DeliveryWorker(
@@ -112,18 +123,12 @@ def create_app(
                     ),
                     poll_seconds=settings.connector_poll_seconds,
                     timeout_seconds=settings.connector_timeout_seconds,
+                    take_inbound=lambda item: take_queued(
+                        factory, live_index, router, settings, item
+                    ),
                 )
                 deliveries.start()
-            live_index = LiveIndex(
-                searcher,
-                embedder=model,
-                factory=factory,
-                refresh_seconds=settings.index_refresh_seconds,
-                default_system=settings.search_system,
-                on_change=retrain_router,
-                on_refresh=lambda: router.sync(factory),
-            )
-            live_index.on_timing = router.on_timing = state.metrics.observe_stage
+            webhooks = WebhookTaker(factory, live_index, router, settings)
             polls = None
             if settings.connector_worker:
                 polls = PollWorker(
@@ -147,6 +152,7 @@ def create_app(
                 ),
                 deliveries=deliveries,
                 polls=polls,
+                webhooks=webhooks,
             )
             yield
         finally:
@@ -154,6 +160,7 @@ def create_app(
             if runtime is not None:
                 if runtime.polls is not None:
                     runtime.polls.stop()
+                runtime.webhooks.close()
                 if runtime.deliveries is not None:
                     runtime.deliveries.stop()
                 runtime.router.close()

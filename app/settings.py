@@ -195,9 +195,9 @@ class Settings(BaseSettings):
         ge=1,
         description=(
             "Failed authentications a client address may make in a row with one key prefix "
-            "(and with unknown or missing keys together); after them further wrong keys get "
-            "429 until the bucket refills, valid keys never do. Counted per process, or for all "
-            "replicas with STELLWERK_REDIS_URL."
+            "(and with unknown or missing keys and bad webhook signatures together); after "
+            "them further wrong keys and signatures get 429 until the bucket refills, valid "
+            "ones never do. Counted per process, or for all replicas with STELLWERK_REDIS_URL."
         ),
     )
     auth_failure_refill_seconds: float = Field(
@@ -271,6 +271,15 @@ class Settings(BaseSettings):
     )
     connector_max_attempts: int = Field(
         default=10, ge=1, description="Attempts of a delivery before it is marked failed."
+    )
+    webhook_deadline_seconds: float = Field(
+        default=2.0,
+        gt=0.0,
+        le=60.0,
+        description=(
+            "Longest a ticket tool's webhook waits for its answer: a suggestion not ready by "
+            "then is queued in the database and completed in the background (answer 202)."
+        ),
     )
     connector_timeout_seconds: float = Field(
         default=10.0, gt=0.0, description="Timeout of one call to a ticket tool or a firm."

@@ -18,6 +18,7 @@ from routing.service import Router
 if TYPE_CHECKING:
     from app.services.delivery_worker import DeliveryWorker
     from app.services.poll_worker import PollWorker
+    from app.services.webhook_deadline import WebhookTaker
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Runtime:
     live_index: LiveIndex
     router: Router
     key_limits: KeyLimits
+    webhooks: WebhookTaker  # takes webhook deliveries within the deadline, or queues them
     deliveries: DeliveryWorker | None = None  # sends queued write-backs (app.services.outbox)
     polls: PollWorker | None = None  # polls connectors without webhooks (GLPI 10)
 

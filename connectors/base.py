@@ -74,6 +74,28 @@ class Inbound:
     ticket: InboundTicket | None
 
 
+def inbound_payload(inbound: Inbound) -> dict[str, Any]:
+    """A verified delivery as JSON, to be taken later from the queue (the webhook deadline)."""
+    ticket = inbound.ticket
+    fields: dict[str, Any] | None = None
+    if ticket is not None:
+        fields = {
+            name: value.isoformat() if isinstance(value, datetime) else value
+            for name, value in vars(ticket).items()
+        }
+    return {"delivery_id": inbound.delivery_id, "event": inbound.event, "ticket": fields}
+
+
+def inbound_of_payload(payload: Mapping[str, Any]) -> Inbound:
+    fields = payload.get("ticket")
+    ticket = None
+    if isinstance(fields, dict):
+        times = ("created_at", "updated_at", "resolved_at")
+        values: dict[str, Any] = {k: parse_time(v) if k in times else v for k, v in fields.items()}
+        ticket = InboundTicket(**values)
+    return Inbound(str(payload["delivery_id"]), str(payload["event"]), ticket)
+
+
 @dataclass(frozen=True)
 class Note:
     """An internal note for the tool; `marker` finds it again after a crash."""

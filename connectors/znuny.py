@@ -3,8 +3,10 @@ the closed tickets through TicketSearch + TicketGet.
 
 Invoker (request data, response elements such as OTRS_TicketArticleAdd and
 OTRS_TicketQueueSet): https://doc.znuny.org/znuny_lts/admin/webservices/invoker/index.html
-TicketGet / TicketSearch: https://doc.znuny.org/znuny-dev-api/API/Kernel/GenericInterface/
-Operation/Ticket/TicketGet.html and .../TicketSearch.html
+TicketGet / TicketSearch / TicketUpdate: https://doc.znuny.org/znuny-dev-api/API/Kernel/
+GenericInterface/Operation/Ticket/TicketGet.html, .../TicketSearch.html, .../TicketUpdate.html
+(routes of the GenericTicketConnectorREST web service: GET /Ticket, GET and PATCH
+/Ticket/:TicketID)
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from connectors.base import (
     parse_time,
     string,
 )
-from connectors.errors import NotSupported, PayloadInvalid, SignatureInvalid
+from connectors.errors import NotSupported, PayloadInvalid, SignatureInvalid, ToolRejected
 from connectors.http import json_of, send
 from connectors.signatures import check_equal, require_secret
 
@@ -95,36 +97,75 @@ class ZnunyConnector:
             raise SignatureInvalid("No delivery id.")
         return Inbound(delivery, name, mapped)
 
+    # The note goes back in the invoker's answer; only when that answer had to go before
+    # the suggestion was ready (the webhook deadline) is it written by TicketUpdate
+    # (PATCH /Ticket/:TicketID of GenericTicketConnectorREST), which needs --token.
+
+    def _update(
+        self, client: httpx.Client, settings: ToolSettings, ticket_key: str, **data: Any
+    ) -> None:
+        found = json_of(
+            send(
+                client,
+                "PATCH",
+                f"{settings.base}/Ticket/{ticket_key}",
+                json={**self._login(settings), **data},
+            )
+        )
+        if isinstance(found, dict) and "Error" in found:
+            error = found["Error"]
+            code = string(error.get("ErrorCode")) if isinstance(error, dict) else "an error"
+            raise ToolRejected(f"PATCH /Ticket/{ticket_key}: Znuny answered {code}")
+
     def add_note(
         self, client: httpx.Client, settings: ToolSettings, ticket_key: str, note: Note
     ) -> None:
-        raise NotSupported("Znuny takes the note in the invoker's answer.")
+        self._update(client, settings, ticket_key, Article=self._article(note))
 
     def has_note(
         self, client: httpx.Client, settings: ToolSettings, ticket_key: str, marker: str
     ) -> bool:
-        raise NotSupported("Znuny takes the note in the invoker's answer.")
+        found = json_of(
+            send(
+                client,
+                "GET",
+                f"{settings.base}/Ticket/{ticket_key}",
+                params={**self._login(settings), "AllArticles": 1},
+            )
+        )
+        tickets = found.get("Ticket") or [] if isinstance(found, dict) else []
+        articles = [
+            a
+            for t in tickets
+            if isinstance(t, dict)
+            for a in (t.get("Article") or [])
+            if isinstance(a, dict)
+        ]
+        return any(marker in string(a.get("Body")) for a in articles)
 
     def set_group(
         self, client: httpx.Client, settings: ToolSettings, ticket_key: str, group: str
     ) -> None:
-        raise NotSupported("Znuny takes the queue in the invoker's answer.")
+        self._update(client, settings, ticket_key, Ticket={"Queue": group})
+
+    def _article(self, note: Note) -> dict[str, Any]:
+        return {
+            "CommunicationChannel": "Internal",
+            "IsVisibleForCustomer": 0,
+            "SenderType": "system",
+            "Subject": "Stellwerk",
+            "Body": f"{note.text}\n\n{note.marker}",
+            "MimeType": "text/plain",
+            "Charset": "utf-8",
+            "HistoryType": "AddNote",
+            "HistoryComment": "Stellwerk suggestion",
+        }
 
     def inline_answer(self, note: Note | None, group: str | None) -> dict[str, Any]:
         """The elements Znuny applies to the ticket from the invoker's response."""
         answer: dict[str, Any] = {}
         if note is not None:
-            answer["OTRS_TicketArticleAdd"] = {
-                "CommunicationChannel": "Internal",
-                "IsVisibleForCustomer": 0,
-                "SenderType": "system",
-                "Subject": "Stellwerk",
-                "Body": f"{note.text}\n\n{note.marker}",
-                "MimeType": "text/plain",
-                "Charset": "utf-8",
-                "HistoryType": "AddNote",
-                "HistoryComment": "Stellwerk suggestion",
-            }
+            answer["OTRS_TicketArticleAdd"] = self._article(note)
         if group is not None:
             answer["OTRS_TicketQueueSet"] = group
         return answer

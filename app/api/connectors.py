@@ -10,14 +10,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.auth import PrincipalDep, current_principal
+from app.auth import PrincipalDep, count_failure, current_principal, refuse_if_failing
 from app.deps import SessionDep, StateDep
 from app.errors import NotFound
 from app.schemas.connectors import ConnectorOut, DeliveryList, WebhookAnswer
 from app.services.connectors import connector_out, get_connector, list_connectors
 from app.services.outbox import list_deliveries
-from app.services.webhooks import receive_webhook
+from app.services.webhooks import accept_webhook
 from connectors.base import lower_keys
+from connectors.errors import SignatureInvalid
 from connectors.glpi import challenge_answer
 from connectors.signatures import require_secret
 
@@ -28,29 +29,43 @@ router = APIRouter(tags=["connectors"])
     "/connectors/{name}/webhook",
     response_model=WebhookAnswer,
     summary="A ticket tool's webhook (Zammad, Jira, Znuny, GLPI), signed by the tool",
-    responses={401: {"description": "Signature, token or timestamp wrong or missing."}},
+    responses={
+        202: {
+            "model": WebhookAnswer,
+            "description": "Verified and queued: the suggestion missed the webhook deadline "
+            "and completes in the background (status `queued`).",
+        },
+        401: {"description": "Signature, token or timestamp wrong or missing."},
+        429: {"description": "Too many failed signatures from this address; see Retry-After."},
+    },
 )
 async def webhook(name: str, request: Request, state: StateDep) -> JSONResponse:
     runtime = state.ready()
+    address = request.client.host if request.client else "unknown"
     body = await request.body()
-    result = await run_in_threadpool(
-        receive_webhook,
-        runtime.session_factory,
-        runtime.live_index,
-        runtime.router,
-        state.settings,
-        name=name,
-        headers=lower_keys(dict(request.headers)),
-        query=dict(request.query_params),
-        body=body,
-        now=time.time(),
-    )
+    try:
+        accepted = await run_in_threadpool(
+            accept_webhook,
+            runtime.session_factory,
+            name=name,
+            headers=lower_keys(dict(request.headers)),
+            query=dict(request.query_params),
+            body=body,
+            now=time.time(),
+        )
+    except SignatureInvalid:
+        # Like a wrong key: counted by address, 429 once its budget is spent. A right
+        # signature always passes, so a flood from the tool's own address never locks it out.
+        refuse_if_failing(state, address)
+        count_failure(state, address, "webhook_signature")
+        raise
+    result = await run_in_threadpool(runtime.webhooks.take, accepted)
     if runtime.deliveries is not None and result.answer.queued:
         runtime.deliveries.wake()
     content: dict[str, Any] = result.answer.model_dump()
     if result.inline is not None:
         content.update(result.inline)  # Znuny applies OTRS_* elements of the answer
-    return JSONResponse(content)
+    return JSONResponse(content, status_code=202 if result.answer.status == "queued" else 200)
 
 
 @router.get(

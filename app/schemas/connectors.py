@@ -25,9 +25,11 @@ class ConnectorOut(BaseModel):
 
 
 class WebhookAnswer(BaseModel):
-    status: Literal["suggested", "stored", "duplicate", "stale", "ignored"] = Field(
+    status: Literal["suggested", "stored", "duplicate", "stale", "ignored", "queued"] = Field(
         description="suggested (open ticket), stored (resolved ticket), duplicate (a delivery "
-        "id already taken), stale (older than what is stored), ignored (no ticket in it)."
+        "id already taken), stale (older than what is stored), ignored (no ticket in it), "
+        "queued (answered 202: the suggestion took longer than the webhook deadline and "
+        "completes from the delivery queue)."
     )
     ticket: str | None = Field(description="`ticket:<connector>:<number>`, if any.")
     queued: int = Field(description="Write-backs and notifications queued for delivery.")

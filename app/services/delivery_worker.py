@@ -34,8 +34,11 @@ class DeliveryWorker:
         poll_seconds: float,
         timeout_seconds: float,
         client: Callable[[], httpx.Client] | None = None,
+        take_inbound: Callable[[OutboxItem], int] | None = None,
     ) -> None:
         self.factory = factory
+        # Takes a webhook delivery queued at the deadline (needs the index and the router).
+        self.take_inbound = take_inbound
         self.backoff = backoff
         self.poll_seconds = poll_seconds
         self._client = client or (lambda: httpx.Client(timeout=timeout_seconds))
@@ -97,6 +100,11 @@ class DeliveryWorker:
             outbox.mark_delivered(self.factory, item.id)
 
     def _send(self, client: httpx.Client, item: OutboxItem) -> None:
+        if item.kind == "inbound":
+            if self.take_inbound is None:
+                raise ToolUnavailable("Queued webhook deliveries are taken by the service.")
+            self.take_inbound(item)  # its writes are new items, sent in the next round
+            return
         if item.kind == "contractor":
             with self.factory() as session:
                 send_notification(session, client, item)

@@ -14,7 +14,8 @@ from app.schemas.connectors import DeliveryList, DeliveryOut
 from db.models import OutboxItem, utcnow
 from db.session import page, transaction
 
-KINDS = ("note", "group", "contractor")
+# `inbound`: a webhook delivery whose suggestion missed the webhook deadline, taken later.
+KINDS = ("note", "group", "contractor", "inbound")
 
 
 def enqueue(

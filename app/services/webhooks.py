@@ -39,6 +39,8 @@ from routing.service import Router
 class WebhookResult:
     answer: WebhookAnswer
     inline: dict[str, Any] | None = None  # what Znuny applies from the invoker's answer
+    # What the inline answer carries, to queue instead when the answer went out without it.
+    writes: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,8 @@ def take_inbound(
     settings: Settings,
     config: HookConfig,
     inbound: Inbound,
+    *,
+    inline: bool = True,
 ) -> WebhookResult:
     """One verified delivery (a webhook's, or a ticket a poller found changed): once per
     delivery id, never over newer state; an open ticket is suggested, a closed one stored."""
@@ -174,7 +178,7 @@ def take_inbound(
         return WebhookResult(_answer(status, config, ticket))
     if ticket.closed:
         return _closed(factory, live, settings, config, inbound, ticket)
-    return _open(factory, live, router, settings, config, inbound, ticket, state)
+    return _open(factory, live, router, settings, config, inbound, ticket, state, inline=inline)
 
 
 class _delivery:  # noqa: N801 - a context manager read as a statement
@@ -222,7 +226,11 @@ def _open(
     inbound: Inbound,
     ticket: InboundTicket,
     state: ToolTicket | None,
+    *,
+    inline: bool,
 ) -> WebhookResult:
+    """`inline`: the tool applies the answer (Znuny) and will get it; else the note and the
+    group go through the queue."""
     connector = connector_for(config.tool)
     request = SuggestRequest(
         title=(ticket.title or f"Ticket {ticket.number}")[:1000],
@@ -246,7 +254,7 @@ def _open(
             group = None
     text = suggestion_note(suggestion, public_url=settings.public_url)
     ref = ticket_id(config.name, ticket.number)
-    inline: dict[str, Any] | None = None
+    inline_answer: dict[str, Any] | None = None
     queued = 0
     scope = _delivery(factory, config, inbound, "suggested")
     with scope as session:
@@ -258,19 +266,19 @@ def _open(
             confidence=team.confidence if team else None,
             suggested_at=utcnow(),
         )
-        if connector.answers_inline:
-            note = Note(text, f"{MARKER_PREFIX}{inbound.delivery_id[:16]}")
-            inline = connector.inline_answer(note if config.write_back and first else None, group)
-        elif config.write_back and first:
-            payload = {"ticket_key": ticket.key, "text": text}
-            outbox.enqueue(session, connector=config.name, kind="note", target=ref, payload=payload)
-            queued += 1
+        writes: list[tuple[str, dict[str, Any]]] = []
+        if config.write_back and first:
+            writes.append(("note", {"ticket_key": ticket.key, "text": text}))
             if group is not None and connector.supports_set_group:
-                payload = {"ticket_key": ticket.key, "group": group}
-                outbox.enqueue(
-                    session, connector=config.name, kind="group", target=ref, payload=payload
-                )
-                queued += 1
+                writes.append(("group", {"ticket_key": ticket.key, "group": group}))
+        if connector.answers_inline and inline:
+            note = Note(text, f"{MARKER_PREFIX}{inbound.delivery_id[:16]}")
+            inline_answer = connector.inline_answer(
+                note if config.write_back and first else None, group
+            )
+        else:
+            queued += enqueue_writes(session, config.name, ref, writes)
+            writes = []
         notification = (
             contractor_message(
                 session,
@@ -311,7 +319,16 @@ def _open(
         )
     if scope.duplicate:
         return WebhookResult(_answer("duplicate", config, ticket))
-    return WebhookResult(_answer("suggested", config, ticket, queued), inline)
+    return WebhookResult(_answer("suggested", config, ticket, queued), inline_answer, tuple(writes))
+
+
+def enqueue_writes(
+    session: Session, connector: str, ref: str, writes: list[tuple[str, dict[str, Any]]]
+) -> int:
+    """Queue a ticket's note and group (in the caller's transaction); how many."""
+    for kind, payload in writes:
+        outbox.enqueue(session, connector=connector, kind=kind, target=ref, payload=payload)
+    return len(writes)
 
 
 def _closed(

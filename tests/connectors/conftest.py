@@ -20,7 +20,9 @@ from tests.paths import REPO_ROOT
 @pytest.fixture
 def hook_client(settings: Settings, fake_embedder: HashingEmbedder) -> Iterator[TestClient]:
     """No articles: every suggestion goes to the dispatcher, which is all most tests need."""
-    quiet = settings.model_copy(update={"connector_worker": False})
+    # The deadline at its longest: these tests take the synchronous path whatever the load
+    # (tests/connectors/test_deadline.py holds a suggestion back to cross it).
+    quiet = settings.model_copy(update={"connector_worker": False, "webhook_deadline_seconds": 60})
     with TestClient(create_app(quiet, embedder=fake_embedder), raise_server_exceptions=False) as c:
         authorize(c)
         yield c

@@ -278,7 +278,8 @@ def _glpi_matches(row: dict[str, Any], criterion: dict[str, str]) -> bool:
 
 
 def znuny_app(tool: FakeTool) -> Starlette:
-    """GenericTicketConnectorREST: TicketSearch (GET /Ticket), TicketGet (GET /Ticket/{ids})."""
+    """GenericTicketConnectorREST: TicketSearch (GET /Ticket), TicketGet (GET /Ticket/{ids}),
+    TicketUpdate (PATCH /Ticket/{id})."""
 
     def authorized(request: Request) -> bool:
         login, _, password = tool.token.partition(":")
@@ -296,12 +297,37 @@ def znuny_app(tool: FakeTool) -> Starlette:
         if (fault := await _record(tool, request)) is not None:
             return fault
         wanted = request.path_params["ids"].split(",")
-        return JSONResponse({"Ticket": [t for t in tool.closed if str(t["TicketID"]) in wanted]})
+        found = [t for t in tool.closed if str(t["TicketID"]) in wanted]
+        # An open ticket Stellwerk wrote to: TicketGet with AllArticles shows its notes.
+        found += [
+            {"TicketID": key, "Article": tool.notes[key]}
+            for key in wanted
+            if key in tool.notes and all(str(t["TicketID"]) != key for t in found)
+        ]
+        return JSONResponse({"Ticket": found})
+
+    async def update(request: Request) -> Response:
+        """TicketUpdate (PATCH /Ticket/:TicketID): an article and/or ticket fields; Znuny
+        answers 200 with `Error` when it refuses."""
+        if (fault := await _record(tool, request)) is not None:
+            return fault
+        body = tool.requests[-1].body
+        login, _, password = tool.token.partition(":")
+        if body.get("UserLogin") != login or body.get("Password") != password:
+            return JSONResponse({"Error": {"ErrorCode": "TicketUpdate.AuthFail"}})
+        key = request.path_params["ids"]
+        with tool.lock:
+            if "Article" in body:
+                tool.notes.setdefault(key, []).append(body["Article"])
+            if "Queue" in (body.get("Ticket") or {}):
+                tool.groups[key] = body["Ticket"]["Queue"]
+        return JSONResponse({"TicketID": key, "ArticleID": len(tool.all_notes())})
 
     return Starlette(
         routes=[
             Route("/Ticket", search, methods=["GET"]),
             Route("/Ticket/{ids}", get, methods=["GET"]),
+            Route("/Ticket/{ids}", update, methods=["PATCH"]),
         ]
     )
 

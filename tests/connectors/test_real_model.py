@@ -42,7 +42,7 @@ def real_client(
 ) -> Iterator[TestClient]:
     data_dir = copy_knowledge_base(demo_knowledge_base, tmp_path / "data")
     settings = kb_settings(data_dir).model_copy(
-        update={"connector_worker": False, "public_url": PUBLIC_URL}
+        update={"connector_worker": False, "public_url": PUBLIC_URL, "webhook_deadline_seconds": 60}
     )
     with TestClient(create_app(settings, embedder=real_embedder)) as client:
         client.headers.update(bearer(demo_knowledge_base.keys["admin"]))

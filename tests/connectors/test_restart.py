@@ -77,6 +77,7 @@ def test_kill_9_with_pending_write_backs_delivers_each_once_after_restart(
         "STELLWERK_DATA_DIR": str(data_dir),
         "STELLWERK_MODEL_CACHE_DIR": str(MODEL_CACHE),
         "STELLWERK_CONNECTOR_POLL_SECONDS": "0.1",
+        "STELLWERK_WEBHOOK_DEADLINE_SECONDS": "60",  # this test is about the write-backs
         "HF_HUB_OFFLINE": "1",
     }
     env.pop("STELLWERK_DATABASE_URL", None)
