@@ -7,6 +7,7 @@ Each endpoint follows the tool's documentation (see connectors/<tool>.py for the
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 import threading
@@ -166,8 +167,17 @@ def jira_app(tool: FakeTool) -> Starlette:
             answer["nextPageToken"] = f"tok-{following}"
         return JSONResponse(answer)
 
+    async def myself(request: Request) -> Response:
+        """GET /rest/api/3/myself: the user the token belongs to (Basic email:token)."""
+        await _record(tool, request)
+        expected = "Basic " + base64.b64encode(tool.token.encode()).decode()
+        if request.headers.get("authorization") != expected:
+            return JSONResponse({"errorMessages": ["Unauthorized"]}, status_code=401)
+        return JSONResponse({"accountId": "5b10ac8d82e05b22cc7d4ef5", "displayName": "Stellwerk"})
+
     return Starlette(
         routes=[
+            Route("/rest/api/3/myself", myself, methods=["GET"]),
             Route("/rest/servicedeskapi/request/{key}/comment", comment, methods=["GET", "POST"]),
             Route("/rest/api/3/search/jql", search, methods=["GET"]),
         ]

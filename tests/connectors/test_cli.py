@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from tests.connectors.fake_tools import FakeTool, serve, zammad_app
+from tests.connectors.fake_tools import FakeTool, glpi_app, jira_app, serve, zammad_app, znuny_app
 from tests.connectors.test_import import _zammad
 from tests.fakes import HashingEmbedder
 
@@ -151,3 +151,35 @@ def test_firm_endpoints(env: Path) -> None:
         runner.invoke(cli, ["connectors", "firm", "remove", "nordnetz services gmbh"]).exit_code
         == 0
     )
+
+
+@pytest.mark.parametrize(
+    ("tool_name", "token", "answer"),
+    [
+        ("jira", "bot@example.com:api-token", "Jira answered as Stellwerk"),
+        ("znuny", "stellwerk:pass", "Znuny's TicketSearch answered"),
+        ("glpi", "glpi-user-token", "GLPI opened a session"),
+    ],
+)
+def test_test_calls_each_tool_with_its_token(
+    env: Path, tool_name: str, token: str, answer: str
+) -> None:
+    apps = {"jira": jira_app, "znuny": znuny_app, "glpi": glpi_app}
+    tool = FakeTool(token=token)
+    with serve(apps[tool_name](tool)) as url:
+        added = runner.invoke(
+            cli, ["connectors", "add", tool_name, "--name", "t", "--url", url, "--token", token]
+        )
+        assert added.exit_code == 0, added.output
+        checked = runner.invoke(cli, ["connectors", "test", "t"])
+        assert (checked.exit_code, checked.output) == (0, f"t: {answer}\n")
+        runner.invoke(cli, ["connectors", "remove", "t"])
+        wrong = runner.invoke(
+            cli, ["connectors", "add", tool_name, "--name", "t", "--url", url, "--token", "x:y"]
+        )
+        assert wrong.exit_code == 0
+        refused = runner.invoke(cli, ["connectors", "test", "t"])
+        assert refused.exit_code == 1 and refused.output.startswith("error: ")
+        assert token not in checked.output + refused.output
+    if tool_name == "glpi":
+        assert len(tool.calls("GET", "/apirest.php/killSession")) == 1

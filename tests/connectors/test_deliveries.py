@@ -199,3 +199,49 @@ def test_a_removed_connector_fails_its_deliveries(
     (item,) = _items(hook_client)
     assert item.status == "failed"
     assert "removed" in (item.last_error or "")
+
+
+@pytest.mark.parametrize(
+    ("tool_name", "fixture", "key", "token"),
+    [
+        ("jira", "jira_created", "SD-42", "bot@example.com:api-token"),
+        ("glpi", "glpi_ticket_new", "7", "glpi-user-token"),
+    ],
+)
+def test_jira_and_glpi_interrupted_deliveries_are_looked_up_before_a_resend(
+    hook_client: TestClient, tool_name: str, fixture: str, key: str, token: str
+) -> None:
+    """As for Zammad: the tool already has the note (its marker) from the attempt a stop
+    interrupted, so it is not posted again; a note without it is posted once."""
+    app = {"jira": jira_app, "glpi": glpi_app}[tool_name]
+    write = {
+        "jira": f"/rest/servicedeskapi/request/{key}/comment",
+        "glpi": "/apirest.php/ITILFollowup",
+    }
+    lookup = {
+        "jira": f"/rest/servicedeskapi/request/{key}/comment",
+        "glpi": f"/apirest.php/Ticket/{key}/ITILFollowup",
+    }
+    tool = FakeTool(token=token)
+    with serve(app(tool)) as url:
+        add(hook_client, tool_name, "tool", url=url, token=token)
+        post(hook_client, tool_name, "tool", payload(fixture))
+        (item,) = _items(hook_client)
+        with factory_of(hook_client)() as session, session.begin():
+            session.execute(update(OutboxItem).values(status="sending"))
+        marker = f"{MARKER_PREFIX}{item.id}"
+        field = "body" if tool_name == "jira" else "content"
+        tool.notes[key] = [{field: f"Stellwerk suggestion\n\n{marker}"}]
+        assert in_doubt(factory_of(hook_client)) == [item.id]
+        _run(hook_client)
+        assert [i.status for i in _items(hook_client)] == ["delivered"]
+        assert tool.calls("POST", write[tool_name]) == []  # found by its marker
+        assert len(tool.calls("GET", lookup[tool_name])) == 1
+        # Without the marker in the tool, the in-doubt delivery is sent (once).
+        tool.notes.clear()
+        with factory_of(hook_client)() as session, session.begin():
+            session.execute(update(OutboxItem).values(status="sending"))
+        in_doubt(factory_of(hook_client))
+        _run(hook_client)
+        assert len(tool.calls("POST", write[tool_name])) == 1
+        assert [i.status for i in _items(hook_client)] == ["delivered"]

@@ -291,3 +291,23 @@ def test_stellwerks_own_note_firing_the_trigger_is_ignored(hook_client: TestClie
     echo["article"]["body"] = "Stellwerk suggestion<br>stellwerk-delivery:1"
     assert post(hook_client, "zammad", "zammad", echo).json()["status"] == "ignored"
     assert _count(hook_client, Ticket) == 0  # our note is no resolution
+
+
+def test_jira_data_center_wiki_text_is_read_as_plain_text(hook_client: TestClient) -> None:
+    """Jira Data Center sends description and comment in wiki markup, not ADF."""
+    add(hook_client, "jira", "jdc", group_map={"Network": "network"})
+    answer = post(hook_client, "jira", "jdc", payload("jira_dc_resolved_wiki")).json()
+    assert answer == {"status": "stored", "ticket": "ticket:jdc:ITSD-77", "queued": 0}
+    ticket = hook_client.get("/api/v1/tickets/jdc/ITSD-77").json()
+    assert ticket["description"] == (
+        "Problem\nDer VPN-Client trennt alle paar Minuten.\nseit dem Client-Update\n"
+        "nur im Homeoffice\nError 809"
+    )
+    assert (ticket["resolution"], ticket["team"]) == ("Lösung: MTU auf 1400 gesetzt.", "network")
+    opened = payload("jira_dc_resolved_wiki")
+    opened["webhookEvent"] = "jira:issue_created"
+    fields = opened["issue"]["fields"]
+    fields.update({"status": {"name": "Open"}, "resolution": None, "resolutiondate": None})
+    opened["issue"]["key"] = "ITSD-78"
+    del opened["comment"]
+    assert post(hook_client, "jira", "jdc", opened).json()["status"] == "suggested"
