@@ -116,7 +116,11 @@ async def open_loop(
         nonlocal failures, accepted
         scheduled = start + index / rate
         await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
-        response = await client.post(url, content=body, headers=headers)
+        try:
+            response = await client.post(url, content=body, headers=headers)
+        except httpx.TransportError:  # an overloaded service drops connections: a failure
+            failures += 1
+            return (time.perf_counter() - scheduled) * 1000
         if response.status_code == 202:
             accepted += 1
         elif response.status_code != 200:
