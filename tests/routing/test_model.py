@@ -170,3 +170,36 @@ def test_a_classifier_pickled_before_the_choice_and_calibration_still_predicts()
     assert old.calibration is None and old.model_choice is None
     assert np.allclose(raw.sum(axis=1), 1.0)
     assert (raw.argmax(axis=1) == calibrated.argmax(axis=1)).all()
+
+
+def test_the_english_only_second_model_has_no_say_on_german_tickets() -> None:
+    # Only the second model knows the team; half the tickets read as German.
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 3, size=400)
+    teams = [("network", "messaging", "workplace")[i] for i in labels]
+    english, german = "the printer is not working for us", "der Drucker ist nicht bei uns"
+    texts = [english if i % 2 else german for i in range(len(labels))]
+    noise = rng.normal(size=(len(labels), 16))
+    dense = (noise / np.linalg.norm(noise, axis=1, keepdims=True)).astype(np.float32)
+    second = _clustered(labels, 24, rng)
+    train, test = slice(0, 300), slice(300, None)
+    classifier = TeamClassifier().fit(
+        texts[train], dense[train], teams[train], second=second[train]
+    )
+    assert classifier.uses_second
+    probabilities = classifier.predict_proba(texts[test], dense[test], second=second[test])
+    shuffled = classifier.predict_proba(
+        texts[test], dense[test], second=rng.permutation(second[test])
+    )
+    is_german = np.array([text == german for text in texts[test]])
+    assert np.allclose(probabilities[is_german], shuffled[is_german])  # not read at all
+    assert not np.allclose(probabilities[~is_german], shuffled[~is_german])
+    right = np.array(classifier.teams)[probabilities.argmax(axis=1)] == np.array(teams[test])
+    assert right[~is_german].mean() > 0.9
+    # Told the second model is multilingual, the classifier reads it on every ticket.
+    everywhere = TeamClassifier(ClassifierConfig(second_english_only=False)).fit(
+        texts[train], dense[train], teams[train], second=second[train]
+    )
+    read = everywhere.predict_proba(texts[test], dense[test], second=second[test])
+    right = np.array(everywhere.teams)[read.argmax(axis=1)] == np.array(teams[test])
+    assert right[is_german].mean() > 0.9
