@@ -3,7 +3,7 @@
 The router's second embedding model (all-MiniLM-L6-v2 by default) was trained on English;
 on German text its vectors carry little meaning, and its learners, trusted by the meta-model
 for their help on English tickets, then pull German tickets towards noise (on the German
-and English support set: German 8 points behind English with them, docs/ROUTING.md). The
+and English support set it widened the German gap and raised ECE, docs/ROUTING.md). The
 classifier therefore drops their scores for tickets that read as German, by a rule that
 explains itself: more German than English function words. Texts with neither (error codes,
 stop-word-stripped text, a title of nouns) keep the second model: it was kept because it
