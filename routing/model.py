@@ -5,9 +5,10 @@ n-grams catch product names, error codes, jargon and German compounds; a logisti
 regression and a nearest-neighbour vote on the sentence embedding catch paraphrases and
 the other language; the same two on a second embedding model (when the router has one)
 add a second reading of the meaning, which measured better than either model alone
-(docs/ROUTING.md). A multinomial logistic regression fitted on their out-of-fold scores
-learns how far to trust each per team and turns the scores into probabilities; fitting it
-on log-loss is what calibrates them.
+(docs/ROUTING.md); that model reads English only, so its learners get no say on tickets
+that read as German (routing.language). A multinomial logistic regression fitted on their
+out-of-fold scores learns how far to trust each per team and turns the scores into
+probabilities; fitting it on log-loss is what calibrates them.
 Out-of-fold folds keep near-duplicate tickets together, so paraphrases in the training set
 cannot make a base learner look better than it is on new tickets.
 """
