@@ -5,9 +5,10 @@ n-grams catch product names, error codes, jargon and German compounds; a logisti
 regression and a nearest-neighbour vote on the sentence embedding catch paraphrases and
 the other language; the same two on a second embedding model (when the router has one)
 add a second reading of the meaning, which measured better than either model alone
-(docs/ROUTING.md). A multinomial logistic regression fitted on their out-of-fold scores
-learns how far to trust each per team and turns the scores into probabilities; fitting it
-on log-loss is what calibrates them.
+(docs/ROUTING.md); that model reads English only, so its learners get no say on tickets
+that read as German (routing.language). A multinomial logistic regression fitted on their
+out-of-fold scores learns how far to trust each per team and turns the scores into
+probabilities; fitting it on log-loss is what calibrates them.
 Out-of-fold folds keep near-duplicate tickets together, so paraphrases in the training set
 cannot make a base learner look better than it is on new tickets.
 """
@@ -27,6 +28,7 @@ import numpy.typing as npt
 from index.embedder import Vectors
 from routing.calibration import Calibration
 from routing.features import LexicalFeatures
+from routing.language import german_rows
 from routing.meta import PooledSoftmax, meta_inputs, new_meta
 from routing.metrics import reliability_table
 from routing.selection import Candidate, candidates, choose_model, second_verdict
@@ -71,6 +73,10 @@ class ClassifierConfig:
     # Keep the `*_second` learners only when they lower that log-loss (they help on
     # endava, not on the support set); off: only candidates with them.
     second_by_cv: bool = True
+    # The second model reads English only (all-MiniLM-L6-v2): its learners' scores are
+    # dropped for tickets that read as German (routing.language). False for a
+    # multilingual second model.
+    second_english_only: bool = True
     choice_folds: int = 3  # enough: the two log-losses differ by 0.02-0.07, folds by 0.003
     seed: int = 0
 
@@ -243,13 +249,32 @@ class TeamClassifier:
             learner.fit(inputs, labels)
         return learners
 
-    @staticmethod
-    def _meta_features(learners: Sequence[_Learner], inputs: _Inputs) -> npt.NDArray[np.float64]:
-        """Tickets x teams x learners."""
-        return np.stack([learner.scores(inputs) for learner in learners], axis=2)
+    def _meta_features(
+        self, learners: Sequence[_Learner], inputs: _Inputs, texts: Sequence[str]
+    ) -> npt.NDArray[np.float64]:
+        """Tickets x teams x learners; the second model's scores are zero (no say: the same
+        for every team) on tickets it cannot read."""
+        features = np.stack([learner.scores(inputs) for learner in learners], axis=2)
+        return self._second_muted(features, [learner.name for learner in learners], texts)
+
+    def _second_muted(
+        self, features: Matrix, learners: Sequence[str], texts: Sequence[str]
+    ) -> Matrix:
+        # getattr: classifiers pickled before this knob existed never muted it.
+        if not getattr(self.config, "second_english_only", False):
+            return features
+        columns = np.array([name.endswith("_second") for name in learners], dtype=bool)
+        if columns.any():
+            rows = german_rows(texts)
+            features[np.ix_(rows, np.ones(features.shape[1], dtype=bool), columns)] = 0.0
+        return features
 
     def _out_of_fold(
-        self, inputs: _Inputs, labels: npt.NDArray[np.int64], groups: npt.NDArray[np.int64]
+        self,
+        inputs: _Inputs,
+        labels: npt.NDArray[np.int64],
+        groups: npt.NDArray[np.int64],
+        texts: Sequence[str],
     ) -> Matrix:
         from sklearn.model_selection import StratifiedGroupKFold
 
@@ -264,7 +289,9 @@ class TeamClassifier:
             if len(np.unique(labels[train])) < 2:
                 continue
             learners = self._fitted_learners(inputs.rows(train), labels[train])
-            features[held_out] = self._meta_features(learners, inputs.rows(held_out))
+            features[held_out] = self._meta_features(
+                learners, inputs.rows(held_out), [texts[i] for i in held_out]
+            )
         return features
 
     def fit(
@@ -308,7 +335,7 @@ class TeamClassifier:
         labels = np.array([position[t] for t in teams], dtype=np.int64)
         inputs = _Inputs(self._lexical.fit_transform(texts), vectors, second)
         groups = _groups(inputs.dense, self.config.duplicate_cosine)
-        features = self._out_of_fold(inputs, labels, groups)
+        features = self._out_of_fold(inputs, labels, groups, texts)
         choice = choose_model(
             features,
             labels,
@@ -356,7 +383,7 @@ class TeamClassifier:
         with single_threaded_blas():
             inputs = _Inputs(self._lexical.transform(texts), vectors, second)
             kind = self.meta_kind or self.config.meta
-            features = meta_inputs(kind, self._meta_features(self._learners, inputs))
+            features = meta_inputs(kind, self._meta_features(self._learners, inputs, texts))
             # The meta model saw every team (it is fitted on all labels), so columns line up.
             probabilities = np.asarray(self._meta.predict_proba(features), dtype=np.float64)
             if self.calibration is not None:

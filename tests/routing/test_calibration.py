@@ -51,3 +51,16 @@ def test_calibration_applies_temperature_then_caps() -> None:
     assert calibration.capped_teams == 1
     out = calibration.apply(np.array([[0.99, 0.01]]))
     assert np.allclose(out, [[2 / 3, 1 / 3]])
+
+
+def test_the_top_label_map_never_changes_the_predicted_team() -> None:
+    # A map flat at 30 % would pull the top team of a 0.45 / 0.40 ticket below the second.
+    from routing.calibration import with_top_label
+
+    knots = (np.array([0.3, 0.9]), np.array([0.3, 0.3]))
+    probabilities = np.array([[0.40, 0.45, 0.1, 0.05], [0.1, 0.1, 0.1, 0.7], [0.34, 0.33, 0.33, 0]])
+    mapped = with_top_label(probabilities, knots)
+    assert (mapped.argmax(axis=1) == probabilities.argmax(axis=1)).all()
+    assert np.allclose(mapped.sum(axis=1), 1.0)
+    assert np.isclose(mapped[1, 3], 0.3)  # the map is applied where it keeps the order
+    assert mapped[0, 1] > mapped[0, 0] and mapped[0, 1] - mapped[0, 0] < 1e-3  # a hair ahead

@@ -170,3 +170,56 @@ def test_a_classifier_pickled_before_the_choice_and_calibration_still_predicts()
     assert old.calibration is None and old.model_choice is None
     assert np.allclose(raw.sum(axis=1), 1.0)
     assert (raw.argmax(axis=1) == calibrated.argmax(axis=1)).all()
+
+
+def test_the_english_only_second_model_has_no_say_on_german_tickets() -> None:
+    # Only the second model knows the team; half the tickets read as German.
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 3, size=400)
+    teams = [("network", "messaging", "workplace")[i] for i in labels]
+    english, german = "the printer is not working for us", "der Drucker ist nicht bei uns"
+    texts = [english if i % 2 else german for i in range(len(labels))]
+    noise = rng.normal(size=(len(labels), 16))
+    dense = (noise / np.linalg.norm(noise, axis=1, keepdims=True)).astype(np.float32)
+    second = _clustered(labels, 24, rng)
+    train, test = slice(0, 300), slice(300, None)
+    classifier = TeamClassifier().fit(
+        texts[train], dense[train], teams[train], second=second[train]
+    )
+    assert classifier.uses_second
+    probabilities = classifier.predict_proba(texts[test], dense[test], second=second[test])
+    shuffled = classifier.predict_proba(
+        texts[test], dense[test], second=rng.permutation(second[test])
+    )
+    is_german = np.array([text == german for text in texts[test]])
+    assert np.allclose(probabilities[is_german], shuffled[is_german])  # not read at all
+    assert not np.allclose(probabilities[~is_german], shuffled[~is_german])
+    right = np.array(classifier.teams)[probabilities.argmax(axis=1)] == np.array(teams[test])
+    assert right[~is_german].mean() > 0.9
+    # Told the second model is multilingual, the classifier reads it on every ticket.
+    everywhere = TeamClassifier(ClassifierConfig(second_english_only=False)).fit(
+        texts[train], dense[train], teams[train], second=second[train]
+    )
+    read = everywhere.predict_proba(texts[test], dense[test], second=second[test])
+    right = np.array(everywhere.teams)[read.argmax(axis=1)] == np.array(teams[test])
+    assert right[is_german].mean() > 0.9
+
+
+def test_teams_with_one_or_two_german_tickets_train_and_predict_with_the_second_model() -> None:
+    rng = np.random.default_rng(3)
+    labels = np.concatenate([rng.integers(0, 2, size=120), [2, 3, 3]])  # 1 and 2 tickets
+    teams = [("network", "workplace", "payroll", "legal")[i] for i in labels]
+    texts = [
+        "der Drucker ist nicht bei uns" if i % 3 == 0 else "the printer is not working"
+        for i in range(len(labels))
+    ]
+    texts[-3:] = ["die Abrechnung ist nicht da", "der Vertrag ist nicht bei uns", "ich und wir"]
+    noise = rng.normal(size=(len(labels), 16))
+    dense = (noise / np.linalg.norm(noise, axis=1, keepdims=True)).astype(np.float32)
+    second = _clustered(labels, 24, rng)
+    classifier = TeamClassifier().fit(texts, dense, teams, second=second)
+    probabilities = classifier.predict_proba(texts[-3:], dense[-3:], second=second[-3:])
+    assert classifier.teams == ["legal", "network", "payroll", "workplace"]
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    assert probabilities[:, classifier.teams.index("payroll")].max() <= 0.5 + 1e-9
+    assert probabilities[:, classifier.teams.index("legal")].max() <= 2 / 3 + 1e-9
