@@ -95,8 +95,12 @@ def create_app(
             router = open_router(settings, model, second_embedder=second_embedder)
 
             def retrain_router(changes: int = 0) -> None:
+                # Every replica sees every change; one training per state of the data.
                 router.retrain_in_background(
-                    factory, model, min_interval=settings.routing_retrain_seconds
+                    factory,
+                    model,
+                    min_interval=settings.routing_retrain_seconds,
+                    unless_current=True,
                 )
 
             router.sync(factory, background=False)  # another replica's newer model

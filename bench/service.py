@@ -6,10 +6,11 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -70,6 +71,17 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=STOP_TIMEOUT_SECONDS)
 
 
+def _start(env_overrides: Mapping[str, str], log: IO[bytes]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env.update(env_overrides)
+    command = [*serve_command(), "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(
+        command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
 @contextmanager
 def running_service(
     env_overrides: Mapping[str, str], log_path: Path, key: str
@@ -78,18 +90,26 @@ def running_service(
 
     `key` is an API key in the service's database (`/ready` answers only with one).
     """
-    port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    env.update(env_overrides)
-    command = [*serve_command(), "--host", "127.0.0.1", "--port", str(port)]
-    base_url = f"http://127.0.0.1:{port}"
+    with running_services([env_overrides], [log_path], key) as (service,):
+        yield service
+
+
+@contextmanager
+def running_services(
+    env_overrides: Sequence[Mapping[str, str]], log_paths: Sequence[Path], key: str
+) -> Iterator[list[RunningService]]:
+    """Several services started at once (replicas: one environment each), then each
+    waited for; all stopped on exit."""
     started = time.perf_counter()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
+    with ExitStack() as stack:
+        running: list[tuple[subprocess.Popen[bytes], str, Path]] = []
+        for overrides, log_path in zip(env_overrides, log_paths, strict=True):
+            log = stack.enter_context(log_path.open("wb"))
+            process, base_url = _start(overrides, log)
+            stack.callback(_stop, process)
+            running.append((process, base_url, log_path))
+        services = []
+        for process, base_url, log_path in running:
             _wait_ready(process, base_url, log_path, key)
-            yield RunningService(base_url, time.perf_counter() - started, log_path)
-        finally:
-            _stop(process)
+            services.append(RunningService(base_url, time.perf_counter() - started, log_path))
+        yield services

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
@@ -25,24 +25,29 @@ def reembed_stale_passages(
     done = 0
     with tqdm(total=stale, unit="passage", disable=not show_progress or not stale) as bar:
         while True:
+            with factory() as session:  # read; the model runs with no transaction open
+                batch = session.execute(
+                    select(Passage.id, Passage.heading_path, Passage.anchor, Passage.text)
+                    .where(Passage.model_id != embedder.model_id)
+                    .order_by(Passage.id)
+                    .limit(BATCH)
+                ).all()
+            if not batch:
+                break
+            texts = [
+                Chunk(tuple(path), anchor, text).embedding_text() for _, path, anchor, text in batch
+            ]
+            vectors = embedder.encode_documents(texts)
             with factory() as session, session.begin():
-                batch = list(
-                    session.scalars(
-                        select(Passage)
-                        .where(Passage.model_id != embedder.model_id)
-                        .order_by(Passage.id)
-                        .limit(BATCH)
+                for (passage_id, *_), vector in zip(batch, vectors, strict=True):
+                    session.execute(
+                        update(Passage)
+                        .where(Passage.id == passage_id)
+                        .values(
+                            embedding=np.asarray(vector, dtype=np.float32).tobytes(),
+                            model_id=embedder.model_id,
+                        )
                     )
-                )
-                if not batch:
-                    break
-                texts = [
-                    Chunk(tuple(p.heading_path), p.anchor, p.text).embedding_text() for p in batch
-                ]
-                vectors = embedder.encode_documents(texts)
-                for passage, vector in zip(batch, vectors, strict=True):
-                    passage.embedding = np.asarray(vector, dtype=np.float32).tobytes()
-                    passage.model_id = embedder.model_id
             done += len(batch)
             bar.update(len(batch))
     return done

@@ -20,7 +20,14 @@ from routing.errors import RoutingError
 from routing.features import TicketText
 from routing.model import calibration_report
 from routing.second_model import SecondModel
-from routing.shared import fetch, newest_version, publish, trainer_lease
+from routing.shared import (
+    fetch,
+    newest_manifest,
+    newest_version,
+    publish,
+    trainer_lease,
+    training_state,
+)
 from routing.staged import RoutingModel
 from routing.store import RoutingManifest, load_routing_model, save_routing_model
 from routing.training import train_from_database
@@ -205,31 +212,45 @@ class Router:
         self._last_outcome = outcome
         self._last_reason = reason
 
-    def retrain(self, factory: sessionmaker[Session], embedder: Embedder) -> bool:
-        """Train from the database, save and swap; on failure keep serving and record why."""
+    def retrain(
+        self, factory: sessionmaker[Session], embedder: Embedder, *, unless_current: bool = False
+    ) -> bool:
+        """Train from the database, save and swap; on failure keep serving and record why.
+
+        With `unless_current` (the trainings the service starts on changes), a shared model
+        trained on the data as it is now is served instead of training the same again: every
+        replica sees every change, and one training per state of the data is enough for all.
+        """
         self._last_started = time.monotonic()
         try:
-            return self._retrain(factory, embedder)
+            return self._retrain(factory, embedder, unless_current)
         finally:
             self._training_seconds = time.monotonic() - self._last_started
 
-    def _retrain(self, factory: sessionmaker[Session], embedder: Embedder) -> bool:
+    def _retrain(
+        self, factory: sessionmaker[Session], embedder: Embedder, unless_current: bool
+    ) -> bool:
         serving = self._model.stage if self._model is not None else "none"
+        current: int | None = None
         try:
             with factory() as session, trainer_lease(session) as mine:
                 if not mine:  # another replica trains; its model arrives through sync()
                     self._record("skipped", "another replica holds the trainer lease")
                     return False
-                model = train_from_database(
-                    session, embedder, self.config, serving_stage=serving, second=self.second
-                )
-                manifest = save_routing_model(
-                    self.root,
-                    model,
-                    metrics=classifier_metrics(model),
-                    keep=self.config.models_kept,
-                )
-                version = publish(session, model, manifest, keep=self.config.models_kept)
+                state = training_state(session)
+                current = self._trained_on(session, state, embedder) if unless_current else None
+                if current is None:
+                    model = train_from_database(
+                        session, embedder, self.config, serving_stage=serving, second=self.second
+                    )
+                    manifest = save_routing_model(
+                        self.root,
+                        model,
+                        metrics=classifier_metrics(model),
+                        keep=self.config.models_kept,
+                        trained_on=state,
+                    )
+                    version = publish(session, model, manifest, keep=self.config.models_kept)
         except RoutingError as exc:
             log.warning("routing training rejected: %s", exc)
             self._record("rejected", str(exc))
@@ -238,11 +259,30 @@ class Router:
             log.exception("routing training failed")
             self._record("failed", f"{type(exc).__name__}: {exc}")
             return False
+        if current is not None:
+            self._record("skipped", f"version {current} is trained on the data as it is")
+            if current != self.version:
+                self._swap_to(factory, current)
+            return False
         with self._lock:
             self._model, self._manifest, self.version = model, manifest, version
         self._record("trained", describe_training(manifest))
         log.info("routing model trained: %s", self._last_reason)
         return True
+
+    def _trained_on(self, session: Session, state: str, embedder: Embedder) -> int | None:
+        """The stored version trained on `state` for this replica's models, if it is the
+        newest."""
+        newest = newest_manifest(session)
+        if newest is None:
+            return None
+        version, manifest = newest
+        second = self.second.model_id if self.second is not None else None
+        same_models = manifest.model_id == embedder.model_id and manifest.second_model_id in (
+            None,
+            second,
+        )
+        return version if manifest.trained_on == state and same_models else None
 
     def sync(self, factory: sessionmaker[Session], *, background: bool = True) -> None:
         """Swap to the newest model a replica stored, if it is newer than the serving one.
@@ -292,11 +332,12 @@ class Router:
         embedder: Embedder,
         *,
         min_interval: float = 0.0,
+        unless_current: bool = False,
     ) -> threading.Thread:
         """Start a training thread; a request during a training runs one more afterwards.
 
         Trainings start at least `min_interval` seconds apart, so a stream of pushed tickets
-        costs one training per interval, not one per ticket.
+        costs one training per interval, not one per ticket. `unless_current`: see `retrain`.
         """
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
@@ -309,7 +350,7 @@ class Router:
                     if wait > 0:
                         self._stop.wait(wait)
                     if not self._stop.is_set():
-                        self.retrain(factory, embedder)
+                        self.retrain(factory, embedder, unless_current=unless_current)
                     with self._lock:
                         if not self._again or self._stop.is_set():
                             self._thread = None

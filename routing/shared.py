@@ -2,8 +2,10 @@
 
 Every replica sees every change and would retrain; with a PostgreSQL advisory lock only
 the one holding it trains (`trainer_lease`), and it stores the model in `routing_models`
-(`publish`). Every replica checks the newest version within its refresh interval and swaps
-to it (`newest_version`, `fetch`), so all of them answer with the same model. On SQLite
+(`publish`) with the state of the data it read (`training_state`), so a replica that
+gets the lease later for the same data does not train it again. Every replica checks the
+newest version within its refresh interval and swaps to it (`newest_version`, `fetch`),
+so all of them answer with the same model. On SQLite
 (one process) the lease is always granted and the table simply holds the versions.
 """
 
@@ -20,7 +22,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from db.models import RoutingModelRow
+from db.models import IndexChange, RoutingModelRow
 from routing.errors import RoutingModelCorrupt
 from routing.staged import RoutingModel
 from routing.store import RoutingManifest, _MovedModulesUnpickler
@@ -67,6 +69,30 @@ def publish(session: Session, model: RoutingModel, manifest: RoutingManifest, *,
     )
     session.commit()
     return row.id
+
+
+def training_state(session: Session) -> str:
+    """What a training reads, in one line: the change log's length and head.
+
+    A training reads resolved tickets and team charters (published articles), and every
+    write of either through Stellwerk adds or removes passages, each logged in the change
+    log, which only grows. Equal states: the same training set. A change committing out of
+    sequence order lengthens the log without moving its head, so the count is part of it.
+    """
+    count, head = session.execute(select(func.count(), func.max(IndexChange.seq))).one()
+    return f"{int(count)}:{int(head or 0)}"
+
+
+def newest_manifest(session: Session) -> tuple[int, RoutingManifest] | None:
+    """The newest stored version and its manifest, without reading the model itself."""
+    row = session.execute(
+        select(RoutingModelRow.id, RoutingModelRow.manifest)
+        .order_by(RoutingModelRow.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return int(row[0]), RoutingManifest.from_json(dict(row[1]))
 
 
 def newest_version(session: Session) -> int | None:

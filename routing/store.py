@@ -33,6 +33,9 @@ class RoutingManifest:
     metrics: dict[str, Any] = field(default_factory=dict)
     second_model_id: str | None = None
     format_version: int = FORMAT_VERSION
+    # The change log's state the training read (routing.shared.training_state): a replica
+    # finding the shared model trained on the data as it is does not train it again.
+    trained_on: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RoutingManifest:
@@ -74,7 +77,12 @@ def read_routing_manifest(version_dir: Path) -> RoutingManifest:
 
 
 def save_routing_model(
-    root: Path, model: RoutingModel, *, metrics: dict[str, Any] | None = None, keep: int = 2
+    root: Path,
+    model: RoutingModel,
+    *,
+    metrics: dict[str, Any] | None = None,
+    keep: int = 2,
+    trained_on: str | None = None,
 ) -> RoutingManifest:
     """Write the model to a new version directory, then switch CURRENT to it atomically.
 
@@ -95,6 +103,7 @@ def save_routing_model(
             checksum=sha256_file(model_path),
             metrics=metrics or {},
             second_model_id=model.second_model_id,
+            trained_on=trained_on,
         )
         (staging / MANIFEST_FILE).write_text(
             json.dumps(asdict(manifest), indent=2), encoding="utf-8"

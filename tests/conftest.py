@@ -49,6 +49,28 @@ def _postgres_schema_url() -> Iterator[str]:
         admin.dispose()
 
 
+def _postgres_database_url() -> Iterator[str]:
+    """A fresh database of its own (not a schema), for tests that tell its connections
+    from everyone else's in pg_stat_activity, or that several processes share."""
+    name = f"stellwerk_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL database (not migrated); mark such tests
+    `postgres`."""
+    yield from _postgres_database_url()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, status
 
 from app.api.params import VersionNumber
 from app.auth import PrincipalDep, current_principal
-from app.deps import LiveIndexDep, SessionDep, SettingsDep
+from app.deps import LiveIndexDep, SessionDep, SessionFactoryDep, SettingsDep
 from app.schemas.articles import ArticleOut
 from app.schemas.versions import VersionDetail, VersionList
 from app.services import articles, reviews
@@ -51,22 +51,22 @@ def submit(
 def publish(
     slug: str,
     number: VersionNumber,
-    session: SessionDep,
+    factory: SessionFactoryDep,
     live: LiveIndexDep,
     settings: SettingsDep,
     principal: PrincipalDep,
 ) -> ArticleOut:
-    with session.begin():
-        article = reviews.publish(
-            session,
-            principal=principal,
-            slug=slug,
-            number=number,
-            embedder=live.embedder,
-            max_words=settings.chunk_max_words,
-        )
+    reviews.publish(
+        factory,
+        principal=principal,
+        slug=slug,
+        number=number,
+        embedder=live.embedder,
+        max_words=settings.chunk_max_words,
+    )
     live.refresh(force=True)
-    return articles.detail_of(session, article)
+    with factory() as session:
+        return articles.detail_of(session, articles.get_article(session, slug))
 
 
 @router.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import Principal
 from app.errors import ArticleNotFound, Conflict, Forbidden, VersionNotFound
@@ -15,8 +15,9 @@ from app.services.audit import record
 from app.services.refs import article_id
 from app.services.visibility import Visibility
 from db.models import Article, ArticleVersion
+from db.session import transaction
 from index.embedder import Embedder
-from ingest.markdown import parse_article
+from ingest.markdown import ParsedArticle, parse_article
 from ingest.pipeline import article_chunks
 from ingest.store import delete_article, save_article
 from ingest.versions import (
@@ -146,16 +147,10 @@ def submit(session: Session, *, principal: Principal, slug: str, number: int) ->
     return _move(session, principal, article, version, to="in_review", action="article.submit")
 
 
-def publish(
-    session: Session,
-    *,
-    principal: Principal,
-    slug: str,
-    number: int,
-    embedder: Embedder,
-    max_words: int,
-) -> Article:
-    """in_review -> published, by an owner who is not the author; the version goes live."""
+def _publishable(
+    session: Session, principal: Principal, slug: str, number: int
+) -> tuple[Article, ArticleVersion, ParsedArticle]:
+    """The article and its version `principal` may publish now, parsed; else why not."""
     article = _owned(session, principal, slug)
     version = _version(session, article, number)
     if version.state != "in_review":
@@ -164,22 +159,47 @@ def publish(
         raise Forbidden("A reviewer other than the author approves a version.")
     parsed = parse_article(slug, version.markdown)
     require_owner(principal, parsed.meta.team)
+    return article, version, parsed
+
+
+def publish(
+    factory: sessionmaker[Session],
+    *,
+    principal: Principal,
+    slug: str,
+    number: int,
+    embedder: Embedder,
+    max_words: int,
+) -> None:
+    """in_review -> published, by an owner who is not the author; the version goes live.
+
+    The passages are embedded between two transactions: the checks read, then the write
+    transaction opens only once the vectors exist. A write transaction kept open while the
+    model runs would hold back every replica's change feed (ingest.index_sync.catch_up)
+    and a connection for as long. The write checks again, so a version published, sent
+    back or changed meanwhile is refused as it would have been.
+    """
+    with factory() as session:
+        _, _, parsed = _publishable(session, principal, slug, number)
     chunks = article_chunks(parsed, max_words)
     vectors = embedder.encode_documents([chunk.embedding_text() for chunk in chunks])
-    save_article(
-        session,
-        parsed,
-        chunks=chunks,
-        vectors=vectors,
-        model_id=embedder.model_id,
-        origin=article.origin,
-        status="published",
-    )
-    newest = latest_version(session, article)
-    article.latest_hash = newest.content_hash if newest else None
-    mark_published(session, article, version, principal.name)
-    record(session, principal, "article.publish", article_id(slug), version=number)
-    return article
+    with transaction(factory) as session:
+        article, version, current = _publishable(session, principal, slug, number)
+        if current.content_hash != parsed.content_hash:
+            raise Conflict(f"Version {number} changed while it was published; try again.")
+        save_article(
+            session,
+            parsed,
+            chunks=chunks,
+            vectors=vectors,
+            model_id=embedder.model_id,
+            origin=article.origin,
+            status="published",
+        )
+        newest = latest_version(session, article)
+        article.latest_hash = newest.content_hash if newest else None
+        mark_published(session, article, version, principal.name)
+        record(session, principal, "article.publish", article_id(slug), version=number)
 
 
 def reject(session: Session, *, principal: Principal, slug: str, number: int) -> Article:

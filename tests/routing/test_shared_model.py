@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.state import app_state
+from db.models import RoutingModelRow
 from ingest.pipeline import ingest_tickets
 from ingest.tickets import ResolvedTicket
 from routing.config import RoutingConfig
@@ -27,12 +28,18 @@ def _replica(root: Path, embedder: HashingEmbedder) -> Router:
     return Router.open(root, config=CONFIG, model_id=embedder.model_id)
 
 
-def test_every_replica_serves_the_model_the_trainer_stored(
-    factory: sessionmaker[Session], tmp_path: Path
-) -> None:
+def _history(factory: sessionmaker[Session]) -> HashingEmbedder:
+    """60 resolved tickets in the database; the embedder that embedded them."""
     embedder = HashingEmbedder(dim=64)
     records = [ResolvedTicket.model_validate(r) for r in synthetic_tickets(60)]
     ingest_tickets(factory, embedder, records, max_words=180)
+    return embedder
+
+
+def test_every_replica_serves_the_model_the_trainer_stored(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    embedder = _history(factory)
     trainer, other = _replica(tmp_path / "a", embedder), _replica(tmp_path / "b", embedder)
     assert trainer.retrain(factory, embedder)
     with factory() as session:
@@ -44,12 +51,28 @@ def test_every_replica_serves_the_model_the_trainer_stored(
     assert other.status().trained_at == trainer.status().trained_at
 
 
+def test_a_replica_does_not_train_again_on_the_data_the_shared_model_knows(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    embedder = _history(factory)
+    trainer, other = _replica(tmp_path / "a", embedder), _replica(tmp_path / "b", embedder)
+    assert trainer.retrain(factory, embedder, unless_current=True)
+    # The other replica saw the same changes and gets the lease after the trainer's.
+    assert not other.retrain(factory, embedder, unless_current=True)
+    assert other.status().last_outcome == "skipped"
+    assert other.version == trainer.version  # serves the trainer's model meanwhile
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(RoutingModelRow)) == 1
+    late = ResolvedTicket(id="late", title="VPN", description="tunnel drops", team="network")
+    ingest_tickets(factory, embedder, [late], max_words=180)
+    assert other.retrain(factory, embedder, unless_current=True)  # new data: trains
+    assert trainer.version is not None and other.version == trainer.version + 1
+
+
 @pytest.mark.postgres
 def test_only_the_lease_holder_trains(postgres: sessionmaker[Session], tmp_path: Path) -> None:
     factory = postgres
-    embedder = HashingEmbedder(dim=64)
-    records = [ResolvedTicket.model_validate(r) for r in synthetic_tickets(60)]
-    ingest_tickets(factory, embedder, records, max_words=180)
+    embedder = _history(factory)
     replica = _replica(tmp_path / "a", embedder)
     with factory() as holder:  # another replica is training
         holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": TRAINER_LOCK})

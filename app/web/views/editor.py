@@ -8,12 +8,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from app.deps import LiveIndexDep, PagePrincipalDep, SessionDep, SettingsDep
+from app.deps import LiveIndexDep, PagePrincipalDep, SessionDep, SessionFactoryDep, SettingsDep
 from app.services import reviews
 from app.services.articles import detail_of, preview_html
 from app.web.forms import CsrfChecked
 from app.web.markup import sanitise
 from app.web.render import render
+from db.session import transaction
 
 router = APIRouter(include_in_schema=False)
 
@@ -136,26 +137,24 @@ def review_step(
     slug: str,
     number: int,
     step: Literal["submit", "publish", "reject"],
-    session: SessionDep,
+    factory: SessionFactoryDep,
     live: LiveIndexDep,
     settings: SettingsDep,
     principal: PagePrincipalDep,
 ) -> Response:
     """Submit for review, approve (an owner other than the author), or send back."""
-    with session.begin():
-        if step == "submit":
-            reviews.submit(session, principal=principal, slug=slug, number=number)
-        elif step == "reject":
-            reviews.reject(session, principal=principal, slug=slug, number=number)
-        else:
-            reviews.publish(
-                session,
-                principal=principal,
-                slug=slug,
-                number=number,
-                embedder=live.embedder,
-                max_words=settings.chunk_max_words,
-            )
     if step == "publish":
+        reviews.publish(
+            factory,
+            principal=principal,
+            slug=slug,
+            number=number,
+            embedder=live.embedder,
+            max_words=settings.chunk_max_words,
+        )
         live.refresh(force=True)  # searchable at once, as after the API's publish
+    else:
+        move = reviews.submit if step == "submit" else reviews.reject
+        with transaction(factory) as session:
+            move(session, principal=principal, slug=slug, number=number)
     return RedirectResponse(f"/articles/{slug}", status_code=303)
