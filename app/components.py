@@ -18,6 +18,7 @@ def load_configured_embedder(settings: Settings, name: str | None = None) -> Emb
     return load_embedder(
         name or settings.embedding_model,
         cache_dir=settings.resolved_model_cache_dir,
+        engine=settings.embedding_engine,
         batch_size=settings.embedding_batch_size,
         max_seq_length=settings.embedding_max_seq_length,
         threads=settings.embedding_threads,

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index.embedder import DEFAULT_ENGINE, EngineName
+
 
 class Settings(BaseSettings):
     """Configuration for the service, the CLI and the ingestion pipeline.
@@ -74,8 +76,22 @@ class Settings(BaseSettings):
     embedding_max_seq_length: int = Field(
         default=512, ge=16, le=8192, description="Token window of the model; longer text is cut."
     )
+    embedding_engine: EngineName = Field(
+        default=DEFAULT_ENGINE,
+        description=(
+            "What runs the embedding models (the main and the routing's second one): "
+            "onnx-int8 (ONNX Runtime, dynamic int8 weights; fastest), onnx (ONNX Runtime, "
+            "fp32) or torch (sentence-transformers). The ONNX engines export each model once "
+            "into the model cache on first start. See docs/BENCHMARKS.md for the measurement."
+        ),
+    )
     embedding_threads: int = Field(
-        default=0, ge=0, description="CPU threads for the model; 0 lets torch decide."
+        default=0,
+        ge=0,
+        description=(
+            "CPU threads of one forward pass (ONNX Runtime's intra-op threads, torch's "
+            "threads); 0 means every core. Long work always leaves one core free."
+        ),
     )
     chunk_max_words: int = Field(
         default=180,

@@ -100,8 +100,13 @@ def main() -> None:
     args = parse_args()
     print(load_note())
     embedder = load_embedder(
-        args.model, cache_dir=MODEL_CACHE, batch_size=BATCH_SIZE, threads=args.threads
+        args.model,
+        cache_dir=MODEL_CACHE,
+        engine="torch",
+        batch_size=BATCH_SIZE,
+        threads=args.threads,
     )
+    assert isinstance(embedder, SentenceTransformerEmbedder)
     tickets = first_tickets(args.tickets)
     texts = embedded_texts(tickets, embedder)
     print(f"{len(tickets)} tickets -> {len(texts)} passages; model {embedder.model_id}")

@@ -39,7 +39,7 @@ from bench.corpus import (
 from bench.index_kinds import KindFigures, build_both, compare, stored_vectors
 from bench.service import running_service
 from bench.suggest_report import RunFigures, print_kinds, print_run, print_summary
-from index.embedder import SentenceTransformerEmbedder, Vectors, load_embedder
+from index.embedder import Embedder, Vectors, load_embedder
 from ingest.index_sync import refresh_snapshot
 
 FLAT_EXACT_MAX = 1_000_000_000
@@ -84,7 +84,7 @@ def ms(seconds: float) -> float:
     return seconds * 1000.0
 
 
-def query_vectors(embedder: SentenceTransformerEmbedder, queries: list[QueryText]) -> Vectors:
+def query_vectors(embedder: Embedder, queries: list[QueryText]) -> Vectors:
     """The measured queries as vectors, for the in-process index comparison."""
     vectors = [embedder.encode_queries([query.text()])[0] for query in queries]
     return np.vstack(vectors).astype(np.float32)
@@ -101,7 +101,7 @@ class Samples:
 
 
 def measure_requests(
-    base_url: str, key: str, embedder: SentenceTransformerEmbedder, queries: list[QueryText]
+    base_url: str, key: str, embedder: Embedder, queries: list[QueryText]
 ) -> Samples:
     """Sequential POST /suggest, each followed by the same text's encode in this process.
 
@@ -147,7 +147,7 @@ def prepare_size(workdir: Path, size: int, info: BaseInfo, sigma: float) -> Path
 def write_snapshot(
     factory: sessionmaker[Session],
     data_dir: Path,
-    embedder: SentenceTransformerEmbedder,
+    embedder: Embedder,
     exact: int,
 ) -> tuple[str, int, float]:
     started = time.perf_counter()
@@ -163,7 +163,7 @@ def write_snapshot(
 
 
 def prepare_service(
-    factory: sessionmaker[Session], setup: RunSetup, embedder: SentenceTransformerEmbedder
+    factory: sessionmaker[Session], setup: RunSetup, embedder: Embedder
 ) -> tuple[str, str, float]:
     """Train the router as `stellwerk routing train` does, and issue a ticket-tool key.
 
@@ -232,7 +232,7 @@ class RunSetup:
 
 def run_once(
     setup: RunSetup,
-    embedder: SentenceTransformerEmbedder,
+    embedder: Embedder,
     queries: tuple[list[QueryText], list[QueryText]],
 ) -> RunFigures:
     """Snapshot, start the service, warm it, then measure it beside the encode floor."""
@@ -288,9 +288,7 @@ def index_kind_figures(data_dir: Path, queries: Vectors) -> tuple[list[KindFigur
     return figures, build_seconds
 
 
-def ensure_base(
-    workdir: Path, embedder: SentenceTransformerEmbedder, tickets: int, threads: int
-) -> BaseInfo:
+def ensure_base(workdir: Path, embedder: Embedder, tickets: int, threads: int) -> BaseInfo:
     info = load_base_info(workdir)
     if info is not None and info.model_id == embedder.model_id and info.tickets == tickets:
         print(f"reusing encoded base in {workdir} ({info.passages} passages)")

@@ -1,4 +1,5 @@
-"""Text embedders: a small protocol and the sentence-transformers implementation."""
+"""Text embedders: a small protocol, the sentence-transformers (torch) implementation and
+`load_embedder`, which picks the engine (torch, or ONNX Runtime in index.onnx_embedder)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Final, Literal, Protocol, get_args
 
 import numpy as np
 import numpy.typing as npt
 
-from index.encoder_gate import EncoderGate, bulk_threads, is_short, process_gate, slices
+from index.encoder_gate import EncoderGate, Lane, bulk_threads, encode_in_lanes, process_gate
 from index.errors import ModelUnavailable
 
 log = logging.getLogger("stellwerk.embedder")
@@ -21,12 +22,23 @@ Vectors = npt.NDArray[np.float32]
 
 BUILTIN_MODELS = ("multilingual-e5-small", "all-minilm-l6-v2")
 
+EngineName = Literal["onnx-int8", "onnx", "torch"]
+ENGINES: Final[tuple[str, ...]] = get_args(EngineName)
+# Chosen by bench/encode_speed.py and the retrieval/routing evaluations (docs/BENCHMARKS.md):
+# about 4x torch's query speed with the same quality.
+DEFAULT_ENGINE: Final[EngineName] = "onnx-int8"
+
 
 class Embedder(Protocol):
     """Turns text into L2-normalised float32 vectors."""
 
     @property
     def model_id(self) -> str: ...
+
+    @property
+    def engine(self) -> str:
+        """What computes the vectors (torch, onnx, onnx-int8): vectors differ slightly."""
+        ...
 
     @property
     def dim(self) -> int: ...
@@ -132,6 +144,10 @@ class SentenceTransformerEmbedder:
         return self._spec.model_id
 
     @property
+    def engine(self) -> str:
+        return "torch"
+
+    @property
     def dim(self) -> int:
         return self._dim
 
@@ -140,19 +156,19 @@ class SentenceTransformerEmbedder:
         return int(self._model.max_seq_length)
 
     def _encode(self, texts: list[str], show_progress: bool) -> Vectors:
-        if not texts:
-            return np.zeros((0, self._dim), dtype=np.float32)
-        if show_progress:  # a bulk job (the CLI) wants its progress bar and every core
-            with self._gate.turn(short=False):
-                return self._forward(texts, show_progress)
-        if is_short(texts):
-            with self._gate.turn(short=True):
-                return self._forward(texts, False)
-        parts = []
-        for start, end in slices(texts):
-            with self._gate.turn(short=False):
-                parts.append(self._forward(texts[start:end], False, threads=bulk_threads()))
-        return np.concatenate(parts)
+        # A bulk job (the CLI) wants its progress bar and every core: one turn, whole.
+        return encode_in_lanes(
+            self._gate,
+            texts,
+            self._forward_in,
+            dim=self._dim,
+            token_counts=self.token_counts,
+            whole_job=show_progress,
+        )
+
+    def _forward_in(self, texts: list[str], lane: Lane) -> Vectors:
+        threads = bulk_threads() if lane is Lane.BULK else 0
+        return self._forward(texts, lane is Lane.JOB, threads=threads)
 
     def _forward(self, texts: list[str], show_progress: bool, threads: int = 0) -> Vectors:
         import torch
@@ -195,18 +211,44 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, text: str) -> int:
         return len(self._model.tokenizer(text, add_special_tokens=True)["input_ids"])
 
+    def token_counts(self, texts: list[str]) -> list[int]:
+        encoded = self._model.tokenizer(texts, add_special_tokens=True)["input_ids"]
+        return [min(len(ids), self.max_seq_length) for ids in encoded]
+
 
 def load_embedder(
     name: str,
     *,
     cache_dir: Path,
+    engine: EngineName = DEFAULT_ENGINE,
     batch_size: int = 32,
     max_seq_length: int = 512,
     threads: int = 0,
-) -> SentenceTransformerEmbedder:
-    """Load the configured model; one call per process is enough."""
+) -> Embedder:
+    """Load the configured model on the chosen engine; one call per process is enough.
+
+    The ONNX engines export the model's folder once into ``cache_dir`` (a one-time cost,
+    logged with its duration) and then run it without torch.
+    """
     spec = resolve_model(name, cache_dir)
-    log.info("loading embedding model %s from %s", spec.model_id, spec.path)
-    return SentenceTransformerEmbedder(
-        spec, batch_size=batch_size, max_seq_length=max_seq_length, threads=threads
+    log.info("loading embedding model %s from %s (%s)", spec.model_id, spec.path, engine)
+    if engine == "torch":
+        return SentenceTransformerEmbedder(
+            spec, batch_size=batch_size, max_seq_length=max_seq_length, threads=threads
+        )
+    from index.models.errors import BundledModelError
+    from index.models.onnx_export import materialize_onnx
+    from index.onnx_embedder import OnnxEmbedder
+
+    try:
+        files = materialize_onnx(Path(spec.path), cache_dir, name=spec.model_id)
+    except BundledModelError as exc:
+        raise ModelUnavailable(f"Cannot run {spec.path!r} on {engine}: {exc}") from exc
+    return OnnxEmbedder(
+        spec,
+        files,
+        quantized=engine == "onnx-int8",
+        batch_size=batch_size,
+        max_seq_length=max_seq_length,
+        threads=threads,
     )

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.main import create_app
 from app.settings import Settings
 from db.session import create_db_engine, migrate, session_factory
-from index.embedder import SentenceTransformerEmbedder, load_embedder
+from index.embedder import Embedder, load_embedder
 from ingest.tickets import read_tickets
 from tests.auth_helpers import authorize, keys_of
 from tests.fakes import HashingEmbedder
@@ -135,21 +135,21 @@ def api_keys(client: TestClient) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def real_embedder() -> SentenceTransformerEmbedder:
-    """The real default model (multilingual-e5-small), loaded once per test session."""
+def real_embedder() -> Embedder:
+    """The real default model (multilingual-e5-small) on the default engine, loaded once per
+    test session (the ONNX export is cached in MODEL_CACHE, so only a fresh clone pays it)."""
     return load_embedder("multilingual-e5-small", cache_dir=MODEL_CACHE)
 
 
 @pytest.fixture(scope="session")
-def real_second_embedder() -> SentenceTransformerEmbedder:
-    """The router's default second model (all-MiniLM-L6-v2), loaded once per test session."""
+def real_second_embedder() -> Embedder:
+    """The router's default second model (all-MiniLM-L6-v2) on the default engine, loaded
+    once per test session."""
     return load_embedder("all-minilm-l6-v2", cache_dir=MODEL_CACHE)
 
 
 @pytest.fixture(scope="session")
-def articles_template(
-    tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
-) -> Path:
+def articles_template(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder) -> Path:
     """A data folder with the repository's articles embedded by the real model, once per
     session; knowledge-base templates start from a copy of it (see tests/knowledge_base.py)."""
     return build_articles(tmp_path_factory.mktemp("articles-template") / "data", real_embedder)
@@ -159,7 +159,7 @@ def articles_template(
 def demo_knowledge_base(
     tmp_path_factory: pytest.TempPathFactory,
     articles_template: Path,
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
 ) -> KnowledgeBase:
     """The demo knowledge base as `stellwerk demo` builds it (articles/ and
     demo/tickets.jsonl, real model, snapshot, trained router), once per session.

@@ -27,6 +27,10 @@ class HashingEmbedder:
         return self._model_id
 
     @property
+    def engine(self) -> str:
+        return "fake"
+
+    @property
     def dim(self) -> int:
         return self._dim
 

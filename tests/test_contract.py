@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.main import create_app
-from index.embedder import SentenceTransformerEmbedder
+from index.embedder import Embedder
 from tests.knowledge_base import KnowledgeBase, copy_knowledge_base, kb_settings
 from tests.live_server import serve
 
@@ -34,7 +34,7 @@ ROLES = ("admin", "specialist", "agent", "integration", "contractor")
 def server(
     tmp_path_factory: pytest.TempPathFactory,
     demo_knowledge_base: KnowledgeBase,
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
 ) -> Iterator[str]:
     data_dir = copy_knowledge_base(
         demo_knowledge_base, tmp_path_factory.mktemp("contract") / "data"

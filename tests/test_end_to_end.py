@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.main import create_app
 from app.state import app_state
 from db.models import Passage
-from index.embedder import SentenceTransformerEmbedder
+from index.embedder import Embedder
 from ingest.tickets import ResolvedTicket
 from tests.auth_helpers import bearer
 from tests.conftest import _postgres_schema_url
@@ -72,7 +72,7 @@ class Live(NamedTuple):
 def e2e_knowledge_base(
     tmp_path_factory: pytest.TempPathFactory,
     articles_template: Path,
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
 ) -> KnowledgeBase:
     """The articles and the four tickets above, built once per session (a template)."""
     tickets = [ResolvedTicket.model_validate(t) for t in TICKETS]
@@ -85,7 +85,7 @@ def live(
     request: pytest.FixtureRequest,
     tmp_path: Path,
     e2e_knowledge_base: KnowledgeBase,
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
 ) -> Iterator[Live]:
     """A fresh app on a private copy of the template: no test sees another one's writes."""
     data_dir = copy_knowledge_base(e2e_knowledge_base, tmp_path / "data")

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.main import create_app
-from index.embedder import SentenceTransformerEmbedder
+from index.embedder import Embedder
 from tests.knowledge_base import KnowledgeBase, copy_knowledge_base, kb_settings
 from tests.live_server import serve
 
@@ -42,7 +42,7 @@ def _maximal_description(seed: int) -> str:
 def server(
     tmp_path: Path,
     demo_knowledge_base: KnowledgeBase,
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
 ) -> Iterator[str]:
     data_dir = copy_knowledge_base(demo_knowledge_base, tmp_path / "data")
     with serve(create_app(kb_settings(data_dir), embedder=real_embedder)) as base_url:

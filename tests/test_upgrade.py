@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.state import app_state
-from index.embedder import SentenceTransformerEmbedder
+from index.embedder import Embedder
 from index.versioned_dirs import sha256_file
 from routing.store import MANIFEST_FILE, MODEL_FILE, _MovedModulesUnpickler, current_version_dir
 from tests.auth_helpers import bearer
@@ -113,9 +113,7 @@ def without_shared_models(data_dir: Path) -> None:
 
 
 @contextmanager
-def serving(
-    data_dir: Path, keys: dict[str, str], embedder: SentenceTransformerEmbedder
-) -> Iterator[TestClient]:
+def serving(data_dir: Path, keys: dict[str, str], embedder: Embedder) -> Iterator[TestClient]:
     app = create_app(kb_settings(data_dir), embedder=embedder)
     with TestClient(app) as client:
         client.headers.update(bearer(keys["agent"]))
@@ -140,7 +138,7 @@ def readme_answers(client: TestClient) -> dict[str, Any]:
 def test_routing_model_of_the_previous_layout_is_served_without_a_retrain(
     tmp_path: Path,
     demo_knowledge_base: KnowledgeBase,
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     control = copy_knowledge_base(demo_knowledge_base, tmp_path / "control")
@@ -186,7 +184,7 @@ def test_routing_model_of_the_previous_layout_is_served_without_a_retrain(
 def test_routing_model_naming_a_removed_module_is_retrained_in_the_background(
     tmp_path: Path,
     demo_knowledge_base: KnowledgeBase,
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     data_dir = copy_knowledge_base(demo_knowledge_base, tmp_path / "data")

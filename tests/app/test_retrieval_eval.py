@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.services.retrieval_eval import evaluate_retrieval
-from index.embedder import SentenceTransformerEmbedder
+from index.embedder import Embedder
 from ingest.beir import load_beir
 from tests.conftest import SHARED_DATA
 from tests.fakes import HashingEmbedder
@@ -58,7 +58,7 @@ def test_cli_prints_one_json_object(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 @pytest.mark.slow
 @pytest.mark.data
 def test_hybrid_is_at_least_as_good_as_either_retriever_cross_lingual(
-    real_embedder: SentenceTransformerEmbedder, tmp_path: Path
+    real_embedder: Embedder, tmp_path: Path
 ) -> None:
     result = evaluate_retrieval(
         SHARED_DATA / "retrieval" / "xquad-de-en",

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from index.embedder import SentenceTransformerEmbedder
+from index.embedder import Embedder
 from ingest.pipeline import ingest_articles
 from tests.auth_helpers import authorize, bearer, factory_of, keys_of
 from tests.factories import write_article
@@ -166,9 +166,7 @@ def test_filters_apply_before_the_cut_to_k(
 
 
 @pytest.mark.slow
-def test_contractor_search_through_the_real_model(
-    tmp_path: Path, real_embedder: SentenceTransformerEmbedder
-) -> None:
+def test_contractor_search_through_the_real_model(tmp_path: Path, real_embedder: Embedder) -> None:
     """The same guarantee with the bundled multilingual model, real FAISS and SQLite."""
     settings = Settings(
         data_dir=tmp_path / "data",

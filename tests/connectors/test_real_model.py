@@ -21,7 +21,7 @@ from app.services.contractors import add_endpoint
 from app.services.delivery_worker import DeliveryWorker
 from app.services.outbox import Backoff
 from db.models import Article, ToolTicket
-from index.embedder import SentenceTransformerEmbedder
+from index.embedder import Embedder
 from tests.auth_helpers import bearer, factory_of
 from tests.connectors.fake_tools import FakeTool, firm_app, serve, zammad_app
 from tests.connectors.helpers import TOKEN, add, payload, post
@@ -37,7 +37,7 @@ PUBLIC_URL = "https://stellwerk.example.org"
 @pytest.fixture
 def real_client(
     demo_knowledge_base: KnowledgeBase,
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
     tmp_path: Path,
 ) -> Iterator[TestClient]:
     data_dir = copy_knowledge_base(demo_knowledge_base, tmp_path / "data")

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from index.dense import DenseIndex
-from index.embedder import SentenceTransformerEmbedder, Vectors
+from index.embedder import Embedder, Vectors
 from index.query_vector import TEXT_ROLE_WEIGHT, QueryVectors, blend_roles, query_vectors
 from index.searcher import PassageMeta, Searcher
 from ingest.live_index import LiveIndex
@@ -64,7 +64,7 @@ def test_of_keeps_the_question_and_blends_the_ranking() -> None:
 
 @pytest.mark.slow
 def test_real_model_blends_its_query_and_passage_prefixes(
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
 ) -> None:
     text = "Outlook startet nicht mehr nach dem Update"
     vectors = query_vectors(real_embedder, text)

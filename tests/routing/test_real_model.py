@@ -15,7 +15,7 @@ from app.main import create_app
 from app.settings import Settings
 from app.state import app_state
 from db.session import create_db_engine, migrate, session_factory
-from index.embedder import SentenceTransformerEmbedder, Vectors
+from index.embedder import Embedder, Vectors
 from ingest.pipeline import ingest_tickets
 from ingest.ticket_vectors import encode_new_ticket
 from ingest.tickets import ResolvedTicket
@@ -31,8 +31,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.data
 def test_router_beats_the_majority_team_on_endava(
-    real_embedder: SentenceTransformerEmbedder,
-    real_second_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
+    real_second_embedder: Embedder,
 ) -> None:
     folder = SHARED_DATA / "routing" / "endava-47k"
     train = stratified_sample(read_labelled(folder / "train.jsonl"), 240, seed=0)
@@ -57,7 +57,7 @@ def test_router_beats_the_majority_team_on_endava(
     assert stellwerk["ece"] < 0.15
 
 
-def test_charters_alone_route_the_demo_tickets(real_embedder: SentenceTransformerEmbedder) -> None:
+def test_charters_alone_route_the_demo_tickets(real_embedder: Embedder) -> None:
     demo = read_labelled(REPO_ROOT / "demo" / "tickets.jsonl")
     report = evaluate_routing(
         [], demo, real_embedder, config=RoutingConfig(), charters_folder=REPO_ROOT / "articles"
@@ -69,7 +69,7 @@ def test_charters_alone_route_the_demo_tickets(real_embedder: SentenceTransforme
 
 
 def test_a_new_ticket_is_encoded_once_as_query_and_document(
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
 ) -> None:
     long_description = " ".join(["Outlook bleibt beim Start hängen, Profil wird geladen."] * 40)
     ticket = TicketText("Outlook startet nicht mehr nach dem Update", long_description)
@@ -97,8 +97,8 @@ def _as_resolved(ticket: LabelledTicket) -> ResolvedTicket:
 @pytest.mark.data
 def test_suggest_routes_with_the_classifier_on_both_real_models(
     tmp_path: Path,
-    real_embedder: SentenceTransformerEmbedder,
-    real_second_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
+    real_second_embedder: Embedder,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Resolved tickets in, the app trains its classifier on e5 and MiniLM, /suggest routes.

@@ -19,7 +19,7 @@ from app.auth import CLI_PRINCIPAL
 from app.main import create_app
 from app.services.keys import create_key
 from db.session import create_db_engine, session_factory
-from index.embedder import SentenceTransformerEmbedder
+from index.embedder import Embedder
 from tests.auth_helpers import bearer
 from tests.knowledge_base import DATABASE_FILE, KnowledgeBase, copy_knowledge_base, kb_settings
 from tests.live_server import serve
@@ -57,8 +57,8 @@ class Site:
 def site(
     tmp_path_factory: pytest.TempPathFactory,
     demo_knowledge_base: KnowledgeBase,
-    real_embedder: SentenceTransformerEmbedder,
-    real_second_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
+    real_second_embedder: Embedder,
 ) -> Iterator[Site]:
     data_dir = copy_knowledge_base(demo_knowledge_base, tmp_path_factory.mktemp("web") / "data")
     engine = create_db_engine(f"sqlite:///{data_dir / DATABASE_FILE}")

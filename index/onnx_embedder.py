@@ -1,0 +1,151 @@
+"""The ONNX Runtime engine: the exported graph (fp32 or dynamic int8) run without torch.
+
+Same tokenizer (the folder's tokenizer.json), prefixes, mean pooling and normalisation as
+the sentence-transformers model it was exported from (index.models.onnx_export). Texts are
+padded per batch to the batch's longest, and batches are formed from texts sorted by token
+count, so little of a forward pass is spent on padding.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any, Final
+
+import numpy as np
+
+from index.embedder import ModelSpec, Vectors
+from index.encoder_gate import EncoderGate, Lane, bulk_threads, encode_in_lanes, process_gate
+from index.models.onnx_export import OnnxModelFiles
+
+ONNX_ENGINES: Final = ("onnx-int8", "onnx")
+
+
+class OnnxEmbedder:
+    """Embeds with an exported ONNX graph; one session per lane, each with its threads."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        files: OnnxModelFiles,
+        *,
+        quantized: bool,
+        batch_size: int = 32,
+        max_seq_length: int = 512,
+        threads: int = 0,
+        gate: EncoderGate | None = None,
+    ) -> None:
+        from tokenizers import Tokenizer
+
+        self._spec = spec
+        self._files = files
+        self._graph = files.int8 if quantized else files.fp32
+        self._engine = "onnx-int8" if quantized else "onnx"
+        self._batch_size = batch_size
+        self._max_tokens = min(max_seq_length, files.max_seq_length)
+        self._tokenizer: Any = Tokenizer.from_file(str(files.tokenizer))
+        self._tokenizer.no_padding()
+        self._tokenizer.no_truncation()
+        self._threads = threads or os.cpu_count() or 1
+        self._sessions: dict[int, Any] = {}
+        self._gate = gate or process_gate()
+        self._dim = int(self._encode_batch(["probe"], self._threads).shape[1])
+
+    @property
+    def model_id(self) -> str:
+        return self._spec.model_id
+
+    @property
+    def engine(self) -> str:
+        return self._engine
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def max_seq_length(self) -> int:
+        return self._max_tokens
+
+    def _session(self, threads: int) -> Any:
+        """The session for `threads` intra-op threads, made on first use (one per lane)."""
+        session = self._sessions.get(threads)
+        if session is None:
+            import onnxruntime as ort
+
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            # Idle pool threads sleep instead of spinning: the cores are shared with the other
+            # lane's session and with the rest of the service.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            session = ort.InferenceSession(
+                str(self._graph), options, providers=["CPUExecutionProvider"]
+            )
+            self._sessions = {**self._sessions, threads: session}
+        return session
+
+    def _token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids per text, cut like sentence-transformers cuts: last special token kept."""
+        encodings = self._tokenizer.encode_batch(list(texts))
+        limit = self._max_tokens
+        ids: list[list[int]] = []
+        for encoding in encodings:
+            tokens = list(encoding.ids)
+            ids.append(tokens if len(tokens) <= limit else tokens[: limit - 1] + tokens[-1:])
+        return ids
+
+    def token_counts(self, texts: list[str]) -> list[int]:
+        return [len(ids) for ids in self._token_ids(texts)]
+
+    def _encode_batch(self, texts: list[str], threads: int) -> Vectors:
+        """Texts in batches of `batch_size` sorted by token count, each padded to its longest."""
+        ids = self._token_ids(texts)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        session = self._session(threads)
+        out: list[Vectors] = [np.empty(0, dtype=np.float32)] * len(ids)
+        for start in range(0, len(order), self._batch_size):
+            batch = order[start : start + self._batch_size]
+            width = max(len(ids[i]) for i in batch)
+            input_ids = np.full((len(batch), width), self._files.pad_id, dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                input_ids[row, : len(ids[i])] = ids[i]
+                mask[row, : len(ids[i])] = 1
+            vectors = session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
+            for row, i in enumerate(batch):
+                out[i] = vectors[row]
+        return np.ascontiguousarray(np.stack(out), dtype=np.float32)
+
+    def _forward(self, texts: list[str], lane: Lane) -> Vectors:
+        threads = min(self._threads, bulk_threads()) if lane is Lane.BULK else self._threads
+        return self._encode_batch(texts, threads)
+
+    def _encode(self, texts: list[str], whole_job: bool = False) -> Vectors:
+        return encode_in_lanes(
+            self._gate,
+            texts,
+            self._forward,
+            dim=self._dim,
+            token_counts=self.token_counts,
+            whole_job=whole_job,
+        )
+
+    def encode_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
+        prefix = self._spec.document_prefix
+        return self._encode([prefix + text for text in texts], whole_job=show_progress)
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors:
+        prefix = self._spec.query_prefix
+        return self._encode([prefix + text for text in texts])
+
+    def encode_query_with_documents(
+        self, query: str, documents: Sequence[str]
+    ) -> tuple[Vectors, Vectors]:
+        """One call for both (see SentenceTransformerEmbedder.encode_query_with_documents)."""
+        texts = [self._spec.query_prefix + query]
+        texts += [self._spec.document_prefix + text for text in documents]
+        vectors = self._encode(texts)
+        return vectors[0], vectors[1:]

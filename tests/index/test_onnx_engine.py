@@ -1,0 +1,91 @@
+"""The ONNX engines on the real bundled model: torch's vectors, cut and threads as configured."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.embedder import DEFAULT_ENGINE, Embedder, SentenceTransformerEmbedder, load_embedder
+from index.encoder_gate import bulk_threads
+from index.onnx_embedder import OnnxEmbedder
+from tests.paths import MODEL_CACHE
+
+pytestmark = pytest.mark.slow
+
+QUERIES = [
+    "Drucker druckt nicht",
+    "VPN trennt alle 10 Minuten die Verbindung, Fehler 809",
+    "Outlook asks for the password again and again",
+    "Bitte Passwort für SAP zurücksetzen",
+]
+PASSAGES = [
+    "Printer not printing: restart the spooler service and clear the queue.",
+    "VPN disconnects with error 809: allow UDP 500 and 4500 on the home router.",
+    "Outlook keeps prompting for credentials: remove the cached entries in the "
+    "credential manager and sign in again.",
+    "SAP password reset: the service desk unlocks the account in SU01.",
+    "Der Monitor bleibt schwarz: Kabel prüfen, anderen Anschluss versuchen. " * 60,
+]
+
+
+@pytest.fixture(scope="module")
+def torch_embedder() -> SentenceTransformerEmbedder:
+    embedder = load_embedder("multilingual-e5-small", cache_dir=MODEL_CACHE, engine="torch")
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    return embedder
+
+
+def _agreement(embedder: Embedder, reference: Embedder) -> tuple[float, float, bool]:
+    queries, passages = embedder.encode_queries(QUERIES), embedder.encode_documents(PASSAGES)
+    ref_queries = reference.encode_queries(QUERIES)
+    ref_passages = reference.encode_documents(PASSAGES)
+    cosines = np.concatenate(
+        [(queries * ref_queries).sum(axis=1), (passages * ref_passages).sum(axis=1)]
+    )
+    same_top = (queries @ passages.T).argmax(1).tolist() == (ref_queries @ ref_passages.T).argmax(
+        1
+    ).tolist()
+    return float(cosines.mean()), float(cosines.min()), same_top
+
+
+def test_the_default_int8_engine_agrees_with_torch(
+    real_embedder: Embedder, torch_embedder: SentenceTransformerEmbedder
+) -> None:
+    assert real_embedder.engine == DEFAULT_ENGINE == "onnx-int8"
+    assert real_embedder.model_id == torch_embedder.model_id
+    mean, lowest, same_top = _agreement(real_embedder, torch_embedder)
+    assert mean >= 0.99 and lowest >= 0.97, (mean, lowest)
+    assert same_top
+
+
+def test_the_fp32_graph_is_torch_and_padding_changes_nothing(
+    torch_embedder: SentenceTransformerEmbedder,
+) -> None:
+    fp32 = load_embedder("multilingual-e5-small", cache_dir=MODEL_CACHE, engine="onnx")
+    assert fp32.engine == "onnx"
+    _, lowest, same_top = _agreement(fp32, torch_embedder)
+    assert lowest >= 0.9999 and same_top
+    alone = np.stack([fp32.encode_documents([text])[0] for text in PASSAGES])
+    together = fp32.encode_documents(PASSAGES)  # padded to the longest, in one batch
+    assert np.allclose(alone, together, atol=1e-5)
+
+
+def test_texts_are_cut_to_the_window_like_torch(
+    real_embedder: Embedder, torch_embedder: SentenceTransformerEmbedder
+) -> None:
+    assert isinstance(real_embedder, OnnxEmbedder)
+    texts = ["passage: " + text for text in PASSAGES] + ["query: " + q for q in QUERIES]
+    assert real_embedder.token_counts(texts) == torch_embedder.token_counts(texts)
+    assert max(real_embedder.token_counts(texts)) == real_embedder.max_seq_length == 512
+
+
+def test_the_thread_setting_reaches_every_session() -> None:
+    embedder = load_embedder("multilingual-e5-small", cache_dir=MODEL_CACHE, threads=2)
+    assert isinstance(embedder, OnnxEmbedder)
+    embedder.encode_queries(["VPN"])
+    embedder.encode_documents(PASSAGES)  # long work: a slice at a time, a core left free
+    threads = sorted(
+        session.get_session_options().intra_op_num_threads
+        for session in embedder._sessions.values()
+    )
+    assert threads == sorted({2, min(2, bulk_threads())})
