@@ -85,6 +85,7 @@ def create_app(
                     index_dir=settings.index_dir,
                     dim=model.dim,
                     model_id=model.model_id,
+                    engine=model.engine,
                     exact_max=settings.index_exact_max_vectors,
                 )
             log.info(

@@ -87,6 +87,7 @@ def run_ours(embedder: SentenceTransformerEmbedder, tickets: list[ResolvedTicket
             index_dir=workdir / "index",
             dim=embedder.dim,
             model_id=embedder.model_id,
+            engine=embedder.engine,
             exact_max=200_000,
             keep=2,
         )

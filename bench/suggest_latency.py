@@ -156,6 +156,7 @@ def write_snapshot(
         index_dir=data_dir / "index",
         dim=embedder.dim,
         model_id=embedder.model_id,
+        engine=embedder.engine,
         exact_max=exact,
         keep=2,
     )

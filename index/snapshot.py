@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,14 @@ SNAPSHOTS = "snapshots"
 INDEX_FILE = "dense.faiss"
 LEXICAL_FILE = "lexical.npz"
 MANIFEST_FILE = "manifest.json"
+# Snapshots written before the engine was recorded were all embedded by torch.
+UNRECORDED_ENGINE = "torch"
+# Engines whose vectors may be searched by each other's queries: ONNX fp32 reproduces torch
+# (cosine 1.0000), and int8 queries on an fp32 index rank as well as on an int8 index
+# (bench/encode_speed.py and the mixed retrieval runs in docs/BENCHMARKS.md).
+INTERCHANGEABLE_ENGINES = frozenset({"torch", "onnx", "onnx-int8"})
+
+log = logging.getLogger("stellwerk.index")
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,7 @@ class Manifest:
     checksum: str
     lexical_checksum: str
     format_version: int = FORMAT_VERSION
+    engine: str = UNRECORDED_ENGINE  # what embedded the vectors (index.embedder.ENGINES)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -62,6 +72,7 @@ def write_snapshot(
     lexical: LexicalIndex,
     *,
     model_id: str,
+    engine: str,
     watermark: int,
     keep: int = 2,
     extra: dict[str, Any] | None = None,
@@ -86,6 +97,7 @@ def write_snapshot(
             built_at=built_at.isoformat(),
             checksum=sha256_file(index_path),
             lexical_checksum=sha256_file(lexical_path),
+            engine=engine,
             extra=extra or {},
         )
         (staging / MANIFEST_FILE).write_text(
@@ -100,12 +112,20 @@ def prune_snapshots(root: Path, *, keep: int) -> None:
     _store(root).prune(keep=keep)
 
 
+def engines_compatible(snapshot_engine: str, query_engine: str) -> bool:
+    """Whether queries embedded by `query_engine` may search vectors of `snapshot_engine`."""
+    if snapshot_engine == query_engine:
+        return True
+    return {snapshot_engine, query_engine} <= INTERCHANGEABLE_ENGINES
+
+
 def load_snapshot(
-    root: Path, *, expected_model_id: str, expected_dim: int
+    root: Path, *, expected_model_id: str, expected_dim: int, expected_engine: str
 ) -> tuple[DenseIndex, LexicalIndex, Manifest] | None:
     """Load the current snapshot, or None if there is none yet (or only an older format).
 
-    Raises SnapshotMismatch when it was built by another model and SnapshotCorrupt when its
+    Raises SnapshotMismatch when it was built by another model (or by an engine whose vectors
+    were not measured interchangeable with the configured one) and SnapshotCorrupt when its
     files do not match the manifest. Leftovers of killed writers are removed first.
     """
     _store(root).remove_leftovers()
@@ -124,6 +144,18 @@ def load_snapshot(
             f"The index in {snapshot_dir} was built with model {manifest.model_id!r} "
             f"(dimension {manifest.dim}), but the configured model is {expected_model_id!r} "
             f"(dimension {expected_dim}). Run `stellwerk index rebuild` to re-embed."
+        )
+    if not engines_compatible(manifest.engine, expected_engine):
+        raise SnapshotMismatch(
+            f"The index in {snapshot_dir} was embedded by engine {manifest.engine!r}, but the "
+            f"configured engine is {expected_engine!r}, whose vectors are not known to match. "
+            "Set STELLWERK_EMBEDDING_ENGINE back, or run `stellwerk index rebuild` to re-embed."
+        )
+    if manifest.engine != expected_engine:
+        log.info(
+            "snapshot embedded by %s, queries by %s: measured interchangeable",
+            manifest.engine,
+            expected_engine,
         )
     index_path = snapshot_dir / INDEX_FILE
     if not index_path.exists() or sha256_file(index_path) != manifest.checksum:

@@ -161,10 +161,12 @@ def catch_up(session: Session, searcher: Searcher, model_id: str) -> int:
 
 
 def open_searcher(
-    session: Session, *, index_dir: Path, dim: int, model_id: str, exact_max: int
+    session: Session, *, index_dir: Path, dim: int, model_id: str, engine: str, exact_max: int
 ) -> tuple[Searcher, Manifest | None]:
     """Load the current snapshot and bring it up to date; build from the database if none."""
-    loaded = load_snapshot(index_dir, expected_model_id=model_id, expected_dim=dim)
+    loaded = load_snapshot(
+        index_dir, expected_model_id=model_id, expected_dim=dim, expected_engine=engine
+    )
     if loaded is None:
         return build_searcher(session, dim=dim, model_id=model_id, exact_max=exact_max), None
     index, lexical, manifest = loaded
@@ -179,12 +181,15 @@ def open_searcher(
     return searcher, manifest
 
 
-def save_searcher(searcher: Searcher, *, index_dir: Path, model_id: str, keep: int) -> Manifest:
+def save_searcher(
+    searcher: Searcher, *, index_dir: Path, model_id: str, engine: str, keep: int
+) -> Manifest:
     return write_snapshot(
         index_dir,
         searcher.index,
         searcher.lexical,
         model_id=model_id,
+        engine=engine,
         watermark=searcher.watermark,
         keep=keep,
         extra={TXID_FLOOR: searcher.txid_floor} if searcher.txid_floor is not None else None,
@@ -197,6 +202,7 @@ def refresh_snapshot(
     index_dir: Path,
     dim: int,
     model_id: str,
+    engine: str,
     exact_max: int,
     keep: int,
     rebuild: bool = False,
@@ -210,10 +216,15 @@ def refresh_snapshot(
         searcher: Searcher | None = None
         if not rebuild:
             searcher, _ = open_searcher(
-                session, index_dir=index_dir, dim=dim, model_id=model_id, exact_max=exact_max
+                session,
+                index_dir=index_dir,
+                dim=dim,
+                model_id=model_id,
+                engine=engine,
+                exact_max=exact_max,
             )
             if searcher.index.kind != choose_kind(len(searcher), exact_max):
                 searcher = None
         if searcher is None:
             searcher = build_searcher(session, dim=dim, model_id=model_id, exact_max=exact_max)
-    return save_searcher(searcher, index_dir=index_dir, model_id=model_id, keep=keep)
+    return save_searcher(searcher, index_dir=index_dir, model_id=model_id, engine=engine, keep=keep)

@@ -100,6 +100,7 @@ def build_knowledge_base(
             index_dir=settings.index_dir,
             dim=embedder.dim,
             model_id=embedder.model_id,
+            engine=embedder.engine,
             exact_max=settings.index_exact_max_vectors,
             keep=settings.snapshots_kept,
         )

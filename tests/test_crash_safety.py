@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Article, Passage
 from db.session import create_db_engine, session_factory
+from index.embedder import DEFAULT_ENGINE
 from index.snapshot import current_snapshot_dir, load_snapshot
 from ingest.index_sync import open_searcher
 from tests.conftest import MODEL_CACHE, REPO_ROOT
@@ -105,11 +106,21 @@ def test_killed_ingest_leaves_previous_snapshot_and_rerun_completes(tmp_path: Pa
     # The previous snapshot is still the current one, intact, and a service opening it
     # serves every committed passage (it replays the change log).
     assert current_snapshot_dir(data_dir / "index") == before
-    loaded = load_snapshot(data_dir / "index", expected_model_id=MODEL_ID, expected_dim=384)
+    loaded = load_snapshot(
+        data_dir / "index",
+        expected_model_id=MODEL_ID,
+        expected_dim=384,
+        expected_engine=DEFAULT_ENGINE,
+    )
     assert loaded is not None
     with factory() as session:
         searcher, _ = open_searcher(
-            session, index_dir=data_dir / "index", dim=384, model_id=MODEL_ID, exact_max=10**6
+            session,
+            index_dir=data_dir / "index",
+            dim=384,
+            model_id=MODEL_ID,
+            engine=DEFAULT_ENGINE,
+            exact_max=10**6,
         )
         committed = set(session.scalars(select(Passage.id)))
     assert set(searcher.index.ids().tolist()) == committed
@@ -129,7 +140,12 @@ def test_killed_ingest_leaves_previous_snapshot_and_rerun_completes(tmp_path: Pa
         passages = set(session.scalars(select(Passage.id)))
     assert len(slugs) == len(set(slugs)) == total
     assert positions == []
-    after = load_snapshot(data_dir / "index", expected_model_id=MODEL_ID, expected_dim=384)
+    after = load_snapshot(
+        data_dir / "index",
+        expected_model_id=MODEL_ID,
+        expected_dim=384,
+        expected_engine=DEFAULT_ENGINE,
+    )
     assert after is not None
     assert set(after[0].ids().tolist()) == passages
     engine.dispose()

@@ -86,13 +86,14 @@ def save_snapshot(ctx: Context, embedder: Embedder, *, rebuild: bool = False) ->
         index_dir=ctx.settings.index_dir,
         dim=embedder.dim,
         model_id=embedder.model_id,
+        engine=embedder.engine,
         exact_max=ctx.settings.index_exact_max_vectors,
         keep=ctx.settings.snapshots_kept,
         rebuild=rebuild,
     )
     typer.echo(
         f"index snapshot: {manifest.count} passages, {manifest.index_kind}, "
-        f"model {manifest.model_id}",
+        f"model {manifest.model_id} ({manifest.engine})",
         err=True,
     )
 

@@ -106,13 +106,16 @@ def test_a_new_snapshot_and_opening_the_index_remove_leftovers(tmp_path: Path) -
     store = VersionedDirs(tmp_path, SNAPSHOTS)
     dead = f"{_dead_pid()}@{HOST}"
     staging, pointer = _staging(store, dead), _pointer(store, dead)
-    write_snapshot(tmp_path, *_indexes(3), model_id="m", watermark=1)
+    write_snapshot(tmp_path, *_indexes(3), model_id="m", engine="onnx", watermark=1)
     assert not staging.exists() and not pointer.exists()
 
     untagged = store.versions / ".staging-ab12cd34"  # from before writers were named
     untagged.mkdir()
     _age(untagged, 2 * LEFTOVER_GRACE_SECONDS)
-    assert load_snapshot(tmp_path, expected_model_id="m", expected_dim=8) is not None
+    assert (
+        load_snapshot(tmp_path, expected_model_id="m", expected_dim=8, expected_engine="onnx")
+        is not None
+    )
     assert not untagged.exists()
 
 

@@ -144,6 +144,7 @@ def test_snapshot_and_change_log_agree_with_the_database(
         index_dir=settings.index_dir,
         dim=fake_embedder.dim,
         model_id=fake_embedder.model_id,
+        engine=fake_embedder.engine,
         exact_max=1000,
         keep=2,
     )
@@ -158,6 +159,7 @@ def test_snapshot_and_change_log_agree_with_the_database(
             index_dir=settings.index_dir,
             dim=fake_embedder.dim,
             model_id=fake_embedder.model_id,
+            engine=fake_embedder.engine,
             exact_max=1000,
         )
         latest = session.scalar(select(func.max(IndexChange.seq)))
