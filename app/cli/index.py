@@ -47,7 +47,7 @@ def index_status_command() -> None:
             manifest = read_manifest(snapshot)
             typer.echo(
                 f"snapshot: {snapshot.name}: {manifest.count} passages, {manifest.index_kind}, "
-                f"model {manifest.model_id}, built {manifest.built_at}"
+                f"model {manifest.model_id} ({manifest.engine}), built {manifest.built_at}"
             )
 
     fail_cleanly(run)

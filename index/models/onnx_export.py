@@ -108,13 +108,23 @@ def _check_exportable(source: Path) -> None:
         )
 
 
+def _source_stamp(source: Path) -> str:
+    """Changes when the folder's files do (names, sizes, config), survives copying."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in source.iterdir() if p.is_file()):
+        digest.update(f"{path.name}:{path.stat().st_size};".encode())
+    config = source / "config.json"
+    if config.is_file():
+        digest.update(config.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _marker_content(source: Path) -> str:
-    stamp = (source / "config.json").stat().st_mtime_ns if (source / "config.json").exists() else 0
     return json.dumps(
         {
             "layout": _LAYOUT_VERSION,
             "source": str(source),
-            "source_stamp": stamp,
+            "source_stamp": _source_stamp(source),
             "onnxruntime": metadata.version("onnxruntime"),
             "per_channel": PER_CHANNEL,
         },
