@@ -49,6 +49,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--texts", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=2, help="Passage rounds per engine.")
+    parser.add_argument(
+        "--timed",
+        type=int,
+        default=0,
+        help="Time only the first N texts (0: all); agreement always uses every text.",
+    )
     parser.add_argument("--per-tensor", action="store_true", help="Also per-tensor int8.")
     return parser.parse_args()
 
@@ -113,6 +119,7 @@ def main() -> None:
     texts = [q.text() for q in held_out_queries(args.texts)][: args.texts]
     workdir = Path(tempfile.mkdtemp(prefix="stellwerk-bench-encode-"))
     engines: dict[str, dict[int, Embedder]] = {}
+    tensor_files = per_tensor_files(args.model, workdir) if args.per_tensor else None
     torch_model = load_embedder(args.model, cache_dir=MODEL_CACHE, engine="torch")
     for threads in THREADS:
         engines.setdefault("torch", {})[threads] = torch_model  # threads set per turn
@@ -120,11 +127,11 @@ def main() -> None:
             engines.setdefault(engine, {})[threads] = load_embedder(
                 args.model, cache_dir=MODEL_CACHE, engine=engine, threads=threads
             )
-        if args.per_tensor:
+        if tensor_files is not None:
             base = engines["onnx-int8"][threads]
             assert isinstance(base, OnnxEmbedder)
             engines.setdefault("onnx-int8-tensor", {})[threads] = OnnxEmbedder(
-                base._spec, per_tensor_files(args.model, workdir), quantized=True, threads=threads
+                base._spec, tensor_files, quantized=True, threads=threads
             )
     names = list(engines)
     torch_base = engines["torch"][1]
@@ -135,28 +142,26 @@ def main() -> None:
         f"mean {statistics.mean(tokens):.0f}; engines {', '.join(names)}; model "
         f"{torch_base.model_id}; long work runs on {bulk_threads()} thread(s) (cores - 1)"
     )
+    timed = texts[: args.timed or len(texts)]
+    print(f"timing {len(timed)} of them; agreement on all {len(texts)}", flush=True)
     query_ms: dict[tuple[str, int], list[float]] = {}
-    query_vectors: dict[str, list[Vectors]] = {name: [] for name in names}
     for threads in THREADS:
         for name in names:  # warm-up
             with_threads(engines[name][threads], threads)()
             engines[name][threads].encode_queries(texts[:5])
-        for i, text in enumerate(texts):
+        for i, text in enumerate(timed):
             turn = names[i % len(names) :] + names[: i % len(names)]
             for name in turn:
                 embedder = engines[name][threads]
                 with_threads(embedder, threads)()
                 started = time.perf_counter()
-                vector = embedder.encode_queries([text])
+                embedder.encode_queries([text])
                 query_ms.setdefault((name, threads), []).append(
                     (time.perf_counter() - started) * 1000
                 )
-                if threads == 1:
-                    query_vectors[name].append(vector[0])
-            if i % 100 == 99:
+            if i % 50 == 49:
                 print(f"  queries, {threads} thread(s): {i + 1} done", flush=True)
     passage_rate: dict[tuple[str, int], list[float]] = {}
-    passage_vectors: dict[str, Vectors] = {}
     baseline = "torch, as before"
     # Passages go the ingest's way, the bulk lane, which leaves a core free: on this 2-core
     # machine that is one thread whatever the setting, so they are measured once, on one.
@@ -170,13 +175,19 @@ def main() -> None:
                 started = time.perf_counter()
                 if name == baseline:
                     assert isinstance(embedder, SentenceTransformerEmbedder)
-                    vectors = torch_as_before(embedder, texts)
+                    torch_as_before(embedder, timed)
                 else:
-                    vectors = embedder.encode_documents(texts)
-                rate = len(texts) / (time.perf_counter() - started)
+                    embedder.encode_documents(timed)
+                rate = len(timed) / (time.perf_counter() - started)
                 passage_rate.setdefault((name, threads), []).append(rate)
-                passage_vectors.setdefault(name, vectors)
                 print(f"  passages, round {round_number + 1}: {name} {rate:.1f}/s", flush=True)
+    # Agreement: every text, as queries one call each (as served) and as passages (ingest).
+    with_threads(torch_model, 1)()
+    query_vectors = {
+        name: np.concatenate([engines[name][1].encode_queries([text]) for text in texts])
+        for name in names
+    }
+    passage_vectors = {name: engines[name][1].encode_documents(texts) for name in names}
     report(names, baseline, query_ms, passage_rate, query_vectors, passage_vectors)
     shutil.rmtree(workdir, ignore_errors=True)
 
@@ -186,7 +197,7 @@ def report(
     baseline: str,
     query_ms: dict[tuple[str, int], list[float]],
     passage_rate: dict[tuple[str, int], list[float]],
-    query_vectors: dict[str, list[Vectors]],
+    query_vectors: dict[str, Vectors],
     passage_vectors: dict[str, Vectors],
 ) -> None:
     base_query = statistics.median(query_ms[("torch", 1)])
@@ -213,13 +224,13 @@ def report(
             rows,
         )
     )
-    reference_q = np.stack(query_vectors["torch"])
+    reference_q = query_vectors["torch"]
     reference_p = passage_vectors["torch"]
     reference_top = neighbours(reference_q, reference_p)
     agreement = {}
     rows = []
     for name in names:
-        q = np.stack(query_vectors[name])
+        q = query_vectors[name]
         p = passage_vectors[name]
         both = np.concatenate([cosines(q, reference_q), cosines(p, reference_p)])
         top1, top10 = overlap(neighbours(q, p), reference_top)
