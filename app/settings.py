@@ -66,8 +66,9 @@ class Settings(BaseSettings):
     model_cache_dir: Path | None = Field(
         default=None,
         description=(
-            "Where built-in models are unpacked for sentence-transformers; empty means "
-            "`models/` in the data folder. Container images point it at a baked-in folder."
+            "Where built-in models are unpacked for sentence-transformers and models are "
+            "exported for ONNX Runtime; empty means `models/` in the data folder. Container "
+            "images point it at a baked-in folder."
         ),
     )
     embedding_batch_size: int = Field(
