@@ -41,7 +41,6 @@ from index.models.onnx_export import INT8_FILE, OnnxModelFiles, materialize_onnx
 from index.onnx_embedder import OnnxEmbedder
 
 K = 10
-THREADS = (1, 2)
 
 
 def parse_args() -> argparse.Namespace:
@@ -56,6 +55,9 @@ def parse_args() -> argparse.Namespace:
         help="Time only the first N texts (0: all); agreement always uses every text.",
     )
     parser.add_argument("--per-tensor", action="store_true", help="Also per-tensor int8.")
+    parser.add_argument(
+        "--threads", default="1,2", help="Thread counts for the queries, comma-separated."
+    )
     return parser.parse_args()
 
 
@@ -115,13 +117,14 @@ def overlap(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 def main() -> None:
     args = parse_args()
+    thread_counts = tuple(int(n) for n in args.threads.split(","))
     print(load_note())
     texts = [q.text() for q in held_out_queries(args.texts)][: args.texts]
     workdir = Path(tempfile.mkdtemp(prefix="stellwerk-bench-encode-"))
     engines: dict[str, dict[int, Embedder]] = {}
     tensor_files = per_tensor_files(args.model, workdir) if args.per_tensor else None
     torch_model = load_embedder(args.model, cache_dir=MODEL_CACHE, engine="torch")
-    for threads in THREADS:
+    for threads in thread_counts:
         engines.setdefault("torch", {})[threads] = torch_model  # threads set per turn
         for engine in ("onnx", "onnx-int8"):
             engines.setdefault(engine, {})[threads] = load_embedder(
@@ -145,7 +148,7 @@ def main() -> None:
     timed = texts[: args.timed or len(texts)]
     print(f"timing {len(timed)} of them; agreement on all {len(texts)}", flush=True)
     query_ms: dict[tuple[str, int], list[float]] = {}
-    for threads in THREADS:
+    for threads in thread_counts:
         for name in names:  # warm-up
             with_threads(engines[name][threads], threads)()
             engines[name][threads].encode_queries(texts[:5])
@@ -161,11 +164,13 @@ def main() -> None:
                 )
             if i % 50 == 49:
                 print(f"  queries, {threads} thread(s): {i + 1} done", flush=True)
+        medians = {n: statistics.median(query_ms[(n, threads)]) for n in names}
+        print(f"  query ms p50, {threads} thread(s): {medians}", flush=True)
     passage_rate: dict[tuple[str, int], list[float]] = {}
     baseline = "torch, as before"
     # Passages go the ingest's way, the bulk lane, which leaves a core free: on this 2-core
     # machine that is one thread whatever the setting, so they are measured once, on one.
-    for threads in THREADS[:1]:
+    for threads in thread_counts[:1]:
         for round_number in range(args.rounds):
             turn = [baseline, *names]
             turn = turn[round_number % len(turn) :] + turn[: round_number % len(turn)]
@@ -188,7 +193,7 @@ def main() -> None:
         for name in names
     }
     passage_vectors = {name: engines[name][1].encode_documents(texts) for name in names}
-    report(names, baseline, query_ms, passage_rate, query_vectors, passage_vectors)
+    report(names, baseline, query_ms, passage_rate, query_vectors, passage_vectors, thread_counts)
     shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -199,12 +204,13 @@ def report(
     passage_rate: dict[tuple[str, int], list[float]],
     query_vectors: dict[str, Vectors],
     passage_vectors: dict[str, Vectors],
+    thread_counts: tuple[int, ...],
 ) -> None:
     base_query = statistics.median(query_ms[("torch", 1)])
     base_passage = statistics.median(passage_rate[(baseline, 1)])
     rows = []
     for name in [baseline, *names]:
-        for threads in THREADS:
+        for threads in thread_counts:
             ms = query_ms.get((name, threads))
             rates = passage_rate.get((name, threads))
             rate = statistics.median(rates) if rates else float("nan")

@@ -70,7 +70,10 @@ def test_real_model_blends_its_query_and_passage_prefixes(
     vectors = query_vectors(real_embedder, text)
     question = real_embedder.encode_queries([text])[0]
     as_text = real_embedder.encode_documents([text])[0]
-    np.testing.assert_allclose(vectors.question, question, atol=1e-4)
-    np.testing.assert_allclose(vectors.ranking, blend_roles(question, as_text), atol=1e-4)
+    # One call for both roles: the int8 engine quantises activations per batch, so the joint
+    # call's vectors differ slightly from lone calls' (docs/BENCHMARKS.md, "Encode engines").
+    tolerance = 1e-4 if real_embedder.engine != "onnx-int8" else 0.01
+    assert 1 - float(vectors.question @ question) < tolerance
+    assert 1 - float(vectors.ranking @ blend_roles(question, as_text)) < tolerance
     # The two prefixes really read the text differently, so the blend is not a no-op.
     assert float(question @ as_text) < 0.99
