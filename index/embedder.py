@@ -24,9 +24,11 @@ BUILTIN_MODELS = ("multilingual-e5-small", "all-minilm-l6-v2")
 
 EngineName = Literal["onnx-int8", "onnx", "torch"]
 ENGINES: Final[tuple[str, ...]] = get_args(EngineName)
-# Chosen by bench/encode_speed.py and the retrieval evaluations (docs/BENCHMARKS.md, "Encode
-# engines"): 3.2x torch's query speed (one thread, heavy load), hybrid nDCG@10 within 0.005.
-DEFAULT_ENGINE: Final[EngineName] = "onnx-int8"
+# Still torch: onnx-int8 measured 3.2x torch's query speed (one thread, heavy load) and hybrid
+# nDCG@10 within 0.005 (docs/BENCHMARKS.md, "Encode engines"), but its routing figures are not
+# measured yet, and one end-to-end ticket's team vote moves from above the 45 % threshold to
+# 44 % on it (tests/test_end_to_end.py); switch once routing is re-measured on int8.
+DEFAULT_ENGINE: Final[EngineName] = "torch"
 
 
 class Embedder(Protocol):

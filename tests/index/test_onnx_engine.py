@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.embedder import DEFAULT_ENGINE, Embedder, SentenceTransformerEmbedder, load_embedder
+from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
 from index.encoder_gate import bulk_threads
 from index.onnx_embedder import OnnxEmbedder
 from tests.paths import MODEL_CACHE
@@ -29,6 +29,11 @@ PASSAGES = [
 
 
 @pytest.fixture(scope="module")
+def int8_embedder() -> Embedder:
+    return load_embedder("multilingual-e5-small", cache_dir=MODEL_CACHE, engine="onnx-int8")
+
+
+@pytest.fixture(scope="module")
 def torch_embedder() -> SentenceTransformerEmbedder:
     embedder = load_embedder("multilingual-e5-small", cache_dir=MODEL_CACHE, engine="torch")
     assert isinstance(embedder, SentenceTransformerEmbedder)
@@ -48,12 +53,12 @@ def _agreement(embedder: Embedder, reference: Embedder) -> tuple[float, float, b
     return float(cosines.mean()), float(cosines.min()), same_top
 
 
-def test_the_default_int8_engine_agrees_with_torch(
-    real_embedder: Embedder, torch_embedder: SentenceTransformerEmbedder
+def test_the_int8_engine_agrees_with_torch(
+    int8_embedder: Embedder, torch_embedder: SentenceTransformerEmbedder
 ) -> None:
-    assert real_embedder.engine == DEFAULT_ENGINE == "onnx-int8"
-    assert real_embedder.model_id == torch_embedder.model_id
-    mean, lowest, same_top = _agreement(real_embedder, torch_embedder)
+    assert int8_embedder.engine == "onnx-int8"
+    assert int8_embedder.model_id == torch_embedder.model_id
+    mean, lowest, same_top = _agreement(int8_embedder, torch_embedder)
     assert mean >= 0.99 and lowest >= 0.97, (mean, lowest)
     assert same_top
 
@@ -71,16 +76,18 @@ def test_the_fp32_graph_is_torch_and_padding_changes_nothing(
 
 
 def test_texts_are_cut_to_the_window_like_torch(
-    real_embedder: Embedder, torch_embedder: SentenceTransformerEmbedder
+    int8_embedder: Embedder, torch_embedder: SentenceTransformerEmbedder
 ) -> None:
-    assert isinstance(real_embedder, OnnxEmbedder)
+    assert isinstance(int8_embedder, OnnxEmbedder)
     texts = ["passage: " + text for text in PASSAGES] + ["query: " + q for q in QUERIES]
-    assert real_embedder.token_counts(texts) == torch_embedder.token_counts(texts)
-    assert max(real_embedder.token_counts(texts)) == real_embedder.max_seq_length == 512
+    assert int8_embedder.token_counts(texts) == torch_embedder.token_counts(texts)
+    assert max(int8_embedder.token_counts(texts)) == int8_embedder.max_seq_length == 512
 
 
 def test_the_thread_setting_reaches_every_session() -> None:
-    embedder = load_embedder("multilingual-e5-small", cache_dir=MODEL_CACHE, threads=2)
+    embedder = load_embedder(
+        "multilingual-e5-small", cache_dir=MODEL_CACHE, engine="onnx-int8", threads=2
+    )
     assert isinstance(embedder, OnnxEmbedder)
     embedder.encode_queries(["VPN"])
     embedder.encode_documents(PASSAGES)  # long work: a slice at a time, a core left free
