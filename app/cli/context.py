@@ -118,6 +118,7 @@ def live_parts(ctx: Context, embedder: Embedder) -> tuple[LiveIndex, Router]:
             index_dir=ctx.settings.index_dir,
             dim=embedder.dim,
             model_id=embedder.model_id,
+            engine=embedder.engine,
             exact_max=ctx.settings.index_exact_max_vectors,
         )
     live = LiveIndex(

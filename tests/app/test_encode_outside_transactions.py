@@ -39,12 +39,12 @@ class TransactionProbe(HashingEmbedder):
 
     def __init__(self, database_url: str) -> None:
         super().__init__()
-        self.engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+        self.database = create_engine(database_url, isolation_level="AUTOCOMMIT")
         self.seen: list[list[tuple[int, str]]] = []
 
     def encode_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> Vectors:
         if any(MARKER in t for t in texts):
-            with self.engine.connect() as connection:
+            with self.database.connect() as connection:
                 rows = connection.execute(OPEN_TRANSACTIONS).all()
             self.seen.append([(int(pid), str(state)) for pid, state in rows])
         return super().encode_documents(texts, show_progress=show_progress)
@@ -54,7 +54,7 @@ class TransactionProbe(HashingEmbedder):
 def probe(postgres_database: str) -> Iterator[TransactionProbe]:
     embedder = TransactionProbe(postgres_database)
     yield embedder
-    embedder.engine.dispose()
+    embedder.database.dispose()
 
 
 def test_publish_and_ticket_push_encode_with_no_transaction_open(
