@@ -13,11 +13,13 @@ from db.models.connectors import (
     ContractorEndpoint,
     InboundDelivery,
     OutboxItem,
+    TeamEndpoint,
     ToolTicket,
 )
 from db.models.content import Article, ArticleVersion, IndexChange, Passage, Ticket
 from db.models.events import SearchEvent, SuggestionEvent, SuggestionShown
 from db.models.feedback import EscalationOutcome, Feedback, SolutionLink, Task
+from db.models.pulses import Pulse
 from db.models.routing import RoutingModelRow
 
 __all__ = [
@@ -34,12 +36,14 @@ __all__ = [
     "IndexChange",
     "OutboxItem",
     "Passage",
+    "Pulse",
     "RoutingModelRow",
     "SearchEvent",
     "SolutionLink",
     "SuggestionEvent",
     "SuggestionShown",
     "Task",
+    "TeamEndpoint",
     "Ticket",
     "ToolTicket",
     "UtcDateTime",

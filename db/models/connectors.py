@@ -61,6 +61,9 @@ class ToolTicket(Base):
     number: Mapped[str] = mapped_column(String(200), index=True)
     closed: Mapped[bool] = mapped_column(default=False)
     tool_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The first team the tool reported the ticket in (its group, mapped): the first
+    # escalation, against which the final team counts a reassignment.
+    first_team: Mapped[str | None] = mapped_column(String(100))
     suggested_team: Mapped[str | None] = mapped_column(String(100))
     confidence: Mapped[float | None] = mapped_column(Float)
     suggested_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -99,6 +102,18 @@ class ContractorEndpoint(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     firm: Mapped[str] = mapped_column(String(200), unique=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class TeamEndpoint(Base):
+    """Where a team's weekly digest is sent (signed like a contractor's notifications)."""
+
+    __tablename__ = "team_endpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team: Mapped[str] = mapped_column(String(100), unique=True)
     url: Mapped[str] = mapped_column(String(500))
     secret: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -74,5 +74,8 @@ class EscalationOutcome(Base):
     ticket_id: Mapped[str] = mapped_column(String(200))
     suggested_team: Mapped[str | None] = mapped_column(String(100), index=True)
     final_team: Mapped[str] = mapped_column(String(100), index=True)
+    # The team the ticket was first escalated to, when a connector (or the caller) reports
+    # it: a final team other than this one is a reassignment.
+    first_team: Mapped[str | None] = mapped_column(String(100))
     actor: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
