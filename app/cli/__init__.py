@@ -14,6 +14,7 @@ from app.cli.keys import keys_cli
 from app.cli.kpis import kpis_command
 from app.cli.routing import routing_cli
 from app.cli.serve import serve_command
+from app.cli.training import training_command
 
 cli = typer.Typer(
     help="Stellwerk: knowledge and routing for IT second-level support.",
@@ -23,6 +24,7 @@ cli = typer.Typer(
 cli.command("demo")(demo_command)
 cli.command("serve")(serve_command)
 cli.command("kpis")(kpis_command)
+cli.command("training")(training_command)
 cli.add_typer(ingest_cli, name="ingest")
 cli.add_typer(index_cli, name="index")
 cli.add_typer(db_cli, name="db")

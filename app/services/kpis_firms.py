@@ -142,6 +142,7 @@ def _feedback(
     raters = pairs(firms.spellings.items(), "company", "rater_firm")
     query = (
         select(period, firm, func.count(), func.sum(case((Feedback.helpful, 1), else_=0)))
+        .select_from(Feedback)
         .join(shared, shared.c.target == Feedback.target)
         .outerjoin(ApiKey, ApiKey.name == Feedback.actor)
         .where(win.within(Feedback.created_at))
