@@ -7,6 +7,7 @@ import typer
 from app.cli.connectors import connectors_cli
 from app.cli.db import db_cli
 from app.cli.demo import demo_command
+from app.cli.digest import digest_cli
 from app.cli.eval import eval_cli
 from app.cli.index import index_cli
 from app.cli.ingest import ingest_cli
@@ -32,6 +33,7 @@ cli.add_typer(eval_cli, name="eval")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(routing_cli, name="routing")
 cli.add_typer(connectors_cli, name="connectors")
+cli.add_typer(digest_cli, name="digest")
 
 
 def main() -> None:
