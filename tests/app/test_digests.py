@@ -9,6 +9,7 @@ import hmac
 import json
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import httpx
 import pytest
@@ -44,7 +45,7 @@ def _seeded(client: TestClient) -> None:
         seed(session)
 
 
-def _get(client: TestClient, path: str, who: str = "admin") -> httpx.Response:
+def _get(client: TestClient, path: str, who: str = "admin") -> Any:
     return client.get(path, params=WEEK, headers=bearer(keys_of(client)[who]))
 
 
@@ -118,11 +119,11 @@ def test_digests_go_out_through_the_delivery_queue_signed_once_a_week(
         statuses = [i.status for i in session.scalars(select(OutboxItem).order_by(OutboxItem.id))]
     assert statuses == ["delivered", "delivered"]
     calls = tool.calls("POST", "/stellwerk")
-    messages = {call.body["name"]: call for call in calls}  # type: ignore[index]
+    messages = {call.body["name"]: call for call in calls}
     assert set(messages) == {"network", NET}
     sent = messages[NET]
-    assert sent.body["event"] == "digest.weekly"  # type: ignore[index]
-    assert sent.body["figures"]["escalated"] == 2  # type: ignore[index]
+    assert sent.body["event"] == "digest.weekly"
+    assert sent.body["figures"]["escalated"] == 2
     raw = json.dumps(sent.body, sort_keys=True).encode()
     stamp = sent.headers["x-stellwerk-timestamp"]
     expected = hmac.new(SECRET.encode(), f"{stamp}.".encode() + raw, hashlib.sha256).hexdigest()
