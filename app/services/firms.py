@@ -1,15 +1,15 @@
 """Contractor firms as the figures see them: the teams they work for (their charters'
 `contractor`), the articles shared with them by name, and the spellings of their keys.
 
-The maps are small (one row per charter, shared article or key) and become literal tables
-that the KPI queries join, so every figure stays one GROUP BY on the database."""
+The maps are small (one row per charter, shared article or key): a query filters by them
+(IN lists) and buckets by them (a CASE), and its few grouped rows are folded per firm."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import String, Subquery, literal, select, union_all
+from sqlalchemy import ColumnElement, case, null, select
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
@@ -73,11 +73,28 @@ def load_firms(session: Session) -> Firms:
     return Firms(names, teams, shared, spellings)
 
 
-def pairs(rows: Iterable[tuple[str, str]], left: str, right: str) -> Subquery | None:
-    """A literal two-column table (UNION ALL of one-row SELECTs) to join; None if empty."""
-    selects = [
-        select(literal(a, String).label(left), literal(b, String).label(right)) for a, b in rows
-    ]
-    if not selects:
-        return None
-    return union_all(*selects).subquery() if len(selects) > 1 else selects[0].subquery()
+def firm_of_team(firms: Firms, column: Any, visible: list[str]) -> ColumnElement[Any]:
+    """A team column as its firm's name (NULL for a team of no visible firm): a CASE the
+    GROUP BY can bucket by, so no join with a literal table is needed."""
+    mapping = {team: firm for team, firm in firms.teams.items() if firm in visible}
+    if not mapping:
+        return null()
+    return case(mapping, value=column, else_=null())
+
+
+def visible_teams(firms: Firms, visible: list[str]) -> list[str]:
+    return sorted(team for team, firm in firms.teams.items() if firm in visible)
+
+
+def shared_with(firms: Firms, visible: list[str]) -> dict[str, list[str]]:
+    """article:slug -> the visible firms it is shared with by name."""
+    targets: dict[str, list[str]] = {}
+    for target, firm in firms.shared:
+        if firm in visible:
+            targets.setdefault(target, []).append(firm)
+    return targets
+
+
+def counts_for(firms: Firms, firm: str, company: str | None) -> bool:
+    """A mark or rating by `company` counts for `firm`: staff's (no company) or its own."""
+    return company is None or firms.firm_of(company) == firm

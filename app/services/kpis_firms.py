@@ -1,42 +1,48 @@
 """The contractor families: reassignments, and per firm its escalations, outcomes,
 feedback on the articles shared with it and its open tasks (each firm sees only its own).
 
-A firm's teams and shared articles come from `app.services.firms` as literal tables the
-queries join; every figure is one GROUP BY."""
+A firm's teams and shared articles come from `app.services.firms`: each figure is one
+GROUP BY filtered by them (IN lists), bucketed by firm with a CASE where a team decides it,
+or by article and rater where several firms share one; those few rows are then folded."""
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    ColumnElement,
-    Subquery,
-    and_,
-    case,
-    distinct,
-    false,
-    func,
-    or_,
-    select,
-    true,
-)
+from collections import defaultdict
+
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.schemas.kpis import FirmKpis, FirmTaskKpis, ShareKpis
-from app.services.firms import Firms, pairs
+from app.services.firms import Firms, counts_for, firm_of_team, shared_with, visible_teams
 from app.services.kpis_sql import Window, rounded, share, share_row
 from app.services.visibility import Visibility
 from db.models import ApiKey, EscalationOutcome, Feedback, SuggestionEvent, Task
+
+# escalations, outcomes, reassigned, feedback, helpful
+Row = list[int]
+
+
+def outcome_firm(firms: Firms, visible: list[str]) -> ColumnElement[str | None]:
+    """An outcome belongs to the firm of its final team, else of its first team."""
+    outcome = EscalationOutcome
+    return func.coalesce(
+        firm_of_team(firms, outcome.final_team, visible),
+        firm_of_team(firms, outcome.first_team, visible),
+    )
+
+
+def involving(teams: list[str]) -> ColumnElement[bool]:
+    outcome = EscalationOutcome
+    if not teams:
+        return false()
+    return or_(outcome.final_team.in_(teams), outcome.first_team.in_(teams))
 
 
 def _involving(firms: Firms, visibility: Visibility) -> ColumnElement[bool]:
     """Outcomes the caller may count: all for staff, those of its firm's teams for a firm."""
     if visibility.sees_tickets:
         return true()
-    own = firms.firm_of(visibility.principal.company)
-    teams = firms.teams_of(own) if own else []
-    if not teams:
-        return false()
-    outcome = EscalationOutcome
-    return or_(outcome.final_team.in_(teams), outcome.first_team.in_(teams))
+    return involving(visible_teams(firms, firms.visible(visibility.principal)))
 
 
 def reassignments(
@@ -65,19 +71,12 @@ def reassignments(
 def firm_kpis(session: Session, win: Window, firms: Firms, visible: list[str]) -> list[FirmKpis]:
     """Per period and firm: escalations to its teams, outcomes involving them, feedback on
     its shared articles (never another firm's marks)."""
-    rows: dict[tuple[str, str], list[int]] = {}
-    teams = pairs(((t, f) for t, f in firms.teams.items() if f in visible), "team", "firm")
-    if teams is not None:
-        for counts in (_escalations(session, win, teams), _outcomes(session, win, teams)):
-            for (p, firm), values in counts.items():
-                row = rows.setdefault((p, firm), [0] * 5)
-                for index, value in values.items():
-                    row[index] = value
-    shared = pairs(((a, f) for a, f in firms.shared if f in visible), "target", "firm")
-    if shared is not None:
-        for (p, firm), (total, helpful) in _feedback(session, win, shared, firms).items():
-            row = rows.setdefault((p, firm), [0] * 5)
-            row[3], row[4] = total, helpful
+    rows: dict[tuple[str, str], Row] = defaultdict(lambda: [0] * 5)
+    teams = visible_teams(firms, visible)
+    if teams:
+        _escalations(session, win, firms, visible, rows)
+        _outcomes(session, win, firms, visible, rows)
+    _feedback(session, win, firms, visible, rows)
     return [
         FirmKpis(
             period=p,
@@ -93,97 +92,113 @@ def firm_kpis(session: Session, win: Window, firms: Firms, visible: list[str]) -
     ]
 
 
-Counts = dict[tuple[str, str], dict[int, int]]
-
-
-def _escalations(session: Session, win: Window, teams: Subquery) -> Counts:
+def _escalations(
+    session: Session,
+    win: Window,
+    firms: Firms,
+    visible: list[str],
+    rows: dict[tuple[str, str], Row],
+) -> None:
     event = SuggestionEvent
     period = win.period(event.at).label("period")
+    firm = firm_of_team(firms, event.escalation_team, visible).label("firm")
     query = (
-        select(period, teams.c.firm, func.count())
-        .join(teams, teams.c.team == event.escalation_team)
-        .where(event.action == "escalate", win.within(event.at))
-        .group_by(period, teams.c.firm)
+        select(period, firm, func.count())
+        .where(
+            event.action == "escalate",
+            event.escalation_team.in_(visible_teams(firms, visible)),
+            win.within(event.at),
+        )
+        .group_by(period, firm)
     )
     if win.team:
         query = query.where(event.escalation_team == win.team)
-    return {(str(p), f): {0: int(n)} for p, f, n in session.execute(query)}
+    for p, f, n in session.execute(query):
+        rows[(str(p), f)][0] = int(n)
 
 
-def _outcomes(session: Session, win: Window, teams: Subquery) -> Counts:
+def _outcomes(
+    session: Session,
+    win: Window,
+    firms: Firms,
+    visible: list[str],
+    rows: dict[tuple[str, str], Row],
+) -> None:
     outcome = EscalationOutcome
     period = win.period(outcome.created_at).label("period")
+    firm = outcome_firm(firms, visible).label("firm")
     moved = and_(outcome.first_team.is_not(None), outcome.final_team != outcome.first_team)
-    involved = or_(
-        teams.c.team == outcome.final_team,
-        teams.c.team == outcome.first_team,
-    )
     query = (
-        select(
-            period,
-            teams.c.firm,
-            func.count(distinct(outcome.id)),
-            func.count(distinct(case((moved, outcome.id)))),
-        )
-        .join(teams, involved)
-        .where(win.within(outcome.created_at))
-        .group_by(period, teams.c.firm)
+        select(period, firm, func.count(), func.sum(case((moved, 1), else_=0)))
+        .where(involving(visible_teams(firms, visible)), win.within(outcome.created_at))
+        .group_by(period, firm)
     )
     if win.team:
         query = query.where(or_(outcome.final_team == win.team, outcome.first_team == win.team))
-    return {(str(p), f): {1: int(n), 2: int(r)} for p, f, n, r in session.execute(query)}
+    for p, f, n, r in session.execute(query):
+        row = rows[(str(p), f)]
+        row[1], row[2] = int(n), int(r or 0)
 
 
 def _feedback(
-    session: Session, win: Window, shared: Subquery, firms: Firms
-) -> dict[tuple[str, str], tuple[int, int]]:
+    session: Session,
+    win: Window,
+    firms: Firms,
+    visible: list[str],
+    rows: dict[tuple[str, str], Row],
+) -> None:
+    """Marks per period, shared article and rater's company, folded into each firm the
+    article is shared with, counting staff's marks and the firm's own."""
+    shared = shared_with(firms, visible)
+    if not shared:
+        return
     period = win.period(Feedback.created_at).label("period")
-    firm = shared.c.firm
-    raters = pairs(firms.spellings.items(), "company", "rater_firm")
     query = (
-        select(period, firm, func.count(), func.sum(case((Feedback.helpful, 1), else_=0)))
-        .select_from(Feedback)
-        .join(shared, shared.c.target == Feedback.target)
-        .outerjoin(ApiKey, ApiKey.name == Feedback.actor)
-        .where(win.within(Feedback.created_at))
-        .group_by(period, firm)
-    )
-    if raters is not None:
-        # A mark counts for the firm when staff (no company) or the firm itself made it.
-        query = query.outerjoin(raters, raters.c.company == ApiKey.company).where(
-            or_(raters.c.rater_firm.is_(None), raters.c.rater_firm == firm)
+        select(
+            period,
+            Feedback.target,
+            ApiKey.company,
+            func.count(),
+            func.sum(case((Feedback.helpful, 1), else_=0)),
         )
+        .outerjoin(ApiKey, ApiKey.name == Feedback.actor)
+        .where(Feedback.target.in_(shared), win.within(Feedback.created_at))
+        .group_by(period, Feedback.target, ApiKey.company)
+    )
     if win.team:
         query = query.where(Feedback.team == win.team)
-    return {(str(p), f): (int(n), int(k or 0)) for p, f, n, k in session.execute(query)}
+    for p, target, company, n, k in session.execute(query):
+        for firm in shared[target]:
+            if counts_for(firms, firm, company):
+                row = rows[(str(p), firm)]
+                row[3] += int(n)
+                row[4] += int(k or 0)
 
 
 def firm_tasks(
     session: Session, win: Window, firms: Firms, visible: list[str]
 ) -> list[FirmTaskKpis]:
     """Open tasks on each firm's shared articles or on its teams, with their mean age."""
-    shared = pairs(((a, f) for a, f in firms.shared if f in visible), "key", "firm")
-    teams = pairs(((t, f) for t, f in firms.teams.items() if f in visible), "key", "firm")
-    parts = [
-        select(Task.id.label("task_id"), table.c.firm)
-        .join(table, table.c.key == column)
-        .where(Task.status == "open")
-        for table, column in ((shared, Task.target), (teams, Task.team))
-        if table is not None
-    ]
-    if not parts:
+    shared, teams = shared_with(firms, visible), visible_teams(firms, visible)
+    if not shared and not teams:
         return []
-    if win.team:
-        parts = [part.where(Task.team == win.team) for part in parts]
-    owned = (parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]).subquery()
     age = win.days_since(Task.created_at)
     query = (
-        select(owned.c.firm, func.count(distinct(Task.id)), func.avg(age))
-        .join(Task, Task.id == owned.c.task_id)
-        .group_by(owned.c.firm)
-        .order_by(owned.c.firm)
+        select(Task.target, Task.team, func.count(), func.sum(age))
+        .where(Task.status == "open", or_(Task.target.in_(shared), Task.team.in_(teams)))
+        .group_by(Task.target, Task.team)
     )
+    if win.team:
+        query = query.where(Task.team == win.team)
+    totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    for target, team, n, days in session.execute(query):
+        owners = set(shared.get(target, []))
+        if team in firms.teams and firms.teams[team] in visible:
+            owners.add(firms.teams[team])
+        for firm in owners:
+            totals[firm][0] += int(n)
+            totals[firm][1] += float(days or 0.0)
     return [
-        FirmTaskKpis(firm=f, open=int(n), mean_age_days=rounded(a))
-        for f, n, a in session.execute(query)
+        FirmTaskKpis(firm=firm, open=int(n), mean_age_days=rounded(days / n if n else None))
+        for firm, (n, days) in sorted(totals.items())
     ]

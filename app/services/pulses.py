@@ -7,14 +7,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, false, func, null, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.schemas.pulses import Aspect, PulseComment, PulseFigures, PulseIn, PulseOut, PulseSummary
 from app.services.audit import record
-from app.services.firms import Firms, load_firms, pairs
+from app.services.firms import Firms, load_firms
 from app.services.kpis_sql import rounded, window
 from db.models import EscalationOutcome, Pulse, SuggestionEvent, utcnow
 from ingest.pii import mask_personal_data
@@ -166,9 +166,14 @@ def pulse_summary(
     """Ratings per month, side, aspect, team and rater firm, and the newest comments."""
     win = window(session, start=start, end=end, interval="month", team=team, now=utcnow())
     firms = load_firms(session)
-    raters = pairs(firms.spellings.items(), "company", "firm")
-    # Without any key of a firm, no rating has a firm: the stored company (null) stands in.
-    rater_firm: Any = raters.c.firm if raters is not None else Pulse.company
+    # The rater's firm by its key's spelling (a CASE, so the GROUP BY buckets by it).
+    # With no key of any firm, no rating has a firm: the stored company (null) stands in.
+    rater_firm: Any = (
+        case(firms.spellings, value=Pulse.company, else_=null())
+        if firms.spellings
+        else Pulse.company
+    )
+    rater = rater_firm.label("firm")
     period = win.period(Pulse.at).label("period")
     scope = and_(win.within(Pulse.at), _readable(principal, firms, rater_firm))
     if team:
@@ -179,7 +184,7 @@ def pulse_summary(
             Pulse.side,
             Pulse.aspect,
             Pulse.team,
-            rater_firm,
+            rater,
             func.count(),
             func.avg(Pulse.rating),
             _share(Pulse.complete),
@@ -187,13 +192,7 @@ def pulse_summary(
             _share(Pulse.right_team),
         )
         .where(scope)
-        .group_by(
-            period,
-            Pulse.side,
-            Pulse.aspect,
-            Pulse.team,
-            rater_firm,
-        )
+        .group_by(period, Pulse.side, Pulse.aspect, Pulse.team, rater)
         .order_by(period, Pulse.side, Pulse.aspect, Pulse.team)
     )
     comments = (
@@ -202,9 +201,6 @@ def pulse_summary(
         .order_by(Pulse.at.desc(), Pulse.id.desc())
         .limit(MAX_COMMENTS)
     )
-    if raters is not None:
-        query = query.outerjoin(raters, raters.c.company == Pulse.company)
-        comments = comments.outerjoin(raters, raters.c.company == Pulse.company)
     figures = [
         PulseFigures(
             period=str(p),

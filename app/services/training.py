@@ -21,7 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.schemas.training import TeachArticle, Training, TrainingTopic
-from app.services.firms import Firms, load_firms, pairs
+from app.services.firms import Firms, counts_for, load_firms, shared_with, visible_teams
+from app.services.kpis_firms import involving, outcome_firm
 from app.services.kpis_sql import Window, window
 from app.services.visibility import Visibility
 from db.models import (
@@ -212,61 +213,68 @@ def routing_topics(session: Session, win: Window) -> list[TrainingTopic]:
 def _not_helpful(
     session: Session, win: Window, firms: Firms, visible: list[str]
 ) -> list[TrainingTopic]:
-    shared = pairs(((a, f) for a, f in firms.shared if f in visible), "target", "firm")
-    if shared is None:
+    """Per firm, its shared articles with not-helpful marks by staff or the firm itself."""
+    shared = shared_with(firms, visible)
+    if not shared:
         return []
-    raters = pairs(firms.spellings.items(), "company", "rater_firm")
     slug = func.substr(Feedback.target, len(ARTICLE_PREFIX) + 1)
-    count = func.count().label("marks")
     query = (
-        select(shared.c.firm, Article.slug, Article.title, Article.team, count)
+        select(
+            Feedback.target, Article.slug, Article.title, Article.team, ApiKey.company, func.count()
+        )
         .select_from(Feedback)
-        .join(shared, shared.c.target == Feedback.target)
         .join(Article, Article.slug == slug)
         .outerjoin(ApiKey, ApiKey.name == Feedback.actor)
-        .where(Feedback.helpful.is_(False), win.within(Feedback.created_at))
-        .group_by(shared.c.firm, Article.slug, Article.title, Article.team)
-        .order_by(shared.c.firm, count.desc(), Article.slug)
-    )
-    if raters is not None:
-        query = query.outerjoin(raters, raters.c.company == ApiKey.company).where(
-            or_(raters.c.rater_firm.is_(None), raters.c.rater_firm == shared.c.firm)
+        .where(
+            Feedback.helpful.is_(False),
+            Feedback.target.in_(shared),
+            win.within(Feedback.created_at),
         )
+        .group_by(Feedback.target, Article.slug, Article.title, Article.team, ApiKey.company)
+    )
     if win.team:
         query = query.where(Article.team == win.team)
+    marks: dict[tuple[str, str, str, str | None], int] = {}
+    for target, s, title, team, company, n in session.execute(query):
+        for firm in shared[target]:
+            if counts_for(firms, firm, company):
+                key = (firm, s, title, team)
+                marks[key] = marks.get(key, 0) + int(n)
     return [
         TrainingTopic(
             kind="firm_not_helpful",
             topic=title,
             team=team,
             firm=firm,
-            count=int(n),
+            count=n,
             articles=[TeachArticle(slug=s, title=title)],
         )
-        for firm, s, title, team, n in session.execute(query)
+        for (firm, s, title, team), n in marks.items()
     ]
 
 
 def _reassigned(
     session: Session, win: Window, firms: Firms, visible: list[str]
 ) -> list[TrainingTopic]:
-    teams = pairs(((t, f) for t, f in firms.teams.items() if f in visible), "team", "firm")
-    if teams is None:
+    """Per firm, the team pairs its escalations moved between (its final team's firm,
+    else its first team's)."""
+    teams = visible_teams(firms, visible)
+    if not teams:
         return []
     outcome = EscalationOutcome
-    involved = or_(teams.c.team == outcome.first_team, teams.c.team == outcome.final_team)
-    count = func.count(func.distinct(outcome.id)).label("tickets")
+    firm = outcome_firm(firms, visible).label("firm")
+    count = func.count().label("tickets")
     query = (
-        select(teams.c.firm, outcome.first_team, outcome.final_team, count)
-        .join(teams, involved)
+        select(firm, outcome.first_team, outcome.final_team, count)
         .where(
+            involving(teams),
             outcome.first_team.is_not(None),
             outcome.first_team != outcome.final_team,
             win.within(outcome.created_at),
             _team_filter(win),
         )
-        .group_by(teams.c.firm, outcome.first_team, outcome.final_team)
-        .order_by(teams.c.firm, count.desc(), outcome.first_team, outcome.final_team)
+        .group_by(firm, outcome.first_team, outcome.final_team)
+        .order_by(firm, count.desc(), outcome.first_team, outcome.final_team)
     )
     rows = [(str(f), str(a), str(b), int(n)) for f, a, b, n in session.execute(query)]
     taught = _teach_for_pairs(session, win, sorted({(a, b) for _, a, b, _ in rows}))
@@ -276,11 +284,11 @@ def _reassigned(
             topic=f"{a} -> {b}",
             team=a,
             final_team=b,
-            firm=firm,
+            firm=f,
             count=n,
             articles=taught[(a, b)],
         )
-        for firm, a, b, n in rows
+        for f, a, b, n in rows
     ]
 
 
