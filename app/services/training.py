@@ -67,17 +67,18 @@ def _fix_offered(win: Window) -> Select[str, str, str]:
     """(source, ticket, slug): a suggestion said resolve_at_first_level with this how-to
     first among the articles shown, and the ticket was escalated all the same."""
     event, shown = SuggestionEvent, SuggestionShown
-    best = (
-        select(shown.event_id, func.min(shown.rank).label("rank"))
-        .where(shown.target.like(f"{ARTICLE_PREFIX}%"))
-        .group_by(shown.event_id)
-        .subquery()
+    # The event's first article, looked up by the shown rows' primary key (event, rank).
+    ranks = SuggestionShown.__table__.alias("ranks")
+    first_article = (
+        select(func.min(ranks.c.rank))
+        .where(ranks.c.event_id == event.id, ranks.c.target.like(f"{ARTICLE_PREFIX}%"))
+        .correlate(event)
+        .scalar_subquery()
     )
     slug = func.substr(shown.target, len(ARTICLE_PREFIX) + 1)
     return (
         select(event.ticket_source, event.ticket_id, slug.label("slug"))
-        .join(best, best.c.event_id == event.id)
-        .join(shown, and_(shown.event_id == event.id, shown.rank == best.c.rank))
+        .join(shown, and_(shown.event_id == event.id, shown.rank == first_article))
         .where(
             event.action == "resolve_at_first_level",
             event.ticket_id.is_not(None),
