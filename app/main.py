@@ -13,12 +13,14 @@ from app.api import (
     articles,
     audit,
     connectors,
+    digests,
     escalations,
     feedback,
     health,
     kpis,
     links,
     metrics,
+    pulses,
     reviews,
     search,
     stats,
@@ -26,6 +28,7 @@ from app.api import (
     tasks,
     teams,
     tickets,
+    training,
 )
 from app.buckets import buckets_from
 from app.components import load_configured_embedder, open_router
@@ -193,7 +196,18 @@ def create_app(
     state.metrics.watch(state)
     install_error_handlers(app, pages=page_error)
     # Every router but /health requires an API key (see app.auth); these are issue 5's.
-    for module in (audit, feedback, tasks, links, escalations, stats, kpis):
+    for module in (
+        audit,
+        feedback,
+        tasks,
+        links,
+        escalations,
+        stats,
+        kpis,
+        training,
+        pulses,
+        digests,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, search, suggest, tickets, articles, reviews, teams, connectors):

@@ -33,7 +33,8 @@ UNPUBLISHED: dict[str, dict[str, Any]] = {
 }
 CHARTERS: dict[str, dict[str, Any]] = {
     "team-network": {"audience": "internal", "team": "network"},
-    "team-workplace": {"audience": "public", "team": "workplace"},
+    # NetPartner works for the workplace team: its escalations, pulses and digest are its own.
+    "team-workplace": {"audience": "public", "team": "workplace", "contractor": "NetPartner GmbH"},
 }
 # What each role may find in search (published, in its audience) and read (plus drafts).
 SEARCHABLE = {
@@ -62,8 +63,7 @@ def build_world(client: TestClient, fake_embedder: HashingEmbedder, tmp_path: Pa
             f"Team {team}",
             "## Charter\n\nRouter things.\n\n## Escalation criteria\n\n- router down",
             kind="team",
-            audience=str(meta["audience"]),
-            team=team,
+            **meta,
         )
     ingest_articles(factory_of(client), fake_embedder, folder, max_words=180)
     response = client.post(

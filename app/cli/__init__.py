@@ -7,6 +7,7 @@ import typer
 from app.cli.connectors import connectors_cli
 from app.cli.db import db_cli
 from app.cli.demo import demo_command
+from app.cli.digest import digest_cli
 from app.cli.eval import eval_cli
 from app.cli.index import index_cli
 from app.cli.ingest import ingest_cli
@@ -14,6 +15,7 @@ from app.cli.keys import keys_cli
 from app.cli.kpis import kpis_command
 from app.cli.routing import routing_cli
 from app.cli.serve import serve_command
+from app.cli.training import training_command
 
 cli = typer.Typer(
     help="Stellwerk: knowledge and routing for IT second-level support.",
@@ -23,6 +25,7 @@ cli = typer.Typer(
 cli.command("demo")(demo_command)
 cli.command("serve")(serve_command)
 cli.command("kpis")(kpis_command)
+cli.command("training")(training_command)
 cli.add_typer(ingest_cli, name="ingest")
 cli.add_typer(index_cli, name="index")
 cli.add_typer(db_cli, name="db")
@@ -30,6 +33,7 @@ cli.add_typer(eval_cli, name="eval")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(routing_cli, name="routing")
 cli.add_typer(connectors_cli, name="connectors")
+cli.add_typer(digest_cli, name="digest")
 
 
 def main() -> None:

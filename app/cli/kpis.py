@@ -16,6 +16,16 @@ from app.services.visibility import Visibility
 from db.models import utcnow
 
 
+def parse_range(start: str | None, end: str | None) -> tuple[date, date]:
+    """--from/--to as the API reads from/to: ISO dates, 90 days back to today by default."""
+    try:
+        first = date.fromisoformat(start) if start else None
+        last = date.fromisoformat(end) if end else None
+    except ValueError as exc:
+        raise typer.BadParameter(f"not an ISO date: {exc}") from exc
+    return date_range(first, last, utcnow().date())
+
+
 def kpis_command(
     start: Annotated[str | None, typer.Option("--from", help="First day, ISO date.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day (inclusive).")] = None,
@@ -29,12 +39,7 @@ def kpis_command(
     bucket: Interval = "month" if interval == "month" else "week"
 
     def run() -> None:
-        try:
-            first = date.fromisoformat(start) if start else None
-            last = date.fromisoformat(end) if end else None
-        except ValueError as exc:
-            raise typer.BadParameter(f"not an ISO date: {exc}") from exc
-        first, last = date_range(first, last, utcnow().date())
+        first, last = parse_range(start, end)
         with cli_context() as ctx, ctx.factory() as session:
             figures = kpis(
                 session,

@@ -86,6 +86,31 @@ class TaskKpis(BaseModel):
     max_age_days: float | None
 
 
+class FirmKpis(BaseModel):
+    """One contractor firm's figures in one period (a firm sees only its own row)."""
+
+    period: str
+    firm: str
+    escalations: int = Field(description="Suggestions that escalated to one of its teams.")
+    outcomes: int = Field(
+        description="Escalation outcomes whose first or final team is one of its teams."
+    )
+    reassigned: int = Field(description="Of those, the final team is not the first one.")
+    feedback: int = Field(
+        description="Marks on articles shared with the firm by name, by staff or the firm."
+    )
+    helpful: int
+    helpful_share: float | None
+
+
+class FirmTaskKpis(BaseModel):
+    """Open tasks on a firm's shared articles or its teams, today."""
+
+    firm: str
+    open: int
+    mean_age_days: float | None
+
+
 class Kpis(BaseModel):
     start: date = Field(description="First day counted (UTC).")
     end: date = Field(description="Last day counted (UTC), inclusive.")
@@ -115,3 +140,9 @@ class Kpis(BaseModel):
         description="Helpful share per article or ticket, most marked first (at most 50)."
     )
     open_tasks: list[TaskKpis] | None
+    reassignments: list[ShareKpis] = Field(
+        description="Escalation outcomes with a known first team (`total`) per period and "
+        "first team, and those whose final team differs (`count`)."
+    )
+    firms: list[FirmKpis] = Field(description="Per contractor firm: only the caller's own.")
+    firm_tasks: list[FirmTaskKpis]

@@ -16,6 +16,12 @@ class OutcomeIn(BaseModel):
     ticket_source: TicketSource
     ticket_id: TicketId
     suggested_team: str | None = Field(default=None, max_length=100)
+    first_team: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The team the ticket was first escalated to, if known: a final team "
+        "other than this one counts as a reassignment.",
+    )
     final_team: str = Field(min_length=1, max_length=100)
 
 
@@ -25,7 +31,11 @@ class OutcomeOut(BaseModel):
     ticket_source: str
     ticket_id: str
     suggested_team: str | None
+    first_team: str | None
     final_team: str
+    reassigned: bool | None = Field(
+        description="The final team differs from the first escalation (null: first unknown)."
+    )
     agreed: bool = Field(description="The final team is the suggested one.")
     actor: str
     created_at: UtcDatetime

@@ -31,8 +31,7 @@ from connectors.glpi_changes import (
     newest_change,
     threshold,
 )
-from db.connector_polls import ConnectorPoll
-from db.models import ConnectorConfig, utcnow
+from db.models import ConnectorConfig, ConnectorPoll, utcnow
 from db.session import transaction
 from ingest.live_index import LiveIndex
 from routing.service import Router

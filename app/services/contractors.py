@@ -26,14 +26,19 @@ from ingest.markdown import company_key
 SIGNATURE_HEADER = "X-Stellwerk-Signature"
 
 
+def check_endpoint(url: str, secret: str) -> None:
+    """An endpoint's URL is HTTP(S) and its signing secret long enough to resist guessing."""
+    if not url.startswith(("https://", "http://")):
+        raise InvalidInput(f"Invalid URL {url!r}.")
+    if len(secret) < 16:
+        raise InvalidInput("An endpoint's secret needs at least 16 characters.")
+
+
 def add_endpoint(
     session: Session, *, principal: Principal, firm: str, url: str, secret: str
 ) -> ContractorEndpoint:
     principal.require("admin")
-    if not url.startswith(("https://", "http://")):
-        raise InvalidInput(f"Invalid URL {url!r}.")
-    if len(secret) < 16:
-        raise InvalidInput("A firm's secret needs at least 16 characters.")
+    check_endpoint(url, secret)
     if find_endpoint(session, firm) is not None:
         raise Conflict(f"Firm {firm!r} has an endpoint; remove it first.")
     row = ContractorEndpoint(firm=firm, url=url, secret=secret)
@@ -112,18 +117,25 @@ def send_notification(session: Session, client: httpx.Client, item: OutboxItem) 
     endpoint = find_endpoint(session, str(item.payload.get("firm", "")))
     if endpoint is None:
         raise NotSupported(f"Firm {item.payload.get('firm')!r} has no endpoint any more.")
-    body = json.dumps(item.payload["message"], sort_keys=True).encode("utf-8")
+    post_signed(client, endpoint.url, endpoint.secret, item.payload["message"], item.id)
+
+
+def post_signed(
+    client: httpx.Client, url: str, secret: str, message: dict[str, Any], delivery_id: int
+) -> None:
+    """POST a message as JSON, signed with the endpoint's secret and a timestamp."""
+    body = json.dumps(message, sort_keys=True).encode("utf-8")
     timestamp = int(time.time())
     send(
         client,
         "POST",
-        endpoint.url,
+        url,
         content=body,
         headers={
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: signed(endpoint.secret, body, timestamp),
+            SIGNATURE_HEADER: signed(secret, body, timestamp),
             "X-Stellwerk-Timestamp": str(timestamp),
             # The same id on a resend: a firm counts each notification once.
-            "X-Stellwerk-Delivery": str(item.id),
+            "X-Stellwerk-Delivery": str(delivery_id),
         },
     )

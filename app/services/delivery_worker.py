@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.services import outbox
 from app.services.connectors import tool_settings
 from app.services.contractors import send_notification
+from app.services.digest_delivery import send_digest
 from connectors.base import MARKER_PREFIX, Note
 from connectors.errors import ConnectorError, NotSupported, ToolUnavailable
 from connectors.registry import connector_for
@@ -105,9 +106,10 @@ class DeliveryWorker:
                 raise ToolUnavailable("Queued webhook deliveries are taken by the service.")
             self.take_inbound(item)  # its writes are new items, sent in the next round
             return
-        if item.kind == "contractor":
+        if item.kind in ("contractor", "digest"):
+            send = send_notification if item.kind == "contractor" else send_digest
             with self.factory() as session:
-                send_notification(session, client, item)
+                send(session, client, item)
             return
         with self.factory() as session:
             from sqlalchemy import select

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
 from app.schemas.kpis import Band, Interval, Kpis, RoutingKpis, ShareKpis, SuggestionKpis
+from app.services.firms import load_firms
+from app.services.kpis_firms import firm_kpis, firm_tasks, reassignments
 from app.services.kpis_knowledge import (
     draft_to_published,
     feedback_by_article,
@@ -223,6 +225,8 @@ def kpis(
     """Every KPI family the caller may see, over days `start` to `end` (inclusive, UTC)."""
     win = window(session, start=start, end=end, interval=interval, team=team, now=now or utcnow())
     staff = visibility.sees_tickets
+    firms = load_firms(session)
+    visible = firms.visible(visibility.principal)
     return Kpis(
         start=start,
         end=end,
@@ -240,6 +244,9 @@ def kpis(
         feedback=feedback_by_team(session, win) if staff else None,
         feedback_by_article=feedback_by_article(session, win) if staff else None,
         open_tasks=open_tasks(session, win) if staff else None,
+        reassignments=reassignments(session, win, visibility, firms),
+        firms=firm_kpis(session, win, firms, visible),
+        firm_tasks=firm_tasks(session, win, firms, visible),
     )
 
 

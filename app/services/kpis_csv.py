@@ -6,6 +6,7 @@ import csv
 import io
 
 from app.schemas.kpis import Kpis
+from app.services.kpis_sql import share
 
 COLUMNS = ("family", "period", "team", "key", "total", "count", "share")
 
@@ -37,6 +38,7 @@ def kpi_rows(figures: Kpis) -> list[tuple[object, ...]]:
         "never_reused": figures.never_reused,
         "stale": figures.stale,
         "feedback": figures.feedback,
+        "reassignments": figures.reassignments,
     }
     for family, items in shares.items():
         for item in items or []:
@@ -55,6 +57,13 @@ def kpi_rows(figures: Kpis) -> list[tuple[object, ...]]:
         rows.append(
             ("open_tasks_age_days", "", t.team, "", t.open, t.max_age_days, t.mean_age_days)
         )
+    for f in figures.firms:
+        rows.append(("firm_escalations", f.period, "", f.firm, f.escalations, "", ""))
+        reassigned = share(f.reassigned, f.outcomes)
+        rows.append(("firm_reassigned", f.period, "", f.firm, f.outcomes, f.reassigned, reassigned))
+        rows.append(("firm_feedback", f.period, "", f.firm, f.feedback, f.helpful, f.helpful_share))
+    for o in figures.firm_tasks:
+        rows.append(("firm_open_tasks_age_days", "", "", o.firm, o.open, "", o.mean_age_days))
     return rows
 
 

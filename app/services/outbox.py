@@ -14,8 +14,9 @@ from app.schemas.connectors import DeliveryList, DeliveryOut
 from db.models import OutboxItem, utcnow
 from db.session import page, transaction
 
-# `inbound`: a webhook delivery whose suggestion missed the webhook deadline, taken later.
-KINDS = ("note", "group", "contractor", "inbound")
+# `inbound`: a webhook delivery whose suggestion missed the webhook deadline, taken later;
+# `digest`: a weekly digest for a team's or a firm's endpoint.
+KINDS = ("note", "group", "contractor", "inbound", "digest")
 
 
 def enqueue(

@@ -29,6 +29,8 @@ def record_outcome(
         session.add(row)
     row.suggested_team = outcome.suggested_team
     row.final_team = outcome.final_team
+    if outcome.first_team is not None or created:
+        row.first_team = outcome.first_team
     row.actor = principal.name
     row.created_at = utcnow()
     session.flush()
@@ -48,7 +50,9 @@ def _outcome_out(row: EscalationOutcome) -> OutcomeOut:
         ticket_source=row.ticket_source,
         ticket_id=row.ticket_id,
         suggested_team=row.suggested_team,
+        first_team=row.first_team,
         final_team=row.final_team,
+        reassigned=None if row.first_team is None else row.first_team != row.final_team,
         agreed=row.suggested_team == row.final_team,
         actor=row.actor,
         created_at=row.created_at,

@@ -92,6 +92,9 @@ def _remember(
     state.closed = ticket.closed
     state.tool_updated_at = ticket.updated_at
     state.updated_at = utcnow()
+    if state.first_team is None:
+        # The first team the tool shows the ticket in: its first escalation.
+        state.first_team = config.group_map.get(ticket.group or "")
     for name, value in values.items():
         setattr(state, name, value)
     return state
@@ -355,6 +358,7 @@ def _closed(
                     ticket_source=config.name,
                     ticket_id=ticket.number,
                     suggested_team=state.suggested_team,
+                    first_team=state.first_team,
                     final_team=team,
                 ),
             )

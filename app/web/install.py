@@ -13,7 +13,9 @@ from app.web.views import (
     articles,
     console,
     dashboard,
+    digests,
     editor,
+    handovers,
     search,
     signin,
     workspace,
@@ -25,7 +27,7 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     app.state.stellwerk_web = build_web(settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # The editor before the articles: /articles/new is not an article's slug.
-    views = (signin, console, actions, search, editor, articles, workspace, dashboard)
-    for module in views:
+    pages = (signin, console, actions, search, editor, articles, workspace, dashboard)
+    for module in (*pages, handovers, digests):
         app.include_router(module.router)
     app.add_middleware(SecurityHeaders)

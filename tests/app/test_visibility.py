@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from db.models import EscalationOutcome, Feedback, SuggestionEvent
 from index.embedder import Embedder
 from ingest.pipeline import ingest_articles
 from tests.auth_helpers import authorize, bearer, factory_of, keys_of
@@ -234,3 +235,62 @@ def test_kpis_count_only_the_callers_firm(world: TestClient, role: str) -> None:
     if role not in STAFF:
         # Only the firm's own suggestion, so no team outside its catalogue either.
         assert {row["team"] for row in body["suggestions"]} <= {"workplace", None}
+
+
+def _handover_world(world: TestClient) -> None:
+    """Ticket t:1 escalated to network, moved on to workplace (NetPartner's team); first
+    level marked the article shared with NetPartner not helpful; both sides rated it."""
+    with factory_of(world)() as session, session.begin():
+        session.add(
+            SuggestionEvent(
+                channel="api", actor="agent", role="agent", ticket_source="t", ticket_id="1",
+                team="workplace", confidence=0.7, action="escalate", escalation_team="workplace",
+            )
+        )  # fmt: skip
+        session.add(
+            EscalationOutcome(
+                ticket_source="t", ticket_id="1", suggested_team="network", first_team="network",
+                final_team="workplace", actor="agent",
+            )
+        )  # fmt: skip
+        session.add(
+            Feedback(target="article:part-net", team="network", context="article", helpful=False,
+                     actor="agent")
+        )  # fmt: skip
+    for who, aspect in (("agent", "answer"), ("contractor", "clarity")):
+        rated = world.post(
+            "/api/v1/pulses",
+            json={"ticket_source": "t", "ticket_id": "1", "aspect": aspect, "rating": 4},
+            headers=_as(world, who),
+        )
+        assert rated.status_code == 201, rated.text
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_firm_figures_training_pulses_and_digests_by_role(world: TestClient, role: str) -> None:
+    _handover_world(world)
+    sees_firm = role != "other-contractor"
+    headers = _as(world, role)
+    firms = world.get("/api/v1/kpis", headers=headers).json()["firms"]
+    assert [(r["firm"], r["escalations"], r["reassigned"], r["feedback"]) for r in firms] == (
+        [("NetPartner GmbH", 1, 1, 1)] if sees_firm else []
+    )
+    topics = world.get("/api/v1/training", headers=headers).json()["firms"]
+    assert [(t["firm"], t["kind"]) for t in topics] == (
+        [("NetPartner GmbH", "firm_not_helpful"), ("NetPartner GmbH", "firm_reassigned")]
+        if sees_firm
+        else []
+    )
+    pulses = world.get("/api/v1/pulses", headers=headers).json()["figures"]
+    assert sorted((p["side"], p["firm"]) for p in pulses) == (
+        [("contractor", "NetPartner GmbH"), ("first_level", None)] if sees_firm else []
+    )
+    firm_digest = world.get("/api/v1/digests/firm/NetPartner GmbH", headers=headers)
+    assert firm_digest.status_code == (200 if sees_firm else 404)
+    team_digest = world.get("/api/v1/digests/team/workplace", headers=headers)
+    assert team_digest.status_code == (200 if role in STAFF else 403)
+    rate = {"ticket_source": "t", "ticket_id": "1", "aspect": "documentation", "rating": 2}
+    rated = world.post("/api/v1/pulses", json=rate, headers=headers)
+    # Only a contractor's side rates documentation; another firm's handover looks absent.
+    expected = {"admin": 403, "integration": 403, "contractor": 201, "other-contractor": 404}
+    assert rated.status_code == expected.get(role, 422), rated.text

@@ -26,8 +26,7 @@ from app.services.delivery_worker import DeliveryWorker
 from app.services.outbox import Backoff
 from app.services.poll_worker import PollWorker
 from app.state import app_state
-from db.connector_polls import ConnectorPoll
-from db.models import OutboxItem, ToolTicket
+from db.models import ConnectorPoll, OutboxItem, ToolTicket
 from tests.auth_helpers import factory_of
 from tests.connectors.fake_tools import FakeTool, glpi_app, serve
 from tests.connectors.helpers import FIXTURES, add

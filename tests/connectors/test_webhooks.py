@@ -311,3 +311,33 @@ def test_jira_data_center_wiki_text_is_read_as_plain_text(hook_client: TestClien
     opened["issue"]["key"] = "ITSD-78"
     del opened["comment"]
     assert post(hook_client, "jira", "jdc", opened).json()["status"] == "suggested"
+
+
+def test_the_first_group_a_ticket_is_seen_in_is_its_first_escalation(
+    hook_client: TestClient,
+) -> None:
+    """Opened in Arbeitsplatz, moved to Netzwerk and closed there: one reassignment."""
+    add(hook_client, "zammad", "zammad", group_map=ZAMMAD_MAP)
+    dispatched = payload("zammad_open")
+    dispatched["ticket"]["group"] = {"name": "Erstannahme"}  # first level's: not a team
+    dispatched["ticket"]["updated_at"] = "2026-11-30T08:00:00Z"
+    post(hook_client, "zammad", "zammad", dispatched)
+    opened = payload("zammad_open")
+    opened["ticket"]["group"] = {"name": "Arbeitsplatz"}
+    post(hook_client, "zammad", "zammad", opened)
+    moved = payload("zammad_open")
+    moved["ticket"]["updated_at"] = "2026-11-30T10:00:00Z"  # now in Netzwerk
+    post(hook_client, "zammad", "zammad", moved)
+    with _session(hook_client) as session:
+        assert session.scalars(select(ToolTicket)).one().first_team == "workplace"
+    post(hook_client, "zammad", "zammad", payload("zammad_closed"))
+    (outcome,) = hook_client.get("/api/v1/escalations").json()["outcomes"]
+    assert (outcome["first_team"], outcome["final_team"], outcome["reassigned"]) == (
+        "workplace",
+        "network",
+        True,
+    )
+    figures = hook_client.get("/api/v1/kpis", params={"from": "2026-11-01"}).json()
+    assert [(r["team"], r["total"], r["count"]) for r in figures["reassignments"]] == [
+        ("workplace", 1, 1)
+    ]

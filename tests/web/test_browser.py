@@ -246,3 +246,47 @@ def test_specialist_edits_a_second_specialist_approves_and_it_is_searchable_at_o
     expect(first).to_have_attribute("data-id", f"article:{slug}")
     expect(first.locator("mark")).to_have_text("Zebrafink")
     reviewer.context.close()
+
+
+def test_a_contractor_rates_a_handover_and_the_dashboard_and_digest_show_it(
+    site: Site, chromium: Browser
+) -> None:
+    recorded = httpx.post(
+        f"{site.base}/api/v1/escalations",
+        json={"ticket_source": "demo", "ticket_id": "WEB-9", "suggested_team": "identity",
+              "first_team": "identity", "final_team": "network"},
+        headers=bearer(site.keys["agent"]),
+    )  # fmt: skip
+    assert recorded.status_code == 201, recorded.text
+    page = _page(chromium, "en-US")
+    _sign_in(page, site, site.keys["nordnetz"], label="Your API key", button="Sign in")
+    page.goto(f"{site.base}/handovers/demo/WEB-9")
+    expect(page.get_by_test_id("handover-team")).to_have_text("Handed to team network.")
+    clarity = page.locator('form[data-aspect="clarity"]')
+    assert page.locator("form.pulse-form").count() == 2  # clarity and documentation
+    clarity.get_by_label("4").check()
+    clarity.get_by_label("Comment").fill("Clear enough; reach me at anna@nordnetz.example")
+    clarity.get_by_role("button", name="Send rating").click()
+    expect(page.locator("section.pulse").first).to_contain_text("Thank you for your rating.")
+    _shoot(page, "handover")
+    today = httpx.get(f"{site.base}/api/v1/pulses", headers=bearer(site.keys["nordnetz"])).json()
+    assert [c["comment"] for c in today["comments"]] == ["Clear enough; reach me at [E-Mail]"]
+    week = today["end"]
+    page.goto(f"{site.base}/digests")
+    page.get_by_role("link", name=CONTRACTOR_COMPANY).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(CONTRACTOR_COMPANY)
+    page.goto(f"{site.base}/digests/firm/{CONTRACTOR_COMPANY}?week={week}")
+    expect(page.get_by_test_id("digest-satisfaction")).to_contain_text("contractor / clarity")
+    expect(page.get_by_test_id("reassigned")).to_have_text("1")  # identity -> network
+    page.context.close()
+
+    lead = _page(chromium, "de-DE")
+    _sign_in(lead, site, site.keys["admin"], label="Ihr API-Schlüssel", button="Anmelden")
+    lead.goto(f"{site.base}/dashboard?to={week}")
+    chart = lead.get_by_test_id("satisfaction-chart")
+    expect(chart).to_contain_text("network · contractor/clarity")
+    expect(chart).to_contain_text("4.0 (1)")
+    expect(lead.get_by_role("heading", name="Zufriedenheit je Team und Seite")).to_be_visible()
+    expect(lead.get_by_role("heading", name="Schulungsthemen")).to_be_visible()
+    _shoot(lead, "dashboard-loop")
+    lead.context.close()

@@ -15,6 +15,7 @@ from app.services.stats import knowledge_stats
 from app.services.visibility import visibility_for
 from app.web.render import render
 from app.web.views import dashboard_kpis as charts
+from app.web.views.dashboard_loop import loop_charts
 from db.models import utcnow
 
 router = APIRouter(include_in_schema=False)
@@ -78,5 +79,6 @@ def dashboard(
             "escalation_height": charts.chart_height(escalation),
             "reliability_bars": reliability,
             "reliability_height": charts.chart_height(reliability),
+            **loop_charts(session, principal, first, last),
         },
     )

@@ -4,6 +4,7 @@ reliability). The figures come from app.services.kpis; here they are only laid o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.schemas.kpis import Kpis, ShareKpis
@@ -123,5 +124,5 @@ def reliability_bars(figures: Kpis) -> list[PercentBar]:
     return bars
 
 
-def chart_height(bars: list[PercentBar]) -> int:
+def chart_height(bars: Sequence[object]) -> int:
     return max(1, len(bars)) * (BAR_HEIGHT + 6)

@@ -1,7 +1,5 @@
 """Where a poller stands with a tool that has no webhooks (GLPI 10): its interval, its
-cursor in the tool's own clock, the lease of the replica polling it, its last round.
-
-A module of its own: db/models.py is at its size limit (the coordinator splits it)."""
+cursor in the tool's own clock, the lease of the replica polling it, its last round."""
 
 from __future__ import annotations
 
@@ -10,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models import Base, UtcDateTime
+from db.models.base import Base, UtcDateTime
 
 
 class ConnectorPoll(Base):

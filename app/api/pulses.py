@@ -1,0 +1,50 @@
+"""POST and GET /pulses: the three sides' satisfaction with a handover (docs/KPIS.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from app.api.params import IsoDate
+from app.auth import PrincipalDep, current_principal
+from app.deps import SessionDep
+from app.schemas.pulses import PulseIn, PulseOut, PulseSummary
+from app.services.kpis import date_range
+from app.services.pulses import pulse_summary, record_pulse
+from db.models import utcnow
+
+router = APIRouter(tags=["kpis"], dependencies=[Depends(current_principal)])
+
+
+@router.post(
+    "/pulses",
+    response_model=PulseOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": PulseOut, "description": "Your earlier rating is replaced."}},
+    summary="Rate a handover 1-5 (your side's aspect), with a comment",
+)
+def rate(
+    body: PulseIn, response: Response, session: SessionDep, principal: PrincipalDep
+) -> PulseOut:
+    with session.begin():
+        out, created = record_pulse(session, principal=principal, pulse=body)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return out
+
+
+@router.get("/pulses", response_model=PulseSummary, summary="Ratings per month, team and firm")
+def ratings(
+    session: SessionDep,
+    principal: PrincipalDep,
+    start: Annotated[
+        IsoDate | None, Query(alias="from", description="First day (ISO date, UTC); 90 days back.")
+    ] = None,
+    end: Annotated[
+        IsoDate | None, Query(alias="to", description="Last day, inclusive (ISO date); today.")
+    ] = None,
+    team: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+) -> PulseSummary:
+    first, last = date_range(start, end, utcnow().date())
+    return pulse_summary(session, principal, start=first, end=last, team=team)
