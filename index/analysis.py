@@ -27,10 +27,10 @@ NEGATIONS = frozenset(
 def package_stopwords(language: str) -> frozenset[str]:
     """One language's stop words as the `stop-words` package lists them, negations kept.
 
-    German is Snowball's list (263 function words); the package's English list (1,333) also
-    holds content words of this domain ("computer", "problem", "system", "error" is not in,
-    "empty", "null", "open" are), so English takes scikit-learn's (the Glasgow list, 318).
-    Both are normalised the way tokens are, so "daß" and "dass" both match.
+    German is Snowball's list (263 function words). The package's English list (1,333 words)
+    also holds words a ticket is about ("computer", "problem", "null", "open", "page"), so
+    English takes scikit-learn's (the Glasgow list, 318 words). Both are normalised the way
+    tokens are.
     """
     if language == "de":
         from stop_words import get_stop_words

@@ -27,6 +27,8 @@ class FusionWeights:
 
     dense: float = 1.0
     lexical: float = 1.1
+    # Share of the lexical trust kept when the two lists' heads share no document.
+    agreement_floor: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,32 @@ def lexical_evidence(scores: Sequence[float], candidates: int) -> list[float]:
     return evidence
 
 
+AGREEMENT_DEPTH = 10
+
+
+def list_agreement(
+    dense: Sequence[Ranked], lexical: Sequence[Ranked], depth: int = AGREEMENT_DEPTH
+) -> float:
+    """Share of the best `depth` dense documents that are also among the best lexical ones.
+
+    When the two retrievers find the same documents, BM25's words are the query's meaning;
+    when they find different ones, the query's words are used differently in the corpus
+    (paraphrases, another language) and BM25's picks are the likelier to be wrong.
+    """
+    head = {item.doc_key for item in dense[:depth]}
+    if not head:
+        return 0.0
+    shared = head & {item.doc_key for item in lexical[:depth]}
+    return len(shared) / len(head)
+
+
+def lexical_trust(coverage: float, agreement: float, weights: FusionWeights) -> float:
+    """How much BM25 counts for this query: known words, and lists that agree."""
+    known = min(max(coverage, 0.0), 1.0)
+    floor = weights.agreement_floor
+    return weights.lexical * known * (floor + (1.0 - floor) * agreement)
+
+
 def confidence_fusion(
     dense: Sequence[Ranked],
     lexical: Sequence[Ranked],
@@ -120,7 +148,7 @@ def confidence_fusion(
     )
     floor = min(dense_z.values(), default=0.0)
     fused = {key: weights.dense * z for key, z in dense_z.items()}
-    trust = weights.lexical * min(max(coverage, 0.0), 1.0)
+    trust = lexical_trust(coverage, list_agreement(dense, lexical), weights)
     evidence = lexical_evidence([r.score for r in lexical], candidates)
     for item, strength in zip(lexical, evidence, strict=True):
         base = fused.get(item.doc_key, weights.dense * floor)

@@ -7,6 +7,8 @@ from index.fusion import (
     Ranked,
     confidence_fusion,
     lexical_evidence,
+    lexical_trust,
+    list_agreement,
     ranked_keys,
     reciprocal_rank_fusion,
     standardised,
@@ -76,3 +78,30 @@ def test_lexical_only_documents_still_appear() -> None:
 def test_rrf_rewards_agreement() -> None:
     fused = reciprocal_rank_fusion([_dense(), [Ranked("d2", 5.0, 2), Ranked("d0", 4.0, 0)]])
     assert ranked_keys(fused)[:2] == ["d0", "d2"]
+
+
+def test_list_agreement_is_the_share_of_the_dense_head_bm25_also_found() -> None:
+    lexical = [Ranked("d1", 5.0, 1), Ranked("x", 4.0, 9), Ranked("d4", 3.0, 4)]
+    assert list_agreement(_dense(), lexical) == 2 / 6
+    assert list_agreement(_dense(), []) == 0.0
+    assert list_agreement([], lexical) == 0.0
+
+
+def test_bm25_counts_less_when_its_list_shares_nothing_with_the_dense_one() -> None:
+    # A paraphrase: BM25's best documents are not among dense's; its strongest pick wins
+    # only while agreement does not matter (floor 1), not when it does (floor 0).
+    lexical = [Ranked("x", 10.0, 9), Ranked("y", 2.0, 10)]
+
+    def first(floor: float) -> str:
+        weights = FusionWeights(agreement_floor=floor)
+        fused = confidence_fusion(_dense(), lexical, coverage=1.0, weights=weights, candidates=10)
+        return ranked_keys(fused)[0]
+
+    assert first(1.0) == "x"
+    assert first(0.0) == "d0"
+    agreeing = [Ranked("d3", 10.0, 3), *(Ranked(f"d{i}", 2.0, i) for i in (0, 1, 2, 4, 5))]
+    fused = confidence_fusion(
+        _dense(), agreeing, coverage=1.0, weights=FusionWeights(agreement_floor=0.0)
+    )
+    assert ranked_keys(fused)[0] == "d3"
+    assert lexical_trust(1.0, 0.5, FusionWeights(lexical=2.0, agreement_floor=0.5)) == 1.5
