@@ -50,8 +50,9 @@ SETS = (
     "gitbugs-hadoop",
 )
 TODAY = FusionWeights(dense=1.0, lexical=1.1, agreement_floor=1.0)
-LEXICAL = [round(0.4 + 0.1 * i, 1) for i in range(15)]
-FLOORS = [round(0.1 * i, 1) for i in range(11)]
+LEXICAL = [0.7, 0.9, 1.1, 1.3]
+FLOORS = [0.0, 0.3, 1.0]
+FULL_TRUST = [0, 20, 40]
 SECOND = [0.0, 0.25, 0.5, 0.75, 1.0]
 
 
@@ -71,7 +72,7 @@ class Point:
 
     def label(self) -> str:
         text = f"{self.stopwords} stop words, lexical {self.weights.lexical}, "
-        text += f"floor {self.weights.agreement_floor}"
+        text += f"floor {self.weights.agreement_floor}, full at {self.weights.full_trust_groups}"
         return text + (f", second {self.second}" if self.second else "")
 
 
@@ -85,6 +86,7 @@ class Prepared:
     second: np.ndarray
     coverage: float
     agreement: float
+    groups: int
 
 
 def prepare(query: QueryLists, doc_ids: dict[str, str]) -> Prepared:
@@ -116,6 +118,7 @@ def prepare(query: QueryLists, doc_ids: dict[str, str]) -> Prepared:
         second,
         query.coverage,
         list_agreement(dense, lexical),
+        query.groups,
     )
 
 
@@ -127,7 +130,7 @@ def ndcg(external_order: Sequence[str], query: QueryLists) -> float:
 def score_point(point: Point, prepared: list[Prepared], queries: list[QueryLists]) -> float:
     total = 0.0
     for item, query in zip(prepared, queries, strict=True):
-        trust = lexical_trust(item.coverage, item.agreement, point.weights)
+        trust = lexical_trust(item.coverage, item.agreement, point.weights, item.groups)
         fused = point.weights.dense * item.dense + trust * item.lexical + point.second * item.second
         order = np.argsort(-fused, kind="stable")
         total += ndcg([item.external[i] for i in order[: DEPTH + 1]], query)
@@ -217,6 +220,7 @@ def main() -> None:
     parser.add_argument("--second", action="store_true", help="add all-MiniLM-L6-v2")
     parser.add_argument("--refresh", action="store_true", help="recompute the lists")
     parser.add_argument("--stopwords", default=",".join(STOPWORDS), help="variants to grid")
+    parser.add_argument("--sets", default=",".join(SETS), help="sets to select on")
     args = parser.parse_args()
     settings = Settings()
     embedder = components.load_configured_embedder(settings)
@@ -224,6 +228,7 @@ def main() -> None:
         components.load_configured_embedder(settings, "all-minilm-l6-v2") if args.second else None
     )
     variants = args.stopwords.split(",")
+    names = args.sets.split(",")
     sets: dict[str, dict[str, SetLists]] = {}
     for variant in variants:
         words = STOPWORDS[variant]
@@ -236,7 +241,7 @@ def main() -> None:
                 stopwords=None if words is None else (variant, words),
                 refresh=args.refresh,
             )
-            for name in SETS
+            for name in names
         }
     prepared = {
         variant: {name: [prepare(q, s.doc_ids) for q in s.queries] for name, s in by_set.items()}
@@ -244,42 +249,47 @@ def main() -> None:
     }
     base = {v: {name: baselines(s) for name, s in by_set.items()} for v, by_set in sets.items()}
     points = [
-        Point(replace(TODAY, lexical=lexical, agreement_floor=floor), second_weight, variant)
-        for variant, lexical, floor, second_weight in itertools.product(
-            variants, LEXICAL, FLOORS, SECOND if args.second else [0.0]
+        Point(
+            replace(TODAY, lexical=lexical, agreement_floor=floor, full_trust_groups=full),
+            second_weight,
+            variant,
         )
+        for variant, lexical, floor, full, second_weight in itertools.product(
+            variants, LEXICAL, FLOORS, FULL_TRUST, SECOND if args.second else [0.0]
+        )
+        if not (floor == 1.0 and full)  # full trust at any length: length cannot matter
     ]
     table = {
         point: {
             name: score_point(
                 point, prepared[point.stopwords][name], sets[point.stopwords][name].queries
             )
-            for name in SETS
+            for name in names
         }
         for point in points
     }
     single = {
         point: {
             name: max(base[point.stopwords][name]["bm25"], base[point.stopwords][name]["dense"])
-            for name in SETS
+            for name in names
         }
         for point in points
     }
     for variant in variants:
         cells = " | ".join(
             f"{base[variant][name]['bm25']:.4f} / {base[variant][name]['today']:.4f}"
-            for name in SETS
+            for name in names
         )
         print(f"| {variant} stop words: bm25 / fusion before | {cells} |")
-    shipped = choose(table, single, SETS)
-    print(f"\nshipped (all {len(SETS)} sets): {shipped.label()}")
+    shipped = choose(table, single, names)
+    print(f"\nshipped (all {len(names)} sets): {shipped.label()}")
     print(
         "| set | bm25 | dense | rrf | fusion before | shipped | LODO | LODO point "
         "| LODO - max(bm25, dense) |"
     )
     print("|" + "---|" * 9)
-    for held_out in SETS:
-        point = choose(table, single, [s for s in SETS if s != held_out])
+    for held_out in names:
+        point = choose(table, single, [s for s in names if s != held_out])
         b = base[shipped.stopwords][held_out]
         lodo = table[point][held_out]
         print(
@@ -289,17 +299,17 @@ def main() -> None:
         )
     print("\nthe grid's points with the largest smallest margin:")
     ranked = sorted(
-        table, key=lambda p: min(table[p][s] - single[p][s] for s in SETS), reverse=True
+        table, key=lambda p: min(table[p][s] - single[p][s] for s in names), reverse=True
     )
     for point in ranked[:12]:
-        cells = " | ".join(f"{table[point][s]:.4f}" for s in SETS)
-        worst = min(table[point][s] - single[point][s] for s in SETS)
+        cells = " | ".join(f"{table[point][s]:.4f}" for s in names)
+        worst = min(table[point][s] - single[point][s] for s in names)
         print(f"| {point.label()} | {cells} | {worst:+.4f} |")
     for variant in variants:
         print(f"\nlearned fusion, {variant} stop words (logistic regression, leave-one-out):")
         queries = {name: s.queries for name, s in sets[variant].items()}
-        for held_out in SETS:
-            rest = [s for s in SETS if s != held_out]
+        for held_out in names:
+            rest = [s for s in names if s != held_out]
             coefficients = learned_weights(prepared[variant], queries, rest)
             lodo = score_learned(coefficients, prepared[variant][held_out], queries[held_out])
             best = max(base[variant][held_out]["bm25"], base[variant][held_out]["dense"])
