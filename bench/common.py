@@ -24,6 +24,18 @@ MAX_WORDS = 180
 # Endava tickets have no title; the first words of the description stand in for one.
 DERIVED_TITLE_WORDS = 8
 
+# The hand-written stop words of index/analysis.py before issue 17: the baseline analysis.
+BEFORE_STOPWORDS = frozenset(
+    """
+    a an and are as at be been but by can could did do does for from had has have he her his
+    how i if in into is it its me my of on or our she so than that the their them then there
+    these they this to us was we were what when where which who why will with would you your
+    aber als am an auch auf aus bei bin bis bitte da dann das dass dem den der des die dies
+    diese dieser du durch ein eine einem einen einer eines er es für hat hatte ich ihr im in
+    ist ja jetzt man mein meine mir mit nach noch nun oder sehr sich sie sind so um und uns
+    unser von vor war waren was wie wir wird wurde zu zum zur über
+    """.split()
+)
 __all__ = ["percentile"]
 
 

@@ -4,6 +4,10 @@ The index holds real passages (articles and tickets encoded by the real model) p
 perturbed copies up to the wanted size; the output says how many of each. For every query
 and filter the two systems run back to back on the same searcher, so both see the same
 background load; the ratio hybrid/dense is the figure to read.
+
+"hybrid before" runs in the same loop on the same dense index, with the lexical analysis
+and fusion weights main had before issue 17 (its hand-written stop-word list, no list
+agreement), so the ratio now/before compares both under the same load.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import (
+    BEFORE_STOPWORDS,
     DEFAULT_MODEL,
     MAX_WORDS,
     MODEL_CACHE,
@@ -28,8 +33,11 @@ from bench.common import (
     print_json_line,
 )
 from bench.corpus import held_out_queries, perturbed, real_tickets
+from index.analysis import Analyzer
 from index.dense import DenseIndex, IndexKind
 from index.embedder import Vectors, load_embedder
+from index.fusion import FusionWeights
+from index.lexical import LexicalIndex
 from index.query_vector import query_vectors
 from index.searcher import FacetIndex, FilterValue, PassageMeta, Searcher
 from ingest.facets import article_facets, ticket_facets
@@ -43,6 +51,8 @@ FILTERS: dict[str, dict[str, FilterValue]] = {
     "kind=article (selective)": {"kind": "article"},
 }
 CACHE_FILE = "real-passages.npz"
+# The fusion weights of main before issue 17 (its analysis: bench.common.BEFORE_STOPWORDS).
+BEFORE_WEIGHTS = FusionWeights(dense=1.0, lexical=1.1, agreement_floor=1.0)
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,17 @@ def build_searcher(real: RealPassages, size: int, kind: IndexKind, sigma: float)
     return searcher
 
 
+def before_searcher(searcher: Searcher, real: RealPassages, size: int) -> Searcher:
+    """The same dense index and passages, with main's lexical analysis and fusion weights."""
+    lexical = LexicalIndex(Analyzer(stopwords=BEFORE_STOPWORDS))
+    before = Searcher(searcher.index, lexical, weights=BEFORE_WEIGHTS)
+    count = len(real.texts)
+    metas = [meta for pid in range(1, size + 1) if (meta := searcher.meta(pid)) is not None]
+    before.set_metadata(metas)
+    lexical.add_many((meta.passage_id, real.texts[(meta.passage_id - 1) % count]) for meta in metas)
+    return before
+
+
 @dataclass(frozen=True)
 class FilterFigures:
     """Per-query search_documents times (ms) of both systems under one filter."""
@@ -129,6 +150,8 @@ class FilterFigures:
     dense_p95: float
     hybrid_p50: float
     hybrid_p95: float
+    before_p50: float
+    before_p95: float
     allowed_p50: float
     short_results: int
     dense_with_encode_p95: float
@@ -143,6 +166,10 @@ class FilterFigures:
         return self.hybrid_p95 / self.dense_p95 if self.dense_p95 else 0.0
 
     @property
+    def now_over_before_p95(self) -> float:
+        return self.hybrid_p95 / self.before_p95 if self.before_p95 else 0.0
+
+    @property
     def ratio_with_encode_p95(self) -> float:
         """The /search view: each query's encode plus its search."""
         dense = self.dense_with_encode_p95
@@ -155,6 +182,7 @@ def _ms(started: float) -> float:
 
 def measure_filter(
     searcher: Searcher,
+    before: Searcher,
     facets: FacetIndex,
     queries: list[tuple[str, Vectors]],
     encode_ms: list[float],
@@ -163,9 +191,11 @@ def measure_filter(
     name: str,
     filters: Mapping[str, FilterValue],
 ) -> FilterFigures:
-    """Dense and hybrid alternate query by query; the first `warmup` queries are not timed."""
+    """Dense, hybrid and hybrid before alternate query by query; the first `warmup` queries
+    are not timed."""
     dense_ms: list[float] = []
     hybrid_ms: list[float] = []
+    before_ms: list[float] = []
     allowed_ms: list[float] = []
     short = 0
     allowed = facets.allowed(filters) if filters else None
@@ -178,11 +208,15 @@ def measure_filter(
         searcher.search_documents(vector, K, filters or None, text=text, system="hybrid")
         hybrid_time = _ms(started)
         started = time.perf_counter()
+        before.search_documents(vector, K, filters or None, text=text, system="hybrid")
+        before_time = _ms(started)
+        started = time.perf_counter()
         facets.allowed(filters)
         allowed_time = _ms(started)
         if position >= warmup:
             dense_ms.append(dense_time)
             hybrid_ms.append(hybrid_time)
+            before_ms.append(before_time)
             allowed_ms.append(allowed_time)
             short += len(dense) < min(K, available)
     return FilterFigures(
@@ -193,6 +227,8 @@ def measure_filter(
         dense_p95=round(percentile(dense_ms, 0.95), 2),
         hybrid_p50=round(percentile(hybrid_ms, 0.5), 2),
         hybrid_p95=round(percentile(hybrid_ms, 0.95), 2),
+        before_p50=round(percentile(before_ms, 0.5), 2),
+        before_p95=round(percentile(before_ms, 0.95), 2),
         allowed_p50=round(percentile(allowed_ms, 0.5), 3),
         short_results=short,
         dense_with_encode_p95=round(
@@ -237,6 +273,8 @@ def print_figures(figures: list[FilterFigures]) -> None:
         "dense p95",
         "hybrid p50",
         "hybrid p95",
+        "before p95",
+        "now/before p95",
         "p50 ratio",
         "p95 ratio",
         "allowed() p50",
@@ -252,6 +290,8 @@ def print_figures(figures: list[FilterFigures]) -> None:
             f.dense_p95,
             f.hybrid_p50,
             f.hybrid_p95,
+            f.before_p95,
+            round(f.now_over_before_p95, 2),
             round(f.ratio_p50, 2),
             round(f.ratio_p95, 2),
             f"{f.allowed_p50:.3f}",
@@ -297,11 +337,12 @@ def main() -> None:
         started = time.perf_counter()
         searcher = build_searcher(real, args.size, "hnsw" if kind == "hnsw" else "flat", args.sigma)
         print(f"{kind}: built in {time.perf_counter() - started:.1f} s; {load_note()}")
+        before = before_searcher(searcher, real, args.size)
         facets = facet_index(searcher, args.size)
         for name, filters in FILTERS.items():
             figures.append(
                 measure_filter(
-                    searcher, facets, queries, encode_ms, args.warmup, kind, name, filters
+                    searcher, before, facets, queries, encode_ms, args.warmup, kind, name, filters
                 )
             )
             print(f"  {name}: done; {load_note()}")
@@ -311,6 +352,8 @@ def main() -> None:
     worst = max(f.ratio_p95 for f in figures)
     worst_search = max(f.ratio_with_encode_p95 for f in figures)
     print(f"\nworst p95 ratio hybrid/dense, search_documents alone: {worst:.2f}")
+    slowest = max(f.now_over_before_p95 for f in figures)
+    print(f"worst p95 ratio hybrid now/before: {slowest:.2f} (target <= 1.3: {slowest <= 1.3})")
     print(
         f"worst p95 ratio hybrid/dense, encode + search (/search): {worst_search:.2f} "
         f"(target <= 2.0: {worst_search <= 2.0})"
@@ -332,6 +375,7 @@ def main() -> None:
                 | {
                     "ratio_p50": round(f.ratio_p50, 2),
                     "ratio_p95": round(f.ratio_p95, 2),
+                    "now_over_before_p95": round(f.now_over_before_p95, 2),
                     "ratio_with_encode_p95": round(f.ratio_with_encode_p95, 2),
                 }
                 for f in figures

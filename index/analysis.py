@@ -13,25 +13,70 @@ import Stemmer
 _TOKEN = re.compile(r"\w+(?:[-./:\\]\w+)*", re.UNICODE)
 _SEPARATOR = re.compile(r"[-./:\\_]")
 
-# Short function words of German and English. Only words that never carry the meaning of a
-# support ticket; negations ("nicht", "not") stay because "startet nicht" is the symptom.
-STOPWORDS = frozenset(
+# Words a ticket's meaning hangs on although stop-word lists carry them: a negation or an
+# absence is the symptom ("startet nicht", "no sound", "ohne Ton"), never filler.
+NEGATIONS = frozenset(
     """
-    a an and are as at be been but by can could did do does for from had has have he her his
-    how i if in into is it its me my of on or our she so than that the their them then there
-    these they this to us was we were what when where which who why will with would you your
-    aber als am an auch auf aus bei bin bis bitte da dann das dass dem den der des die dies
-    diese dieser du durch ein eine einem einen einer eines er es für hat hatte ich ihr im in
-    ist ja jetzt man mein meine mir mit nach noch nun oder sehr sich sie sind so um und uns
-    unser von vor war waren was wie wir wird wurde zu zum zur über
+    nicht nichts kein keine keinem keinen keiner keines ohne nie niemals
+    not no nor never nothing none nobody cannot cant without neither
     """.split()
 )
+
+
+@lru_cache(maxsize=4)
+def package_stopwords(language: str) -> frozenset[str]:
+    """One language's stop words as the `stop-words` package lists them, negations kept.
+
+    German is Snowball's list (263 function words). The package's English list (1,333 words)
+    also holds words a ticket is about ("computer", "problem", "null", "open", "page"), so
+    English takes scikit-learn's (the Glasgow list, 318 words). Both are normalised the way
+    tokens are.
+    """
+    if language == "de":
+        from stop_words import get_stop_words
+
+        words: frozenset[str] = frozenset(get_stop_words("german"))
+    elif language == "en":
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        words = frozenset(ENGLISH_STOP_WORDS)
+    else:
+        raise ValueError(f"no stop words for language {language!r}")
+    return frozenset(_normalise(word) for word in words) - NEGATIONS
+
+
+def default_stopwords() -> frozenset[str]:
+    """German and English stop words: tickets mix both languages, like the stems."""
+    return package_stopwords("de") | package_stopwords("en")
+
 
 MIN_COMPOUND_PART = 4
 
 
 def _normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
+
+
+@lru_cache(maxsize=2)
+def _own_stopwords(language: str) -> frozenset[str]:
+    other = "en" if language == "de" else "de"
+    return package_stopwords(language) - package_stopwords(other)
+
+
+def guess_language(text: str) -> str | None:
+    """ "de" or "en" by which language's own stop words the text uses more; None if neither.
+
+    Words both lists hold ("in", "so", "was") do not count. Function words make up about
+    half of any sentence, so even a short question is told apart; a list of names and codes
+    is not (None).
+    """
+    german, english = _own_stopwords("de"), _own_stopwords("en")
+    tokens = [m.group(0) for m in _TOKEN.finditer(_normalise(text))]
+    de = sum(1 for token in tokens if token in german)
+    en = sum(1 for token in tokens if token in english)
+    if de == en:
+        return None
+    return "de" if de > en else "en"
 
 
 def _is_identifier(token: str) -> bool:
@@ -46,7 +91,8 @@ class Analyzer:
     An identifier yields itself, intact, plus its parts.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, stopwords: frozenset[str] | None = None) -> None:
+        self.stopwords = default_stopwords() if stopwords is None else stopwords
         self._german = Stemmer.Stemmer("german")
         self._english = Stemmer.Stemmer("english")
 
@@ -66,9 +112,9 @@ class Analyzer:
                     for part in parts:
                         if _is_identifier(part):
                             yield (part,)
-                        elif part not in STOPWORDS and len(part) > 1:
+                        elif part not in self.stopwords and len(part) > 1:
                             yield self.word_variants(part)
-            elif token not in STOPWORDS and len(token) > 1:
+            elif token not in self.stopwords and len(token) > 1:
                 yield self.word_variants(token)
 
     def document_terms(self, text: str) -> list[str]:
@@ -85,11 +131,10 @@ class Analyzer:
                 groups.append(group)
         return groups
 
-    @staticmethod
-    def query_words(text: str) -> list[str]:
+    def query_words(self, text: str) -> list[str]:
         """Plain query words (not identifiers), unstemmed: candidates for compound splitting."""
         return [
             token
             for token in (m.group(0) for m in _TOKEN.finditer(_normalise(text)))
-            if not _is_identifier(token) and token not in STOPWORDS
+            if not _is_identifier(token) and token not in self.stopwords
         ]

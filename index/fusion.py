@@ -18,15 +18,21 @@ FUSION_CANDIDATES = 100
 
 @dataclass(frozen=True)
 class FusionWeights:
-    """How much each retriever counts; chosen by measurement (docs/BENCHMARKS.md).
+    """How much each retriever counts; chosen by measurement (docs/BENCHMARKS.md, issue 17).
 
-    `lexical` = 1.1 gave the largest worst-case gain over the better single retriever
-    across the four benchmark sets (grid 0.6-1.8 in steps of 0.1, coverage exponent
-    0.5-2); 1.0-1.3 are within 0.001 of it on that margin.
+    Chosen by `bench/retrieval_lodo.py` for the largest smallest gain over the better
+    single retriever across the retrieval sets (grid: lexical 0.7-1.3, agreement floor 0,
+    0.3, 1, full trust from 0/20/40 query groups), and checked leave-one-dataset-out. Short
+    queries whose lists disagree lean on dense search; whole reports keep BM25's weight.
     """
 
     dense: float = 1.0
-    lexical: float = 1.1
+    lexical: float = 0.9
+    # Share of the lexical trust kept when the two lists' heads share no document.
+    agreement_floor: float = 0.0
+    # Query length (term groups) from which BM25 counts fully whatever the lists say; a
+    # shorter query keeps `groups / full_trust_groups` of it at least. 0: length is ignored.
+    full_trust_groups: int = 40
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,44 @@ def lexical_evidence(scores: Sequence[float], candidates: int) -> list[float]:
     return evidence
 
 
+AGREEMENT_DEPTH = 10
+
+
+def list_agreement(
+    dense: Sequence[Ranked], lexical: Sequence[Ranked], depth: int = AGREEMENT_DEPTH
+) -> float:
+    """Share of the shorter of the two heads (best `depth` of each) found by both.
+
+    When the two retrievers find the same documents, BM25's words are the query's meaning;
+    when they find different ones, the query's words are used differently in the corpus
+    (paraphrases, another language) and BM25's picks are the likelier to be wrong. A lone
+    exact match (an error code in one document) that dense also ranks high agrees fully.
+    """
+    dense_head = {item.doc_key for item in dense[:depth]}
+    lexical_head = {item.doc_key for item in lexical[:depth]}
+    shorter = min(len(dense_head), len(lexical_head))
+    if shorter == 0:
+        return 0.0
+    return len(dense_head & lexical_head) / shorter
+
+
+def lexical_trust(
+    coverage: float, agreement: float, weights: FusionWeights, groups: int = 0
+) -> float:
+    """How much BM25 counts for this query: known words, and lists that agree.
+
+    Disagreement matters for short queries: two or three words (a paraphrased question)
+    decide BM25's list alone, and when it differs from the dense list the words are used
+    differently in the corpus. A whole report as the query (dozens of words) gives BM25
+    robust evidence of its own, so from `full_trust_groups` words it counts fully.
+    """
+    known = min(max(coverage, 0.0), 1.0)
+    floor = weights.agreement_floor
+    if weights.full_trust_groups > 0:
+        floor = max(floor, min(1.0, groups / weights.full_trust_groups))
+    return weights.lexical * known * (floor + (1.0 - floor) * agreement)
+
+
 def confidence_fusion(
     dense: Sequence[Ranked],
     lexical: Sequence[Ranked],
@@ -91,6 +135,7 @@ def confidence_fusion(
     coverage: float,
     weights: FusionWeights,
     candidates: int = FUSION_CANDIDATES,
+    groups: int = 0,
 ) -> dict[str, float]:
     """Dense standing plus lexical evidence, the latter trusted as far as the query is known.
 
@@ -120,7 +165,7 @@ def confidence_fusion(
     )
     floor = min(dense_z.values(), default=0.0)
     fused = {key: weights.dense * z for key, z in dense_z.items()}
-    trust = weights.lexical * min(max(coverage, 0.0), 1.0)
+    trust = lexical_trust(coverage, list_agreement(dense, lexical), weights, groups)
     evidence = lexical_evidence([r.score for r in lexical], candidates)
     for item, strength in zip(lexical, evidence, strict=True):
         base = fused.get(item.doc_key, weights.dense * floor)

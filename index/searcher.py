@@ -284,6 +284,7 @@ class Searcher:
                     raise ValueError(f"system {system} needs the query text")
                 lexical = self._lexical_documents(text, depth, allowed)
             coverage = self._lexical.coverage(text) if system == "hybrid" and text else 0.0
+            groups = len(self._lexical.weighted_query(text)) if system == "hybrid" and text else 0
         dense_ranked = _ranked(dense)
         lexical_ranked = _ranked(lexical)
         if system == "dense":
@@ -306,6 +307,7 @@ class Searcher:
                     coverage=coverage,
                     weights=self.weights,
                     candidates=depth,
+                    groups=groups,
                 )
             )
             order = ranked_keys(scores)

@@ -14,7 +14,9 @@ from index.errors import SnapshotCorrupt, SnapshotMismatch
 from index.lexical import LexicalIndex
 from index.versioned_dirs import VersionedDirs, sha256_file
 
-FORMAT_VERSION = 2
+# 3: lexical terms analysed with the stop words of the `stop-words` package and scikit-learn
+# (issue 17); an older snapshot indexed other words, so it is rebuilt from the database.
+FORMAT_VERSION = 3
 SNAPSHOTS = "snapshots"
 INDEX_FILE = "dense.faiss"
 LEXICAL_FILE = "lexical.npz"

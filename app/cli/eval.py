@@ -142,6 +142,13 @@ def eval_retrieval_command(
         Path | None,
         typer.Option(help="Keep the indexed corpus here and reuse it next time (default: temp)."),
     ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep query vectors in this folder (per embedding model, keyed by a hash of "
+            "the query) so that later runs encode only new queries."
+        ),
+    ] = None,
 ) -> None:
     """Index a retrieval benchmark with the configured model and score bm25, dense, hybrid."""
     import tempfile
@@ -160,6 +167,7 @@ def eval_retrieval_command(
                 exact_max=settings.index_exact_max_vectors,
                 default_system=settings.search_system,
                 show_progress=True,
+                cache_dir=cache_dir,
             )
         if as_json:
             typer.echo(json.dumps(result))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from tqdm import tqdm
 
@@ -15,13 +16,73 @@ from db.session import create_db_engine, migrate, session_factory
 from index.embedder import Embedder
 from index.fusion import SYSTEMS, System
 from index.metrics import mrr_at, ndcg_at, percentile, recall_at
-from index.query_vector import query_vectors
+from index.query_vector import QueryVectors
 from index.searcher import Searcher
 from ingest.beir import BeirDataset, load_beir
 from ingest.index_sync import build_searcher
 from ingest.pipeline import ingest_tickets
+from routing.vector_cache import VectorCache, ticket_key
 
 DEPTH = 100
+
+
+def _keys(text: str) -> list[str]:
+    return [ticket_key(["query", text]), ticket_key(["text", text])]
+
+
+class QueryEncoder:
+    """Each query encoded once per run, and kept on disk across runs when given a folder.
+
+    Both role vectors are cached (under keys of their role and text), so the ranking blend
+    is recomputed from them and follows `index.query_vector` if its weight changes.
+    `encode_ms` holds, per batch encoded in this run, its time per query.
+    """
+
+    def __init__(self, embedder: Embedder, cache_dir: Path | None) -> None:
+        self._embedder = embedder
+        self._disk = VectorCache(cache_dir, embedder.model_id, embedder.dim) if cache_dir else None
+        self._memory: dict[str, QueryVectors] = {}
+        self.encode_ms: list[float] = []
+        self.encoded = 0
+
+    def prefetch(self, texts: Sequence[str]) -> None:
+        """Encode the texts not cached yet, in batches, and write them to the disk cache.
+
+        Batched as ingest encodes (`encode_queries`, `encode_documents`): one query at a time
+        cost seconds each on a loaded machine. A batch pads to its longest text, which moves
+        a vector by float rounding only.
+        """
+        missing = [text for text in dict.fromkeys(texts) if self._cached(text) is None]
+        if not missing:
+            return
+        started = time.perf_counter()
+        questions = self._embedder.encode_queries(missing)
+        as_texts = self._embedder.encode_documents(missing)
+        self.encode_ms.append((time.perf_counter() - started) * 1000 / len(missing))
+        self.encoded += len(missing)
+        for text, question, as_text in zip(missing, questions, as_texts, strict=True):
+            self._memory[text] = QueryVectors.of(question, as_text)
+        if self._disk is not None:
+            keys = [key for text in missing for key in _keys(text)]
+            rows = [row for pair in zip(questions, as_texts, strict=True) for row in pair]
+            self._disk.put(keys, np.stack(rows))
+
+    def _cached(self, text: str) -> QueryVectors | None:
+        found = self._memory.get(text)
+        if found is None and self._disk is not None:
+            keys = _keys(text)
+            stored = self._disk.get(keys)
+            if len(stored) == 2:
+                found = QueryVectors.of(stored[keys[0]], stored[keys[1]])
+                self._memory[text] = found
+        return found
+
+    def __call__(self, text: str) -> QueryVectors:
+        found = self._cached(text)
+        if found is None:
+            self.prefetch([text])
+            found = self._memory[text]
+        return found
 
 
 def index_dataset(
@@ -62,19 +123,18 @@ def index_dataset(
 
 def _measure(
     searcher: Searcher,
-    embedder: Embedder,
+    encode: QueryEncoder,
     dataset: BeirDataset,
     doc_ids: dict[str, str],
     system: System,
-    max_queries: int | None,
+    judged: Sequence[str],
 ) -> dict[str, float]:
     totals = {"ndcg@10": 0.0, "mrr@10": 0.0, "recall@1": 0.0, "recall@10": 0.0, "recall@100": 0.0}
     latencies: list[float] = []
-    judged = [qid for qid in dataset.queries if dataset.qrels.get(qid)][:max_queries]
     for query_id in judged:
         text = dataset.queries[query_id]
+        vector = encode(text).ranking if system != "bm25" else None
         started = time.perf_counter()
-        vector = query_vectors(embedder, text).ranking if system != "bm25" else None
         hits = searcher.search_documents(vector, DEPTH + 1, text=text, system=system)
         latencies.append((time.perf_counter() - started) * 1000)
         ranked = [doc_ids[h.doc_key] for h in hits if doc_ids[h.doc_key] != query_id][:DEPTH]
@@ -101,8 +161,13 @@ def evaluate_retrieval(
     systems: Sequence[System] = SYSTEMS,
     show_progress: bool = False,
     max_queries: int | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Index the folder's corpus and score each system on its judged queries (all by default)."""
+    """Index the folder's corpus and score each system on its judged queries (all by default).
+
+    Latencies are of the search alone; `encode_ms_per_query` is the batched encoding of the
+    queries encoded in this run (absent when `cache_dir` held them all).
+    """
     dataset = load_beir(folder)
     searcher, doc_ids = index_dataset(
         dataset,
@@ -112,15 +177,22 @@ def evaluate_retrieval(
         exact_max=exact_max,
         show_progress=show_progress,
     )
+    judged = [qid for qid in dataset.queries if dataset.qrels.get(qid)][:max_queries]
+    encode = QueryEncoder(embedder, cache_dir)
+    encode.prefetch([dataset.queries[qid] for qid in judged])
     results = {}
     for system in tqdm(systems, desc="systems", disable=not show_progress):
-        results[system] = _measure(searcher, embedder, dataset, doc_ids, system, max_queries)
+        results[system] = _measure(searcher, encode, dataset, doc_ids, system, judged)
+    encoded = {}
+    if encode.encode_ms:
+        encoded = {"encode_ms_per_query": round(sum(encode.encode_ms) / len(encode.encode_ms), 2)}
     return {
         "dataset": dataset.name,
         "model": embedder.model_id,
         "documents": len(dataset.documents),
         "passages": len(searcher),
-        "queries": len([q for q in dataset.queries if dataset.qrels.get(q)][:max_queries]),
+        "queries": len(judged),
         "default_system": default_system,
+        **encoded,
         "systems": results,
     }

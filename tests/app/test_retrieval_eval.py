@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -72,3 +73,27 @@ def test_hybrid_is_at_least_as_good_as_either_retriever_cross_lingual(
     )
     ndcg = {name: figures["ndcg@10"] for name, figures in result["systems"].items()}
     assert ndcg["hybrid"] >= max(ndcg["bm25"], ndcg["dense"]), ndcg
+
+
+def test_query_vectors_are_encoded_once_and_kept_across_runs(tmp_path: Path) -> None:
+    first, second = HashingEmbedder(), HashingEmbedder()
+
+    def run(embedder: HashingEmbedder, workspace: Path) -> dict[str, Any]:
+        return evaluate_retrieval(
+            MINI,
+            embedder,
+            workspace,
+            max_words=100,
+            exact_max=1000,
+            default_system="hybrid",
+            cache_dir=tmp_path / "vectors",
+        )
+
+    before = run(first, tmp_path / "a")
+    # Four judged queries, each encoded once although three systems read its vector.
+    assert first.encoded_queries == 4
+    again = run(second, tmp_path / "b")
+    assert second.encoded_queries == 0
+    assert "encode_ms_per_query" in before and "encode_ms_per_query" not in again
+    for system in ("dense", "hybrid"):
+        assert again["systems"][system]["ndcg@10"] == before["systems"][system]["ndcg@10"]

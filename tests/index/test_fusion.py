@@ -7,6 +7,8 @@ from index.fusion import (
     Ranked,
     confidence_fusion,
     lexical_evidence,
+    lexical_trust,
+    list_agreement,
     ranked_keys,
     reciprocal_rank_fusion,
     standardised,
@@ -52,8 +54,10 @@ def test_long_queries_keep_their_lexical_weight() -> None:
     # Bug reports as queries: every BM25 score is a small share of the ideal one, but the
     # document that stands out lexically must still win against a flat dense ranking.
     dense = [Ranked(f"d{i}", 0.80 - 0.001 * i, i) for i in range(10)]
-    lexical = [Ranked("d7", 60.0, 7)] + [Ranked(f"d{i}", 20.0, i) for i in range(7)]
-    fused = confidence_fusion(dense, lexical, coverage=0.95, weights=FusionWeights(), candidates=10)
+    lexical = [Ranked("d7", 80.0, 7)] + [Ranked(f"d{i}", 20.0, i) for i in range(7)]
+    fused = confidence_fusion(
+        dense, lexical, coverage=0.95, weights=FusionWeights(), candidates=10, groups=50
+    )
     assert ranked_keys(fused)[0] == "d7"
 
 
@@ -76,3 +80,37 @@ def test_lexical_only_documents_still_appear() -> None:
 def test_rrf_rewards_agreement() -> None:
     fused = reciprocal_rank_fusion([_dense(), [Ranked("d2", 5.0, 2), Ranked("d0", 4.0, 0)]])
     assert ranked_keys(fused)[:2] == ["d0", "d2"]
+
+
+def test_list_agreement_is_the_share_of_the_dense_head_bm25_also_found() -> None:
+    lexical = [Ranked("d1", 5.0, 1), Ranked("x", 4.0, 9), Ranked("d4", 3.0, 4)]
+    assert list_agreement(_dense(), lexical) == 2 / 3
+    assert list_agreement(_dense(), []) == 0.0
+    assert list_agreement([], lexical) == 0.0
+
+
+def test_bm25_counts_less_when_its_list_shares_nothing_with_the_dense_one() -> None:
+    # A paraphrase: BM25's best documents are not among dense's; its strongest pick wins
+    # only while agreement does not matter (floor 1), not when it does (floor 0).
+    lexical = [Ranked("x", 10.0, 9), Ranked("y", 2.0, 10)]
+
+    def first(floor: float) -> str:
+        weights = FusionWeights(lexical=1.1, agreement_floor=floor)
+        fused = confidence_fusion(_dense(), lexical, coverage=1.0, weights=weights, candidates=10)
+        return ranked_keys(fused)[0]
+
+    assert first(1.0) == "x"
+    assert first(0.0) == "d0"
+    agreeing = [Ranked("d3", 10.0, 3), *(Ranked(f"d{i}", 2.0, i) for i in (0, 1, 2, 4))]
+    fused = confidence_fusion(
+        _dense(), agreeing, coverage=1.0, weights=FusionWeights(agreement_floor=0.0)
+    )
+    assert ranked_keys(fused)[0] == "d3"
+    assert lexical_trust(1.0, 0.5, FusionWeights(lexical=2.0, agreement_floor=0.5)) == 1.5
+
+
+def test_a_long_query_keeps_full_lexical_trust_when_the_lists_disagree() -> None:
+    weights = FusionWeights(lexical=1.0, agreement_floor=0.0, full_trust_groups=20)
+    assert lexical_trust(1.0, 0.0, weights, groups=40) == 1.0  # a whole bug report
+    assert lexical_trust(1.0, 0.0, weights, groups=5) == 0.25  # a short question
+    assert lexical_trust(1.0, 1.0, weights, groups=5) == 1.0  # ... whose lists agree

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.analysis import Analyzer
+from index.analysis import Analyzer, guess_language
 from index.lexical import LexicalIndex
 
 
@@ -83,6 +83,29 @@ def test_analyzer_keeps_negations_and_drops_fillers() -> None:
     assert "nicht" in terms
     assert "und" not in terms
     assert "die" not in terms
+
+
+def test_package_stop_words_of_both_languages_go_codes_and_numbers_stay() -> None:
+    # None of "welche", "would", "whereas" was in the old hand-written list.
+    terms = Analyzer().document_terms(
+        "Welche Drucker im 3. OG would whereas print error 0x80070005 on srv-01.corp v2.1"
+    )
+    assert {"welch", "welche", "would", "wherea", "whereas"} & set(terms) == set()
+    assert {"3", "0x80070005", "srv-01.corp", "v2.1", "og", "drucker", "error"} <= set(terms)
+    # A negation or an absence is the symptom even where a stop-word list carries it.
+    assert {"kein", "ohn", "not", "no", "without"} <= set(
+        Analyzer().document_terms("kein Ton, ohne Bild, not printing, no sound, without login")
+    )
+
+
+def test_an_analyzer_without_stop_words_indexes_every_word() -> None:
+    assert "und" in Analyzer(stopwords=frozenset()).document_terms("Maus und Tastatur")
+
+
+def test_the_language_is_guessed_from_each_language_own_stop_words() -> None:
+    assert guess_language("Wie lange dauert es, bis ich wieder arbeiten kann?") == "de"
+    assert guess_language("How long does it take before I can work again?") == "en"
+    assert guess_language("SAP GUI 0x80070005") is None
 
 
 def test_allowed_ids_follow_adds_and_removes() -> None:
