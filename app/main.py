@@ -15,6 +15,7 @@ from app.api import (
     connectors,
     escalations,
     feedback,
+    gaps,
     health,
     kpis,
     links,
@@ -167,7 +168,7 @@ def create_app(
     state.metrics.watch(state)
     install_error_handlers(app, pages=page_error)
     # Every router but /health requires an API key (see app.auth); these are issue 5's.
-    for module in (audit, feedback, tasks, links, escalations, stats, kpis):
+    for module in (audit, feedback, tasks, links, escalations, stats, kpis, gaps):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, search, suggest, tickets, articles, reviews, teams, connectors):
