@@ -40,7 +40,8 @@ MODEL = "bench-e5-like"
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
-    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    unit: np.ndarray = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    return unit
 
 
 def build(
@@ -139,7 +140,7 @@ def tfidf_miner(texts: list[str], articles: list[str], seed: int) -> np.ndarray:
     rows = np.flatnonzero(uncovered(coverage, cut))
     projection = np.random.default_rng(seed).standard_normal((tickets.shape[1], DIM))
     reduced = _unit(np.asarray(tickets[rows] @ projection) + 1e-9)
-    cluster(reduced, cluster_cut(coverage, cut))
+    cluster(reduced, cluster_cut(coverage.best, ~uncovered(coverage, cut)))
     return rows
 
 

@@ -62,11 +62,11 @@ class GapList(BaseModel):
     cut: float | None = Field(
         description="Coverage score at or below which a candidate is uncovered, derived "
         "from this knowledge base (null: too few candidates or articles to derive one). "
-        "Scores are cosines after centring (docs/KPIS.md)."
+        "In standard scores of each article's cosines over the candidates (docs/KPIS.md)."
     )
     cluster_cut: float | None = Field(
         description="Similarity at which uncovered candidates join one gap: the median "
-        "coverage score of the covered ones."
+        "best cosine (of centred vectors) of the covered ones."
     )
     gaps: list[Gap]
 

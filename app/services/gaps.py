@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 from app.errors import GapNotFound
 from app.schemas.gaps import Gap, GapList
 from app.services.gaps_clusters import cluster
-from app.services.gaps_cut import centred, cluster_cut, coverage_cut, coverage_of, uncovered
+from app.services.gaps_cut import (
+    centred,
+    cluster_cut,
+    coverage_cut,
+    coverage_of,
+    standardised,
+    uncovered,
+)
 from app.services.gaps_describe import describe, words
 from app.services.gaps_sources import (
     ArticlePassages,
@@ -98,14 +105,19 @@ def mine_gaps(
     )
     if len(pool) < 2 or len(articles.slugs) < 2:
         return empty  # no runner-up to compare with: no cut can be derived
-    mean = np.concatenate([articles.vectors, pool.vectors]).mean(axis=0)
-    pool = replace(pool, vectors=centred(pool.vectors, mean))
-    articles = replace(articles, vectors=centred(articles.vectors, mean))
-    coverage = coverage_of(article_scores(pool, articles))
+    # Detection on each article's standardised cosines; clusters on centred vectors
+    # (gaps_cut explains both; docs/BENCHMARKS.md measures them).
+    raw = article_scores(pool, articles)
+    coverage = coverage_of(standardised(raw))
     cut = coverage_cut(coverage)
-    merge = cluster_cut(coverage, cut)
-    rows = np.flatnonzero(uncovered(coverage, cut))
-    labels = cluster(pool.vectors[rows], merge) if rows.size else np.zeros(0, dtype=np.int64)
+    flagged = uncovered(coverage, cut)
+    rows = np.flatnonzero(flagged)
+    mean = np.concatenate([articles.vectors, pool.vectors]).mean(axis=0)
+    spread = replace(pool, vectors=centred(pool.vectors, mean))
+    spread_articles = replace(articles, vectors=centred(articles.vectors, mean))
+    merge = cluster_cut(coverage_of(article_scores(spread, spread_articles)).best, ~flagged)
+    labels = cluster(spread.vectors[rows], merge) if rows.size else np.zeros(0, dtype=np.int64)
+    best_cosine = raw.max(axis=1)
     member_words = [words(f"{pool.titles[r]} {pool.resolutions[r]}") for r in rows]
     frequency: Counter[str] = Counter(word for found in member_words for word in found)
     middle = win.since + (win.until - win.since) / 2
@@ -116,9 +128,9 @@ def mine_gaps(
             continue
         gaps.append(
             describe(
-                pool,
+                spread,
                 rows[members],
-                coverage.best,
+                best_cosine,
                 member_words=[member_words[i] for i in members],
                 document_frequency=frequency,
                 total=len(rows),

@@ -78,12 +78,16 @@ def uncovered(coverage: Coverage, cut: float) -> npt.NDArray[np.bool_]:
     return np.asarray(coverage.best <= cut)
 
 
-def cluster_cut(coverage: Coverage, cut: float) -> float:
+def cluster_cut(best: npt.NDArray[np.floating], covered: npt.NDArray[np.bool_]) -> float:
     """The similarity at which two uncovered candidates belong to one gap: the median best
-    score of the covered ones. Two tickets are one topic when they are as close to each
-    other as the typical covered ticket is to its article (without covered ones: `cut`)."""
-    covered = coverage.best[coverage.best > cut]
-    return float(np.median(covered)) if covered.size else cut
+    score (`best`, in the similarity the clusters use) of the covered ones. Two tickets
+    are one topic when they are as close to each other as the typical covered ticket is to
+    its article. Without covered ones, the highest best score: nothing merges by default."""
+    values = np.asarray(best, dtype=np.float64)
+    chosen = values[np.asarray(covered, dtype=bool)]
+    if chosen.size:
+        return float(np.median(chosen))
+    return float(values.max()) if values.size else 1.0
 
 
 def centred(vectors: npt.NDArray[np.floating], mean: npt.NDArray[np.floating]) -> Scores:
@@ -96,3 +100,18 @@ def centred(vectors: npt.NDArray[np.floating], mean: npt.NDArray[np.floating]) -
     shifted = np.asarray(vectors, dtype=np.float32) - np.asarray(mean, dtype=np.float32)
     norms = np.linalg.norm(shifted, axis=1, keepdims=True)
     return np.asarray(shifted / np.where(norms > 0, norms, 1.0), dtype=np.float32)
+
+
+def standardised(scores: npt.NDArray[np.floating]) -> Scores:
+    """Each article's scores as standard scores over the candidates (column z-scores).
+
+    An article's raw similarities say as much about the article as about the ticket: a
+    long or generic article is close to everything. Measured against its own distribution
+    over this period's tickets, an article covers the tickets it stands out for, not the
+    ones every article is about as close to. Computed per knowledge base and period, so
+    no number carries over from another set."""
+    matrix = np.asarray(scores, dtype=np.float32)
+    spread = matrix.std(axis=0)
+    return np.asarray(
+        (matrix - matrix.mean(axis=0)) / np.where(spread > 0, spread, 1.0), dtype=np.float32
+    )

@@ -27,7 +27,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score
 
 from app.services.gaps_clusters import cluster
-from app.services.gaps_cut import centred, cluster_cut, coverage_cut, coverage_of, uncovered
+from app.services.gaps_cut import (
+    centred,
+    cluster_cut,
+    coverage_cut,
+    coverage_of,
+    standardised,
+    uncovered,
+)
 from app.services.gaps_vectors import DatasetVectors, dataset_vectors
 from index.embedder import Embedder
 from ingest.beir import BeirDataset, load_beir
@@ -87,13 +94,16 @@ def score_system(
     task: GapTask,
     scores: npt.NDArray[np.floating],
     query_vectors: npt.NDArray[np.float32],
+    *,
+    detect: npt.NDArray[np.floating] | None = None,
 ) -> dict[str, Any]:
-    """Figures of one system from its (judged queries x remaining documents) scores and
-    the (judged queries x dim) vectors it clusters by."""
-    coverage = coverage_of(scores)
+    """Figures of one system from its (judged queries x remaining documents) similarities,
+    the (judged queries x dim) vectors it clusters by (in the same similarity), and the
+    scores it detects uncovered queries by (default: the similarities themselves)."""
+    coverage = coverage_of(scores if detect is None else detect)
     cut = coverage_cut(coverage)
-    merge = cluster_cut(coverage, cut)
     flagged = uncovered(coverage, cut)
+    merge = cluster_cut(coverage_of(scores).best, ~flagged)
     truth = task.truly_uncovered
     hits = int((flagged & truth).sum())
     precision = hits / int(flagged.sum()) if flagged.any() else 0.0
@@ -117,20 +127,29 @@ def score_system(
     }
 
 
-def stellwerk_figures(task: GapTask, vectors: DatasetVectors) -> dict[str, Any]:
-    """The production path's figures from the dataset's vectors."""
+def _best_passages(
+    task: GapTask, vectors: DatasetVectors, queries: npt.NDArray[np.float32], passages: Any
+) -> npt.NDArray[np.float32]:
+    """(queries x remaining documents): each document's best passage."""
     kept = ~task.removed[vectors.owner]
-    # Centred on the remaining knowledge base and the queries, as the miner centres.
-    mean = np.concatenate([vectors.passages[kept], vectors.queries[task.queries]]).mean(axis=0)
-    queries = centred(vectors.queries[task.queries], mean)
-    passage_scores = queries @ centred(vectors.passages[kept], mean).T
-    owners = vectors.owner[kept]
     remaining = np.flatnonzero(~task.removed)
     column = np.full(task.removed.size, -1, dtype=np.int64)
     column[remaining] = np.arange(remaining.size)
     scores = np.full((len(queries), remaining.size), -1.0, dtype=np.float32)
-    np.maximum.at(scores.T, column[owners], passage_scores.T)
-    return score_system(task, scores, queries)
+    np.maximum.at(scores.T, column[vectors.owner[kept]], (queries @ passages.T).T)
+    return scores
+
+
+def stellwerk_figures(task: GapTask, vectors: DatasetVectors) -> dict[str, Any]:
+    """The production path's figures from the dataset's vectors (as gaps.mine_gaps does:
+    detection on standardised cosines, clusters on centred vectors)."""
+    kept = ~task.removed[vectors.owner]
+    queries = vectors.queries[task.queries]
+    raw = _best_passages(task, vectors, queries, vectors.passages[kept])
+    mean = np.concatenate([vectors.passages[kept], queries]).mean(axis=0)
+    spread_queries = centred(queries, mean)
+    spread = _best_passages(task, vectors, spread_queries, centred(vectors.passages[kept], mean))
+    return score_system(task, spread, spread_queries, detect=standardised(raw))
 
 
 def tfidf_figures(dataset: BeirDataset, task: GapTask) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from app.services.gaps_cut import (
     coverage_cut,
     coverage_of,
     separating_cut,
+    standardised,
     uncovered,
 )
 
@@ -82,9 +83,18 @@ def test_clusters_recover_the_topics_at_the_covered_median() -> None:
 
 
 def test_cluster_cut_is_the_median_of_the_covered_best_scores() -> None:
-    coverage = coverage_of(np.array([[0.9, 0.1], [0.7, 0.2], [0.8, 0.1], [0.3, 0.2]]))
-    assert cluster_cut(coverage, 0.5) == pytest.approx(0.8)
-    assert cluster_cut(coverage, 0.95) == 0.95  # nothing covered: the cut itself
+    best = np.array([0.9, 0.7, 0.8, 0.3])
+    assert cluster_cut(best, np.array([True, True, True, False])) == pytest.approx(0.8)
+    # Nothing covered: the highest best score, so only near-identical tickets merge.
+    assert cluster_cut(best, np.zeros(4, dtype=bool)) == pytest.approx(0.9)
+
+
+def test_standardised_scores_discount_an_article_close_to_everything() -> None:
+    """Article 0 is generic (0.8-0.85 to every ticket); article 1 is close to ticket 2
+    only. In raw cosines article 0 is everyone's best; standardised, ticket 2's is 1."""
+    scores = np.array([[0.85, 0.3], [0.80, 0.2], [0.82, 0.79], [0.81, 0.25]])
+    assert coverage_of(scores).best_article.tolist() == [0, 0, 0, 0]
+    assert coverage_of(standardised(scores)).best_article[2] == 1
 
 
 def test_rounds_above_the_exact_limit_give_the_exact_partition(
