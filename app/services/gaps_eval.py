@@ -152,14 +152,20 @@ def stellwerk_figures(task: GapTask, vectors: DatasetVectors) -> dict[str, Any]:
     return score_system(task, spread, spread_queries, detect=standardised(raw))
 
 
-def tfidf_figures(dataset: BeirDataset, task: GapTask) -> dict[str, Any]:
+def tfidf_figures(
+    dataset: BeirDataset, task: GapTask, *, fit_queries: bool = False
+) -> dict[str, Any]:
+    """The baseline: weights from the remaining corpus (as an index of the knowledge base
+    holds them), each query's cosine to each document. A query about a removed topic may
+    share no word with the corpus and so has no vector to cluster by; `fit_queries` fits
+    on the queries too (a stronger baseline, docs/BENCHMARKS.md)."""
     texts = [f"{d.title}\n{d.description}" for d in dataset.documents]
-    query_texts = list(dataset.queries.values())
+    remaining = [t for t, gone in zip(texts, task.removed, strict=True) if not gone]
+    query_texts = [list(dataset.queries.values())[i] for i in task.queries]
     vectorizer = TfidfVectorizer(sublinear_tf=True)
-    corpus = vectorizer.fit_transform(
-        [t for t, gone in zip(texts, task.removed, strict=True) if not gone]
-    )
-    queries = vectorizer.transform([query_texts[i] for i in task.queries])
+    vectorizer.fit(remaining + query_texts if fit_queries else remaining)
+    corpus = vectorizer.transform(remaining)
+    queries = vectorizer.transform(query_texts)
     scores = (queries @ corpus.T).toarray()
     return score_system(task, scores, np.asarray(queries.toarray(), dtype=np.float32))
 
