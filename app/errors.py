@@ -100,6 +100,10 @@ class ConnectorNotFound(NotFound):
     code = "connector_not_found"
 
 
+class GapNotFound(NotFound):
+    code = "gap_not_found"
+
+
 class InvalidInput(StellwerkError):
     status = 422
     code = "invalid_input"

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from app.api.params import IsoDate
 from app.auth import PrincipalDep, current_principal
-from app.deps import SessionDep
+from app.deps import LiveIndexDep, SessionDep, SettingsDep
 from app.schemas.digests import Audience, Digest
+from app.services.digest_gaps import gap_reader
 from app.services.digests import digest, last_week
 from db.models import utcnow
 
@@ -24,10 +25,14 @@ router = APIRouter(tags=["kpis"], dependencies=[Depends(current_principal)])
 def get_digest(
     session: SessionDep,
     principal: PrincipalDep,
+    live: LiveIndexDep,
+    settings: SettingsDep,
     audience: Audience,
     name: Annotated[str, Path(min_length=1, max_length=200)],
     week: Annotated[
         IsoDate | None, Query(description="Any day of the week (ISO date); last week.")
     ] = None,
 ) -> Digest:
-    return digest(session, principal, audience, name, week or last_week(utcnow().date()))
+    day = week or last_week(utcnow().date())
+    reader = gap_reader(live.embedder, settings.chunk_max_words)
+    return digest(session, principal, audience, name, day, gaps=reader)

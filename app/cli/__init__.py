@@ -9,6 +9,7 @@ from app.cli.db import db_cli
 from app.cli.demo import demo_command
 from app.cli.digest import digest_cli
 from app.cli.eval import eval_cli
+from app.cli.gaps import gaps_command
 from app.cli.index import index_cli
 from app.cli.ingest import ingest_cli
 from app.cli.keys import keys_cli
@@ -26,6 +27,7 @@ cli.command("demo")(demo_command)
 cli.command("serve")(serve_command)
 cli.command("kpis")(kpis_command)
 cli.command("training")(training_command)
+cli.command("gaps")(gaps_command)
 cli.add_typer(ingest_cli, name="ingest")
 cli.add_typer(index_cli, name="index")
 cli.add_typer(db_cli, name="db")

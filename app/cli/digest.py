@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 
 from app.auth import CLI_PRINCIPAL
-from app.cli.context import cli_context, fail_cleanly
+from app.cli.context import Context, cli_context, command_embedder, fail_cleanly
 from app.schemas.digests import Digest
+from app.services.digest_gaps import GapReader, gap_reader
 from app.services.digests import digest, last_week
 
 digest_cli = typer.Typer(help="Weekly digests per team and contractor firm.", no_args_is_help=True)
@@ -25,6 +26,11 @@ def _day(week: str | None) -> date:
         return date.fromisoformat(week) if week else last_week(date.today())
     except ValueError as exc:
         raise typer.BadParameter(f"not an ISO date: {exc}", param_hint="--week") from exc
+
+
+def _gap_reader(ctx: Context) -> GapReader:
+    """The week's gaps are mined with the model the index was built with."""
+    return gap_reader(command_embedder(ctx), ctx.settings.chunk_max_words)
 
 
 def _text(found: Digest) -> str:
@@ -58,11 +64,13 @@ def show_command(
 
     def run() -> None:
         day = _day(week)
-        with cli_context() as ctx, ctx.factory() as session:
-            if team is not None:
-                found = digest(session, CLI_PRINCIPAL, "team", team, day)
-            else:
-                found = digest(session, CLI_PRINCIPAL, "firm", str(firm), day)
+        with cli_context() as ctx:
+            gaps = _gap_reader(ctx)
+            with ctx.factory() as session:
+                if team is not None:
+                    found = digest(session, CLI_PRINCIPAL, "team", team, day, gaps=gaps)
+                else:
+                    found = digest(session, CLI_PRINCIPAL, "firm", str(firm), day, gaps=gaps)
         typer.echo(found.model_dump_json(indent=2) if as_json else _text(found))
 
     fail_cleanly(run)
@@ -75,8 +83,10 @@ def send_command(week: WeekOption = None) -> None:
 
     def run() -> None:
         day = _day(week)
-        with cli_context() as ctx, ctx.factory() as session, session.begin():
-            queued = enqueue_digests(session, day)
+        with cli_context() as ctx:
+            gaps = _gap_reader(ctx)
+            with ctx.factory() as session, session.begin():
+                queued = enqueue_digests(session, day, gaps)
         typer.echo(f"queued {len(queued)} digests" + "".join(f"\n{t}" for t in queued))
 
     fail_cleanly(run)

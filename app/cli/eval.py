@@ -178,3 +178,50 @@ def eval_retrieval_command(
             typer.echo(f"  {system:7} {cells}")
 
     fail_cleanly(run)
+
+
+@eval_cli.command("gaps")
+def eval_gaps_command(
+    dataset: Annotated[
+        Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/")
+    ],
+    remove_fraction: Annotated[
+        float, typer.Option(help="Share of the corpus documents removed from the knowledge base.")
+    ] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed for the documents removed.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep passage vectors in this folder (per model, keyed by a hash of each "
+            "text) so that later runs encode only new texts."
+        ),
+    ] = None,
+) -> None:
+    """Remove documents, treat the queries as tickets, and score gap finding (stellwerk, tfidf)."""
+    from app.services.gaps_eval import evaluate_gaps
+
+    def run() -> None:
+        settings = Settings()
+        embedder = load_cli_embedder(settings)
+        result = evaluate_gaps(
+            dataset,
+            embedder,
+            remove_fraction=remove_fraction,
+            seed=seed,
+            max_words=settings.chunk_max_words,
+            cache_dir=cache_dir,
+            show_progress=True,
+        )
+        if as_json:
+            typer.echo(json.dumps(result))
+            return
+        typer.echo(
+            f"{result['dataset']}: {result['removed']} of {result['documents']} docs removed, "
+            f"{result['uncovered']} of {result['queries']} queries uncovered"
+        )
+        for system, figures in result["systems"].items():
+            cells = "  ".join(f"{name} {value}" for name, value in figures.items())
+            typer.echo(f"  {system:9} {cells}")
+
+    fail_cleanly(run)

@@ -16,6 +16,7 @@ from app.schemas.digests import Audience
 from app.services import outbox
 from app.services.audit import record
 from app.services.contractors import check_endpoint, find_endpoint, list_endpoints, post_signed
+from app.services.digest_gaps import GapReader
 from app.services.digests import digest, message_of, week_of
 from connectors.errors import NotSupported
 from db.models import OutboxItem, TeamEndpoint
@@ -42,7 +43,7 @@ def _queued(session: Session, target: str, week: str) -> bool:
     return any(payload.get("week") == week for payload in payloads)
 
 
-def enqueue_digests(session: Session, day: date) -> list[str]:
+def enqueue_digests(session: Session, day: date, gaps: GapReader | None) -> list[str]:
     """Queue the week's digest for every team and firm with an endpoint; their targets."""
     week = week_of(day)[0].isoformat()
     audiences: list[tuple[Audience, str]] = [
@@ -57,7 +58,7 @@ def enqueue_digests(session: Session, day: date) -> list[str]:
         target = f"{audience}:{name}"
         if _queued(session, target, week):
             continue
-        found = digest(session, CLI_PRINCIPAL, audience, name, day)
+        found = digest(session, CLI_PRINCIPAL, audience, name, day, gaps=gaps)
         payload = {"audience": audience, "name": name, "week": week, "message": message_of(found)}
         outbox.enqueue(session, connector=None, kind="digest", target=target, payload=payload)
         queued.append(target)

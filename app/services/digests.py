@@ -15,7 +15,7 @@ from app.auth import Principal
 from app.errors import Forbidden, NotFound
 from app.schemas.digests import Audience, Digest, DigestFigures, DigestTask
 from app.schemas.kpis import Kpis
-from app.services.digest_gaps import new_gaps
+from app.services.digest_gaps import GapReader, new_gaps
 from app.services.firms import load_firms
 from app.services.kpis import kpis
 from app.services.kpis_sql import share
@@ -87,7 +87,9 @@ def _firm_figures(figures: Kpis, firm: str) -> DigestFigures:
     )
 
 
-def team_digest(session: Session, principal: Principal, team: str, day: date) -> Digest:
+def team_digest(
+    session: Session, principal: Principal, team: str, day: date, gaps: GapReader | None
+) -> Digest:
     """A team's week, for staff (a firm reads only its own firm's digest)."""
     if not principal.is_staff:
         raise Forbidden("A contractor reads its own firm's digest only.")
@@ -102,14 +104,16 @@ def team_digest(session: Session, principal: Principal, team: str, day: date) ->
         start=start,
         end=end,
         figures=_team_figures(figures, team),
-        new_gaps=new_gaps(session, visibility, start=start, end=end, team=team),
+        new_gaps=new_gaps(session, visibility, start=start, end=end, team=team, reader=gaps),
         open_tasks=_open_tasks(session, utcnow(), Task.team == team),
         training=topics[:MAX_TOPICS],
         satisfaction=pulse_summary(session, principal, start=start, end=end, team=team).figures,
     )
 
 
-def firm_digest(session: Session, principal: Principal, firm: str, day: date) -> Digest:
+def firm_digest(
+    session: Session, principal: Principal, firm: str, day: date, gaps: GapReader | None
+) -> Digest:
     """A firm's week as the firm itself sees it; another firm's digest looks absent."""
     firms = load_firms(session)
     name = firms.firm_of(firm)
@@ -127,7 +131,7 @@ def firm_digest(session: Session, principal: Principal, firm: str, day: date) ->
         start=start,
         end=end,
         figures=_firm_figures(figures, name),
-        new_gaps=new_gaps(session, visibility, start=start, end=end, team=None),
+        new_gaps=new_gaps(session, visibility, start=start, end=end, team=None, reader=gaps),
         open_tasks=_open_tasks(session, utcnow(), owned),
         training=training(session, visibility, start=start, end=end).firms[:MAX_TOPICS],
         satisfaction=pulse_summary(session, as_firm, start=start, end=end).figures,
@@ -135,11 +139,18 @@ def firm_digest(session: Session, principal: Principal, firm: str, day: date) ->
 
 
 def digest(
-    session: Session, principal: Principal, audience: Audience, name: str, day: date
+    session: Session,
+    principal: Principal,
+    audience: Audience,
+    name: str,
+    day: date,
+    *,
+    gaps: GapReader | None,
 ) -> Digest:
+    """A team's or a firm's week; its new gaps are mined only when `gaps` can encode."""
     if audience == "team":
-        return team_digest(session, principal, name, day)
-    return firm_digest(session, principal, name, day)
+        return team_digest(session, principal, name, day, gaps)
+    return firm_digest(session, principal, name, day, gaps)
 
 
 def message_of(found: Digest) -> dict[str, Any]:

@@ -107,10 +107,10 @@ def test_digests_go_out_through_the_delivery_queue_signed_once_a_week(
                      secret=SECRET)  # fmt: skip
         add_team_endpoint(session, principal=CLI_PRINCIPAL, team="network",
                           url=f"{url}/stellwerk", secret=SECRET)  # fmt: skip
-        queued = enqueue_digests(session, date(2026, 11, 11))
+        queued = enqueue_digests(session, date(2026, 11, 11), None)
     assert queued == ["team:network", f"firm:{NET}"]
     with factory() as session, session.begin():
-        assert enqueue_digests(session, date(2026, 11, 13)) == []
+        assert enqueue_digests(session, date(2026, 11, 13), None) == []
     worker = DeliveryWorker(factory, backoff=Backoff(0.01, 0.05, 3), poll_seconds=0.05,
                             timeout_seconds=5)  # fmt: skip
     with httpx.Client(timeout=5) as http:

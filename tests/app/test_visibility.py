@@ -14,7 +14,7 @@ from db.models import EscalationOutcome, Feedback, SuggestionEvent
 from index.embedder import Embedder
 from ingest.pipeline import ingest_articles
 from tests.auth_helpers import authorize, bearer, factory_of, keys_of
-from tests.factories import write_article
+from tests.factories import ticket, write_article
 from tests.fakes import HashingEmbedder
 from tests.visibility_world import (
     CHARTERS,
@@ -294,3 +294,39 @@ def test_firm_figures_training_pulses_and_digests_by_role(world: TestClient, rol
     # Only a contractor's side rates documentation; another firm's handover looks absent.
     expected = {"admin": 403, "integration": 403, "contractor": 201, "other-contractor": 404}
     assert rated.status_code == expected.get(role, 422), rated.text
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_gaps_are_built_only_from_what_the_caller_may_see(world: TestClient, role: str) -> None:
+    """Staff mine every ticket and search; a contractor only its own firm's searches, so
+    neither the tickets nor another firm's searches reach it, not even as a count."""
+    for number in range(3):
+        pushed = world.post(
+            "/api/v1/tickets",
+            json=ticket(f"B{number}", "Beamer flackert im Besprechungsraum", "", team="workplace"),
+        )
+        assert pushed.status_code == 201, pushed.text
+    searches = {"contractor": "netpartner tunnel kaputt", "other-contractor": "acme lizenz weg"}
+    for asker, text in searches.items():
+        for _ in range(2):
+            asked = world.post("/api/v1/search", json={"query": text}, headers=_as(world, asker))
+            assert asked.status_code == 200, asked.text
+    response = world.get("/api/v1/gaps", headers=_as(world, role))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    members = {ref for gap in body["gaps"] for ref in gap["members"]}
+    shown = {m["title"] for gap in body["gaps"] for m in gap["representatives"]}
+    if role in STAFF:
+        assert body["candidates"] == 4 + 4  # T1 and three tickets, four searches
+        return
+    assert body["candidates"] == 2  # its own two searches, nothing else
+    assert not any(ref.startswith("ticket:") for ref in members)
+    assert shown <= {searches[role]}
+    # A gap of tickets answers a contractor exactly as a key that never existed.
+    staff = world.get("/api/v1/gaps", headers=_as(world, "admin")).json()["gaps"]
+    of_tickets = [g["key"] for g in staff if any(m.startswith("ticket:") for m in g["members"])]
+    assert of_tickets
+    for key in [*of_tickets, "0" * 16]:
+        hidden = world.post(f"/api/v1/gaps/{key}/draft", headers=_as(world, role))
+        assert hidden.status_code == 404
+        assert hidden.json()["error"]["code"] == "gap_not_found"

@@ -203,11 +203,32 @@ def test_admin_opens_the_dashboard_and_switches_to_german(site: Site, chromium: 
     assert page.locator('svg[aria-labelledby="by-team"] rect.bar').count() == 7  # one per team
     expect(page.get_by_role("heading", name="KPIs per team")).to_be_visible()
     expect(page.get_by_test_id("kpis")).to_be_visible()
+    # The gaps section shows what GET /api/v1/gaps answers for the same range and team.
+    expect(page.get_by_role("heading", name="Knowledge gaps")).to_be_visible()
+    page.get_by_label("From").fill("2026-01-01")  # the demo tickets' year
+    page.get_by_role("button", name="Show").first.click()
+    page.locator("select[name=team]").select_option("workplace")
+    page.get_by_role("button", name="Show").last.click()
+    expect(page.locator("select[name=team]")).to_have_value("workplace")
+    answer = page.request.get(
+        f"{site.base}/api/v1/gaps?team=workplace&from=2026-01-01",
+        headers={"Authorization": f"Bearer {site.keys['admin']}"},
+    ).json()
+    expect(page.get_by_test_id("gap-summary")).to_have_text(
+        f"Uncovered: {answer['uncovered']} / {answer['candidates']}"
+    )
+    assert answer["candidates"] == 13  # the demo's workplace tickets
+    rows = page.get_by_test_id("gaps").locator("tbody tr[data-gap]")
+    expect(rows).to_have_count(len(answer["gaps"]))
+    assert page.locator('svg[aria-labelledby="gaps"] rect.bar').count() == min(
+        10, len(answer["gaps"])
+    )
     _shoot(page, "dashboard")
     page.get_by_role("button", name="DE").click()
     expect(page.get_by_role("heading", name="Übersicht")).to_be_visible()
     expect(page.get_by_text("Veröffentlichte Artikel")).to_be_visible()
     expect(page.get_by_role("heading", name="KPIs je Team")).to_be_visible()
+    expect(page.get_by_role("heading", name="Wissenslücken")).to_be_visible()
     page.context.close()
 
 

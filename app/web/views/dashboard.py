@@ -1,4 +1,4 @@
-"""The lead dashboard: the knowledge KPIs as figures and a server-rendered SVG chart."""
+"""The lead dashboard: the knowledge KPIs and gaps as figures and server-rendered SVG charts."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from app.api.params import IsoDate
-from app.deps import PagePrincipalDep, SessionDep
+from app.deps import LiveIndexDep, PagePrincipalDep, SessionDep, SettingsDep
+from app.services.gaps import mine_gaps, ticket_document_encoder
 from app.services.kpis import date_range, kpis
 from app.services.stats import knowledge_stats
 from app.services.visibility import visibility_for
 from app.web.render import render
+from app.web.views import dashboard_gaps
 from app.web.views import dashboard_kpis as charts
 from app.web.views.dashboard_loop import loop_charts
 from db.models import utcnow
@@ -49,8 +51,11 @@ def dashboard(
     request: Request,
     session: SessionDep,
     principal: PagePrincipalDep,
+    live: LiveIndexDep,
+    settings: SettingsDep,
     start: Annotated[IsoDate | None, Query(alias="from")] = None,
     end: Annotated[IsoDate | None, Query(alias="to")] = None,
+    team: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     """Admins and specialists (team leads hold specialist keys); others get the API's 403.
     The KPIs over the chosen days (default: the last 90), per team (docs/KPIS.md)."""
@@ -63,6 +68,16 @@ def dashboard(
     rows = charts.team_rows(figures)
     escalation = charts.escalation_bars(rows)
     reliability = charts.reliability_bars(figures)
+    gaps = mine_gaps(
+        session,
+        visibility,
+        start=first,
+        end=last,
+        team=team or None,
+        model_id=live.embedder.model_id,
+        encode=ticket_document_encoder(live.embedder, settings.chunk_max_words),
+    )
+    gap_bars = dashboard_gaps.gap_bars(gaps)
     return render(
         request,
         "dashboard.html",
@@ -80,5 +95,11 @@ def dashboard(
             "reliability_bars": reliability,
             "reliability_height": charts.chart_height(reliability),
             **loop_charts(session, principal, first, last),
+            "gaps": gaps,
+            "gap_team": team or "",
+            "gap_teams": sorted(name for name in stats.articles_by_team if name),
+            "gap_bars": gap_bars,
+            "gap_height": dashboard_gaps.chart_height(gap_bars),
+            "gap_label_width": dashboard_gaps.LABEL_WIDTH,
         },
     )

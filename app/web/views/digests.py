@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from app.api.params import IsoDate
-from app.deps import PagePrincipalDep, SessionDep
+from app.deps import LiveIndexDep, PagePrincipalDep, SessionDep, SettingsDep
 from app.schemas.digests import Audience
+from app.services.digest_gaps import gap_reader
 from app.services.digests import digest, last_week
 from app.services.firms import load_firms
 from app.services.teams import list_teams
@@ -38,9 +39,13 @@ def digest_page(
     request: Request,
     session: SessionDep,
     principal: PagePrincipalDep,
+    live: LiveIndexDep,
+    settings: SettingsDep,
     audience: Audience,
     name: str,
     week: Annotated[IsoDate | None, Query()] = None,
 ) -> Response:
-    found = digest(session, principal, audience, name, week or last_week(utcnow().date()))
+    day = week or last_week(utcnow().date())
+    reader = gap_reader(live.embedder, settings.chunk_max_words)
+    found = digest(session, principal, audience, name, day, gaps=reader)
     return render(request, "digest.html", {"digest": found})

@@ -1,0 +1,125 @@
+"""The gap miner's rules on synthetic vectors: the coverage cut, the clusters, the medoid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.services import gaps_clusters
+from app.services.gaps_clusters import cluster, medoid
+from app.services.gaps_cut import (
+    centred,
+    cluster_cut,
+    coverage_cut,
+    coverage_of,
+    separating_cut,
+    standardised,
+    uncovered,
+)
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    unit: np.ndarray = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    return unit
+
+
+def _around(
+    centres: np.ndarray, per: int, noise: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """`per` noisy unit vectors around each centre, and the centre each belongs to."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(len(centres)), per)
+    points = centres[labels] + noise * rng.standard_normal((len(labels), centres.shape[1]))
+    return _unit(points), labels
+
+
+def test_separating_cut_falls_between_two_apart_samples() -> None:
+    high = np.array([0.80, 0.85, 0.9, 0.95])
+    low = np.array([0.1, 0.2, 0.3])
+    cut = separating_cut(high, low)
+    assert 0.3 <= cut < 0.8
+    # Overlapping samples: the cut is where the distribution functions lie furthest apart.
+    assert separating_cut(np.array([0.5, 0.6, 0.7, 0.8]), np.array([0.2, 0.3, 0.55])) == 0.55
+
+
+def test_separating_cut_refuses_an_empty_sample() -> None:
+    with pytest.raises(ValueError, match="non-empty"):
+        separating_cut(np.array([]), np.array([0.1]))
+
+
+def test_coverage_reads_best_and_runner_up_per_row() -> None:
+    coverage = coverage_of(np.array([[0.1, 0.9, 0.5], [0.7, 0.2, 0.6]]))
+    assert coverage.best.tolist() == pytest.approx([0.9, 0.7])
+    assert coverage.runner_up.tolist() == pytest.approx([0.5, 0.6])
+    assert coverage.best_article.tolist() == [1, 0]
+    single = coverage_of(np.array([[0.4], [0.3]]))
+    assert single.runner_up.tolist() == [-1.0, -1.0]
+
+
+def test_the_cut_flags_exactly_the_tickets_whose_article_is_missing() -> None:
+    """Ten articles; tickets near six of them, and tickets near four new topics. The cut
+    read from best vs runner-up scores must flag the second group and only it."""
+    rng = np.random.default_rng(0)
+    topics = _unit(rng.standard_normal((14, 48)))
+    articles = topics[:10]
+    covered, _ = _around(topics[:10], 3, 0.08, seed=1)
+    missing, _ = _around(topics[10:], 3, 0.08, seed=2)
+    tickets = np.vstack([covered, missing])
+    coverage = coverage_of(tickets @ articles.T)
+    flagged = uncovered(coverage, coverage_cut(coverage))
+    assert flagged.tolist() == [False] * len(covered) + [True] * len(missing)
+
+
+def test_clusters_recover_the_topics_at_the_covered_median() -> None:
+    rng = np.random.default_rng(3)
+    centres = _unit(rng.standard_normal((5, 32)))
+    points, labels = _around(centres, 6, 0.05, seed=4)
+    found = cluster(points, 0.8)
+    # Same partition up to renaming: one label per topic, none shared.
+    pairs = set(zip(labels.tolist(), found.tolist(), strict=True))
+    assert len(pairs) == 5 == len(set(found.tolist()))
+    # A cut above every pair's similarity keeps every ticket alone.
+    assert len(set(cluster(points, 0.999).tolist())) == len(points)
+
+
+def test_cluster_cut_is_the_median_of_the_covered_best_scores() -> None:
+    best = np.array([0.9, 0.7, 0.8, 0.3])
+    assert cluster_cut(best, np.array([True, True, True, False])) == pytest.approx(0.8)
+    # Nothing covered: the highest best score, so only near-identical tickets merge.
+    assert cluster_cut(best, np.zeros(4, dtype=bool)) == pytest.approx(0.9)
+
+
+def test_standardised_scores_discount_an_article_close_to_everything() -> None:
+    """Article 0 is generic (0.8-0.85 to every ticket); article 1 is close to ticket 2
+    only. In raw cosines article 0 is everyone's best; standardised, ticket 2's is 1."""
+    scores = np.array([[0.85, 0.3], [0.80, 0.2], [0.82, 0.79], [0.81, 0.25]])
+    assert coverage_of(scores).best_article.tolist() == [0, 0, 0, 0]
+    assert coverage_of(standardised(scores)).best_article[2] == 1
+
+
+def test_rounds_above_the_exact_limit_give_the_exact_partition(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(5)
+    centres = _unit(rng.standard_normal((4, 32)))
+    points, labels = _around(centres, 30, 0.05, seed=6)
+    monkeypatch.setattr(gaps_clusters, "EXACT_MAX", 25)
+    found = cluster(points, 0.8, seed=1)
+    assert len(set(zip(labels.tolist(), found.tolist(), strict=True))) == 4
+    assert len(set(found.tolist())) == 4
+
+
+def test_centring_removes_the_shared_direction() -> None:
+    rng = np.random.default_rng(7)
+    shared = np.ones(16, dtype=np.float32) * 3
+    points = _unit(shared + rng.standard_normal((50, 16)))
+    assert float((points @ points.T).mean()) > 0.8  # the narrow band of raw cosines
+    spread = centred(points, points.mean(axis=0))
+    assert abs(float((spread @ spread.T)[np.triu_indices(50, 1)].mean())) < 0.1
+    assert np.allclose(np.linalg.norm(spread, axis=1), 1.0, atol=1e-5)
+
+
+def test_medoid_is_the_most_typical_row() -> None:
+    angles = np.array([0.0, 0.2, 0.4, 1.2])
+    rows = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    assert medoid(rows) == 2  # 0.4: highest summed cosine to all (the outlier pulls it up)
