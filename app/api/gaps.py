@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy.orm import Session
 
-from app.api.params import IsoDate
+from app.api.params import IsoDate, RangeEnd, RangeStart
 from app.auth import Principal, PrincipalDep, current_principal
 from app.deps import LiveIndexDep, SessionDep, SettingsDep
 from app.schemas.gaps import GapDraft, GapList
@@ -21,10 +21,6 @@ from ingest.live_index import LiveIndex
 
 router = APIRouter(tags=["gaps"], dependencies=[Depends(current_principal)])
 
-From = Annotated[
-    IsoDate | None, Query(alias="from", description="First day (ISO date, UTC); 90 days back.")
-]
-To = Annotated[IsoDate | None, Query(alias="to", description="Last day, inclusive; today.")]
 Team = Annotated[
     str | None, Query(min_length=1, max_length=100, description="Only this team's tickets.")
 ]
@@ -57,8 +53,8 @@ def list_gaps(
     principal: PrincipalDep,
     live: LiveIndexDep,
     settings: SettingsDep,
-    start: From = None,
-    end: To = None,
+    start: RangeStart = None,
+    end: RangeEnd = None,
     team: Team = None,
 ) -> GapList:
     return _mine(session, principal, live, settings, start, end, team)
@@ -76,8 +72,8 @@ def draft_gap(
     principal: PrincipalDep,
     live: LiveIndexDep,
     settings: SettingsDep,
-    start: From = None,
-    end: To = None,
+    start: RangeStart = None,
+    end: RangeEnd = None,
     team: Team = None,
 ) -> GapDraft:
     gap = find_gap(_mine(session, principal, live, settings, start, end, team), key)

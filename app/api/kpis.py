@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from app.api.params import IsoDate
+from app.api.params import RangeEnd, RangeStart, RangeTeam
 from app.auth import PrincipalDep, current_principal
 from app.deps import SessionDep
 from app.schemas.kpis import Interval, Kpis
@@ -22,13 +22,9 @@ router = APIRouter(tags=["kpis"], dependencies=[Depends(current_principal)])
 def get_kpis(
     session: SessionDep,
     principal: PrincipalDep,
-    start: Annotated[
-        IsoDate | None, Query(alias="from", description="First day (ISO date, UTC); 90 days back.")
-    ] = None,
-    end: Annotated[
-        IsoDate | None, Query(alias="to", description="Last day, inclusive (ISO date); today.")
-    ] = None,
-    team: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    start: RangeStart = None,
+    end: RangeEnd = None,
+    team: RangeTeam = None,
     interval: Annotated[Interval, Query(description="Bucket by week or month.")] = "week",
 ) -> Kpis:
     first, last = date_range(start, end, utcnow().date())
@@ -51,11 +47,9 @@ def get_kpis(
 def export_kpis(
     session: SessionDep,
     principal: PrincipalDep,
-    start: Annotated[
-        IsoDate | None, Query(alias="from", description="First day (ISO date).")
-    ] = None,
-    end: Annotated[IsoDate | None, Query(alias="to", description="Last day, inclusive.")] = None,
-    team: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    start: RangeStart = None,
+    end: RangeEnd = None,
+    team: RangeTeam = None,
     interval: Annotated[Interval, Query(description="Bucket by week or month.")] = "week",
 ) -> Response:
     figures = get_kpis(session, principal, start, end, team, interval)

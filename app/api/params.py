@@ -24,3 +24,12 @@ def iso_date(value: Any) -> Any:
 
 
 IsoDate = Annotated[date, BeforeValidator(iso_date)]
+
+# The time range and team every figure endpoint (KPIs, training, pulses, gaps) takes.
+RangeStart = Annotated[
+    IsoDate | None, Query(alias="from", description="First day (ISO date, UTC); 90 days back.")
+]
+RangeEnd = Annotated[
+    IsoDate | None, Query(alias="to", description="Last day, inclusive (ISO date); today.")
+]
+RangeTeam = Annotated[str | None, Query(min_length=1, max_length=100)]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Depends, Response, status
 
-from fastapi import APIRouter, Depends, Query, Response, status
-
-from app.api.params import IsoDate
+from app.api.params import RangeEnd, RangeStart, RangeTeam
 from app.auth import PrincipalDep, current_principal
 from app.deps import SessionDep
 from app.schemas.pulses import PulseIn, PulseOut, PulseSummary
@@ -38,13 +36,9 @@ def rate(
 def ratings(
     session: SessionDep,
     principal: PrincipalDep,
-    start: Annotated[
-        IsoDate | None, Query(alias="from", description="First day (ISO date, UTC); 90 days back.")
-    ] = None,
-    end: Annotated[
-        IsoDate | None, Query(alias="to", description="Last day, inclusive (ISO date); today.")
-    ] = None,
-    team: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    start: RangeStart = None,
+    end: RangeEnd = None,
+    team: RangeTeam = None,
 ) -> PulseSummary:
     first, last = date_range(start, end, utcnow().date())
     return pulse_summary(session, principal, start=first, end=last, team=team)

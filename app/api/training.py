@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Depends
 
-from fastapi import APIRouter, Depends, Query
-
-from app.api.params import IsoDate
+from app.api.params import RangeEnd, RangeStart, RangeTeam
 from app.auth import PrincipalDep, current_principal
 from app.deps import SessionDep
 from app.schemas.training import Training
@@ -22,13 +20,9 @@ router = APIRouter(tags=["kpis"], dependencies=[Depends(current_principal)])
 def get_training(
     session: SessionDep,
     principal: PrincipalDep,
-    start: Annotated[
-        IsoDate | None, Query(alias="from", description="First day (ISO date, UTC); 90 days back.")
-    ] = None,
-    end: Annotated[
-        IsoDate | None, Query(alias="to", description="Last day, inclusive (ISO date); today.")
-    ] = None,
-    team: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    start: RangeStart = None,
+    end: RangeEnd = None,
+    team: RangeTeam = None,
 ) -> Training:
     first, last = date_range(start, end, utcnow().date())
     return training(session, visibility_for(session, principal), start=first, end=last, team=team)
