@@ -28,7 +28,7 @@ ENGINES: Final[tuple[str, ...]] = get_args(EngineName)
 # nDCG@10 within 0.005 (docs/BENCHMARKS.md, "Encode engines"), but its routing figures are not
 # measured yet, and one end-to-end ticket's team vote moves from above the 45 % threshold to
 # 44 % on it (tests/test_end_to_end.py); switch once routing is re-measured on int8.
-DEFAULT_ENGINE: Final[EngineName] = "torch"
+DEFAULT_ENGINE: Final[EngineName] = "onnx-int8"
 
 
 class Embedder(Protocol):

@@ -16,7 +16,7 @@ import numpy as np
 
 from index.embedder import ModelSpec, Vectors
 from index.encoder_gate import EncoderGate, Lane, bulk_threads, encode_in_lanes, process_gate
-from index.models.onnx_export import OnnxModelFiles
+from index.models.onnx_export import TABLES_DIR, OnnxModelFiles
 
 ONNX_ENGINES: Final = ("onnx-int8", "onnx")
 
@@ -48,6 +48,7 @@ class OnnxEmbedder:
         self._tokenizer.no_truncation()
         self._threads = threads or os.cpu_count() or 1
         self._sessions: dict[int, Any] = {}
+        self._tables = _shared_tables(files)
         self._gate = gate or process_gate()
         self._dim = int(self._encode_batch(["probe"], self._threads).shape[1])
 
@@ -81,6 +82,8 @@ class OnnxEmbedder:
             # Idle pool threads sleep instead of spinning: the cores are shared with the other
             # lane's session and with the rest of the service.
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            for name, value in self._tables.items():
+                options.add_initializer(name, value)
             session = ort.InferenceSession(
                 str(self._graph), options, providers=["CPUExecutionProvider"]
             )
@@ -149,3 +152,19 @@ class OnnxEmbedder:
         texts += [self._spec.document_prefix + text for text in documents]
         vectors = self._encode(texts)
         return vectors[0], vectors[1:]
+
+
+def _shared_tables(files: OnnxModelFiles) -> dict[str, Any]:
+    """The export's lookup tables, memory-mapped, as OrtValues every session shares.
+
+    A session given an initializer this way keeps no copy of it; the map is read-only and
+    the pages are the page cache's, shared with every process that loads the same export.
+    """
+    import onnxruntime as ort
+
+    tables: dict[str, Any] = {}
+    for name, file_name in files.tables:
+        array = np.load(files.folder / TABLES_DIR / file_name, mmap_mode="r")
+        # The OrtValue points into the array's memory and keeps a reference to it.
+        tables[name] = ort.OrtValue.ortvalue_from_numpy(array)
+    return tables

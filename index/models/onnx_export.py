@@ -33,8 +33,19 @@ SETTINGS_FILE: Final = "export.json"
 # Per-channel weight scales: measured against per-tensor on the 500 held-out tickets
 # (bench/encode_speed.py, docs/BENCHMARKS.md): cosine to torch 0.997 against 0.988 mean.
 PER_CHANNEL: Final = True
+# Only the MatMuls are quantised; the token embedding table (a Gather) stays fp32. Measured
+# on covid-faq-de (docs/BENCHMARKS.md, "Encode engines"): with the table in int8 too, dense
+# nDCG@10 fell 0.010 below torch's at the same cosine agreement (0.997); fp32 table: equal.
+# The table is looked up, not multiplied, so keeping it costs memory (388 MB file against
+# 112 MB for e5's 250k-token vocabulary), not time.
+QUANTIZED_OPS: Final = ("MatMul",)
+# The lookup tables (Gather initializers) are also written as .npy files beside the graphs:
+# the engine memory-maps them and hands them to every session of the process as shared
+# initializers, so the two lanes' sessions hold no copy of their own and only the rows of
+# tokens that occur are ever read (e5's table is 250k tokens x 384).
+TABLES_DIR: Final = "tables"
 # Bump when the graph or the quantisation changes so that old exports are rebuilt.
-_LAYOUT_VERSION: Final = 1
+_LAYOUT_VERSION: Final = 3
 _OPSET: Final = 17
 
 
@@ -45,6 +56,7 @@ class OnnxModelFiles:
     folder: Path
     max_seq_length: int
     pad_id: int
+    tables: tuple[tuple[str, str], ...] = ()  # (initializer name, file under TABLES_DIR)
 
     @property
     def fp32(self) -> Path:
@@ -77,7 +89,10 @@ def materialize_onnx(source: Path, cache_dir: Path, *, name: str) -> OnnxModelFi
         log.warning("ONNX export done in %.1f s", time.perf_counter() - started)
     settings = json.loads((target / SETTINGS_FILE).read_text(encoding="utf-8"))
     return OnnxModelFiles(
-        folder=target, max_seq_length=int(settings["max_seq_length"]), pad_id=settings["pad_id"]
+        folder=target,
+        max_seq_length=int(settings["max_seq_length"]),
+        pad_id=settings["pad_id"],
+        tables=tuple((str(n), str(f)) for n, f in settings.get("tables", {}).items()),
     )
 
 
@@ -168,19 +183,50 @@ def _export(source: Path, out: Path) -> None:
             dynamo=False,  # the TorchScript exporter needs no onnxscript
         )
     quantize_dynamic(
-        str(fp32), str(out / INT8_FILE), weight_type=QuantType.QInt8, per_channel=PER_CHANNEL
+        str(fp32),
+        str(out / INT8_FILE),
+        weight_type=QuantType.QInt8,
+        per_channel=PER_CHANNEL,
+        op_types_to_quantize=list(QUANTIZED_OPS),
     )
     shutil.copyfile(source / TOKENIZER_FILE, out / TOKENIZER_FILE)
     for written in (FP32_FILE, INT8_FILE, TOKENIZER_FILE):
         with (out / written).open("rb") as fh:
             os.fsync(fh.fileno())
     settings = {
+        "tables": _write_tables(out / INT8_FILE, out / TABLES_DIR),
         "max_seq_length": int(model.max_seq_length),
         "pad_id": int(model.tokenizer.pad_token_id or 0),
         "per_channel": PER_CHANNEL,
+        "quantized_ops": list(QUANTIZED_OPS),
         "torch": torch.__version__,
     }
     write_synced(out / SETTINGS_FILE, json.dumps(settings, indent=2) + "\n")
+
+
+def _write_tables(graph: Path, folder: Path) -> dict[str, str]:
+    """Every fp32 Gather table of ``graph`` as an .npy file; returns name -> file name.
+
+    The fp32 graph holds the same tables (only MatMuls are quantised), so one set of files
+    serves both engines.
+    """
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(graph))
+    gathered = {node.input[0] for node in model.graph.node if node.op_type == "Gather"}
+    folder.mkdir()
+    written: dict[str, str] = {}
+    for initializer in model.graph.initializer:
+        if initializer.name in gathered and initializer.data_type == onnx.TensorProto.FLOAT:
+            file_name = f"table-{len(written)}.npy"
+            with (folder / file_name).open("wb") as fh:
+                np.save(fh, numpy_helper.to_array(initializer))
+                fh.flush()
+                os.fsync(fh.fileno())
+            written[initializer.name] = file_name
+    return written
 
 
 def _pooled_encoder(transformer: Any) -> Any:

@@ -96,3 +96,20 @@ def test_the_thread_setting_reaches_every_session() -> None:
         for session in embedder._sessions.values()
     )
     assert threads == sorted({2, min(2, bulk_threads())})
+
+
+def test_sessions_share_the_tables_and_give_the_graphs_own_vectors(
+    int8_embedder: Embedder,
+) -> None:
+    import onnxruntime as ort
+
+    assert isinstance(int8_embedder, OnnxEmbedder)
+    assert int8_embedder._tables, "the export's lookup tables are handed to the sessions"
+    shared = np.stack([int8_embedder.encode_queries([q])[0] for q in QUERIES])
+    # The same graph in a plain session, which reads its own copy of every table.
+    plain = ort.InferenceSession(str(int8_embedder._graph), providers=["CPUExecutionProvider"])
+    ids = int8_embedder._token_ids([int8_embedder._spec.query_prefix + q for q in QUERIES])
+    for text_ids, vector in zip(ids, shared, strict=True):
+        feed = np.array([text_ids], dtype=np.int64)
+        own = plain.run(None, {"input_ids": feed, "attention_mask": np.ones_like(feed)})[0][0]
+        assert np.allclose(own, vector, atol=1e-5)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 import pytest
 
 from index.models import onnx_export
@@ -91,7 +92,25 @@ def test_export_reproduces_the_sentence_transformer(tiny_model: Path, tmp_path: 
     assert np.allclose(exported, expected, atol=1e-5)
     quantized = _run(files.int8, files, TEXTS)
     assert np.allclose(np.linalg.norm(quantized, axis=1), 1.0, atol=1e-5)
-    assert files.int8.stat().st_size < files.fp32.stat().st_size / 2
+    # The MatMuls run in int8; the embedding tables stay fp32 (looked up, not multiplied).
+    graph = onnx.load(str(files.int8))
+    ops = {node.op_type for node in graph.graph.node}
+    assert "MatMulInteger" in ops and "MatMul" in ops  # attention's own products stay fp32
+    tables = {n.input[0] for n in graph.graph.node if n.op_type == "Gather"}
+    kinds = {i.name: i.data_type for i in graph.graph.initializer if i.name in tables}
+    assert kinds and set(kinds.values()) == {onnx.TensorProto.FLOAT}
+
+
+def test_the_lookup_tables_are_written_for_sharing(tiny_model: Path, tmp_path: Path) -> None:
+    files = materialize_onnx(tiny_model, tmp_path, name="tiny")
+    graph = onnx.load(str(files.int8))
+    initializers = {i.name: i for i in graph.graph.initializer}
+    gathered = {n.input[0] for n in graph.graph.node if n.op_type == "Gather"}
+    word_table = max(gathered & set(initializers), key=lambda n: np.prod(initializers[n].dims))
+    shared = dict(files.tables)
+    assert word_table in shared
+    saved = np.load(files.folder / onnx_export.TABLES_DIR / shared[word_table], mmap_mode="r")
+    assert np.array_equal(saved, onnx.numpy_helper.to_array(initializers[word_table]))
 
 
 def test_second_call_uses_the_export(
