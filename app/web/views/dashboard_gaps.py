@@ -40,4 +40,5 @@ def gap_bars(gaps: GapList, limit: int = 10) -> list[GapBar]:
 
 
 def chart_height(bars: list[GapBar]) -> int:
-    return max(1, len(bars)) * (BAR_HEIGHT + 6)
+    """An empty chart takes no room: the page says in words that it is empty."""
+    return len(bars) * (BAR_HEIGHT + 6)

@@ -128,7 +128,8 @@ def reliability_bars(figures: Kpis) -> list[PercentBar]:
 
 
 def chart_height(bars: Sequence[object]) -> int:
-    return max(1, len(bars)) * (BAR_HEIGHT + 6)
+    """An empty chart takes no room: the page says in words that it is empty."""
+    return len(bars) * (BAR_HEIGHT + 6)
 
 
 @dataclass(frozen=True)
