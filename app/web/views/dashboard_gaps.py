@@ -9,7 +9,7 @@ from app.schemas.gaps import Gap, GapList
 BAR_HEIGHT = 22
 CHART_WIDTH = 480
 LABEL_WIDTH = 200
-LABEL_CHARS = 30
+LABEL_CHARS = 26  # about 190 px at 13 px: the label ends before its bar
 
 
 @dataclass(frozen=True)
