@@ -9,12 +9,20 @@ team's specialists (and admins) may draft it, and nothing goes live without a re
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
 from app.schemas.gaps import Gap, GapDraft
 from app.services.reviews import propose, require_owner
+from app.services.visibility import Visibility
+from db.models import Article
+
+
+def draft_slug(key: str) -> str:
+    return f"gap-{key}"
 
 
 def draft_markdown(gap: Gap) -> str:
@@ -48,7 +56,7 @@ def draft_markdown(gap: Gap) -> str:
 def draft_from_gap(session: Session, *, principal: Principal, gap: Gap) -> GapDraft:
     """A new article (in review) from the gap; 403 for anyone but its team's owners."""
     require_owner(principal, gap.team)
-    slug = f"gap-{gap.key}"
+    slug = draft_slug(gap.key)
     article, version, _ = propose(
         session, principal=principal, slug=slug, markdown=draft_markdown(gap), must_be_new=True
     )
@@ -59,3 +67,14 @@ def draft_from_gap(session: Session, *, principal: Principal, gap: Gap) -> GapDr
         team=article.team,
         cited=[ref for ref in gap.members if ref.startswith("ticket:")],
     )
+
+
+def drafted(session: Session, *, principal: Principal, keys: Iterable[str]) -> dict[str, str]:
+    """Gap key -> slug of the article already drafted from it, where the caller may read
+    it (an owner reads the draft; anyone else only once it is published)."""
+    by_slug = {draft_slug(key): key for key in keys}
+    if not by_slug:
+        return {}
+    visibility = Visibility(principal)
+    articles = session.scalars(select(Article).where(Article.slug.in_(sorted(by_slug))))
+    return {by_slug[a.slug]: a.slug for a in articles if visibility.can_read(a)}

@@ -20,7 +20,9 @@ from app.main import create_app
 from app.services.keys import create_key
 from db.session import create_db_engine, session_factory
 from index.embedder import Embedder
+from tests.app.test_gaps_api import PROJECTOR
 from tests.auth_helpers import bearer
+from tests.factories import ticket
 from tests.knowledge_base import DATABASE_FILE, KnowledgeBase, copy_knowledge_base, kb_settings
 from tests.live_server import serve
 
@@ -40,6 +42,8 @@ NORDNETZ_MAY_SEE = {
     "team-network",
 }
 # Internal articles that mention VPN: the contractor must never see them.
+# Seconds for an API call that mines the gaps (the real model encodes every ticket).
+SLOW = 120.0
 INTERNAL_VPN = {
     "wlan-zertifikatsfehler",
     "netzlaufwerk-zugriff-verweigert",
@@ -311,3 +315,88 @@ def test_a_contractor_rates_a_handover_and_the_dashboard_and_digest_show_it(
     expect(lead.get_by_role("heading", name="Schulungsthemen")).to_be_visible()
     _shoot(lead, "dashboard-loop")
     lead.context.close()
+
+
+def test_a_team_lead_filters_every_chart_by_team_and_drafts_an_article_from_a_gap(
+    site: Site, chromium: Browser
+) -> None:
+    """The range and team reach every chart as the API answers them; the projector tickets
+    no article covers are a gap of workplace, which its specialist drafts from the page."""
+    admin, lead_key = bearer(site.keys["admin"]), bearer(site.keys["workplace-specialist"])
+    api = httpx.Client(base_url=site.base, timeout=SLOW)  # gaps are mined with the real model
+    for number, title, fix in PROJECTOR:
+        pushed = api.post(
+            "/api/v1/tickets",
+            json=ticket(f"WEB-{number}", title, "", team="workplace", resolution=fix),
+            headers=admin,
+        )
+        assert pushed.status_code == 201, pushed.text
+    recorded = api.post(
+        "/api/v1/escalations",
+        json={"ticket_source": "demo", "ticket_id": "WEB-20", "suggested_team": "identity",
+              "first_team": "identity", "final_team": "network"},
+        headers=bearer(site.keys["agent"]),
+    )  # fmt: skip
+    assert recorded.status_code == 201, recorded.text
+    rating = {"ticket_source": "demo", "ticket_id": "WEB-20", "aspect": "clarity", "rating": 3}
+    rated = api.post("/api/v1/pulses", json=rating, headers=bearer(site.keys["nordnetz"]))
+    assert rated.status_code == 201, rated.text
+
+    page = _page(chromium, "en-US")
+    page.set_default_navigation_timeout(SLOW * 1000)  # each load mines the gaps
+    _sign_in(page, site, site.keys["workplace-specialist"], label="Your API key", button="Sign in")
+    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_label("From", exact=True).fill("2026-01-01")
+    page.locator("select[name=team]").select_option("network")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**team=network**")
+    expect(page.get_by_test_id("scope")).to_contain_text("Figures of team network from")
+    today = page.get_by_label("To", exact=True).input_value()
+    query = {"from": "2026-01-01", "to": today, "team": "network"}
+    pulses = api.get("/api/v1/pulses", params=query, headers=lead_key).json()
+    satisfaction = page.get_by_test_id("satisfaction-chart")
+    for figure in pulses["figures"]:
+        expect(satisfaction).to_contain_text(f"network · {figure['side']}/{figure['aspect']}")
+    expect(satisfaction).to_contain_text("network · contractor/clarity")
+    kpi_teams = page.locator("table[data-testid=kpis] tr[data-team]").evaluate_all(
+        "rows => rows.map(r => r.dataset.team)"
+    )
+    assert set(kpi_teams) <= {"network"}, kpi_teams
+    expect(page.get_by_role("heading", name="Suggestions per month")).to_be_visible()
+    months = int(today[5:7])  # January to this month, empty months included
+    assert page.locator("svg[data-testid=trend-chart] rect.bar").count() == months
+    by_team = page.locator('svg[aria-labelledby="by-team"] text.label').all_text_contents()
+    assert by_team == ["network"]
+
+    page.locator("select[name=team]").select_option("workplace")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**team=workplace**")
+    expect(page.locator("select[name=team]")).to_have_value("workplace")
+    expect(satisfaction).not_to_contain_text("network")  # network's rating is not workplace's
+    gaps = api.get("/api/v1/gaps", params={**query, "team": "workplace"}, headers=lead_key).json()
+    rows = page.get_by_test_id("gaps").locator("tbody tr[data-gap]")
+    expect(rows).to_have_count(len(gaps["gaps"]))
+    projector = {f"ticket:test:WEB-{number}" for number, _, _ in PROJECTOR}
+    gap = next(g for g in gaps["gaps"] if projector <= set(g["members"]))
+    assert gap["team"] == "workplace"
+    _shoot(page, "dashboard-team")
+    page.locator(f"tr[data-gap='{gap['key']}']").get_by_role(
+        "button", name="Draft an article"
+    ).click()
+    page.wait_for_url(f"{site.base}/articles/gap-{gap['key']}")
+    expect(page.get_by_test_id("pending")).to_contain_text("in review")
+    draft = api.get(f"/api/v1/articles/gap-{gap['key']}/versions/1", headers=lead_key).json()
+    assert draft["author"] == "workplace-specialist"
+    assert all(f"`{ref}`" in draft["markdown"] for ref in projector)  # it cites its tickets
+
+    page.go_back()
+    page.reload()
+    row = page.locator(f"tr[data-gap='{gap['key']}']")
+    expect(row.get_by_test_id("drafted")).to_have_attribute("href", f"/articles/gap-{gap['key']}")
+    expect(row.get_by_role("button", name="Draft an article")).to_have_count(0)
+    page.get_by_role("button", name="DE").click()
+    expect(page.get_by_role("heading", name="Vorschläge je Monat")).to_be_visible()
+    expect(row.get_by_role("link", name="Entwurf in Prüfung")).to_be_visible()
+    expect(page.get_by_test_id("scope")).to_contain_text("Zahlen des Teams workplace vom")
+    page.context.close()
+    api.close()

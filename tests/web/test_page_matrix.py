@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.auth_helpers import keys_of
+from tests.factories import ticket
 from tests.fakes import HashingEmbedder
 from tests.visibility_world import (
     CHARTERS,
@@ -168,3 +169,56 @@ def test_workspace_shows_only_the_roles_own_teams(world: TestClient, role: str) 
     mine = page.text.split('id="mine"', 1)[1]
     listed = set(_ARTICLE_LINK.findall(mine))
     assert listed == OWNED[role] & READABLE[role]
+
+
+# Who may draft an article from a gap of `team` (the API's POST /gaps/{key}/draft).
+DRAFTERS = {"admin": {"network", "workplace"}, "specialist": {"network"},
+            "workplace-specialist": {"workplace"}}  # fmt: skip
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_drafting_a_gap_from_the_dashboard_answers_like_the_api(
+    world: TestClient, role: str
+) -> None:
+    """Owners of the gap's team draft it and land on the draft; other staff get 403; a
+    contractor gets for a gap of tickets exactly the page a key that never existed gets."""
+    for number in range(3):
+        pushed = world.post(
+            "/api/v1/tickets",
+            json=ticket(f"B{number}", "Beamer flackert im Besprechungsraum", "", team="workplace"),
+        )
+        assert pushed.status_code == 201, pushed.text
+    gaps = world.get("/api/v1/gaps").json()["gaps"]
+    of_tickets = {
+        gap["key"]: gap["team"]
+        for gap in gaps
+        if any(member.startswith("ticket:") for member in gap["members"])
+    }
+    assert of_tickets
+    person = _person(world, role)
+    if role in OWNERS:
+        page = person.get("/dashboard").text
+        offered = set(re.findall(r'action="/dashboard/gaps/(\w+)/draft"', page))
+        assert offered == {k for k, team in of_tickets.items() if team in DRAFTERS[role]}
+    token = page_csrf(person)
+    absent_key = "0" * 16
+    absent = person.post(f"/dashboard/gaps/{absent_key}/draft", data={"csrf": token})
+    assert absent.status_code == 404
+    for key, team in of_tickets.items():
+        path = f"/dashboard/gaps/{key}/draft"
+        assert person.post(path, data={"csrf": "forged"}).status_code == 403
+        answer = person.post(path, data={"csrf": token})
+        if team in DRAFTERS.get(role, set()):
+            assert answer.status_code == 303, answer.text
+            assert answer.headers["location"] == f"/articles/gap-{key}"
+            draft = world.get(f"/api/v1/articles/gap-{key}").json()
+            assert draft["status"] == "in_review" and draft["team"] == team
+            page = person.get("/dashboard").text
+            assert f'href="/articles/gap-{key}" data-testid="drafted"' in page
+            assert f'action="/dashboard/gaps/{key}/draft"' not in page
+        elif role in STAFF:
+            assert answer.status_code == 403, (role, key)
+        else:
+            assert answer.status_code == 404, (role, key)
+            seen = _CSRF_VALUE.sub("csrf", answer.text).replace(key, "<key>")
+            assert seen == _CSRF_VALUE.sub("csrf", absent.text).replace(absent_key, "<key>")

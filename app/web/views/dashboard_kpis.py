@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
-from app.schemas.kpis import Kpis, ShareKpis
+from app.schemas.kpis import Interval, Kpis, ShareKpis
 from app.services.kpis_sql import share
 
 CHART_WIDTH = 480
 LABEL_WIDTH = 140
 BAR_HEIGHT = 22
+# Up to about half a year, one bar a week; longer ranges one a month (at most ~120 bars).
+WEEKLY_UP_TO_DAYS = 183
 
 
 @dataclass(frozen=True)
@@ -125,4 +128,55 @@ def reliability_bars(figures: Kpis) -> list[PercentBar]:
 
 
 def chart_height(bars: Sequence[object]) -> int:
-    return max(1, len(bars)) * (BAR_HEIGHT + 6)
+    """An empty chart takes no room: the page says in words that it is empty."""
+    return len(bars) * (BAR_HEIGHT + 6)
+
+
+@dataclass(frozen=True)
+class PeriodBar:
+    day: date  # the period's first day
+    value: int  # suggestions
+    escalation_rate: float | None
+    y: int
+    width: int
+
+
+def interval_for(start: date, end: date) -> Interval:
+    return "week" if (end - start).days < WEEKLY_UP_TO_DAYS else "month"
+
+
+def periods(start: date, end: date, interval: Interval) -> list[str]:
+    """Every period the range touches, as the KPI rows name them (first day, ISO)."""
+    if interval == "week":
+        first = start - timedelta(days=start.weekday())
+        return [
+            (first + timedelta(weeks=n)).isoformat() for n in range((end - first).days // 7 + 1)
+        ]
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return [
+        date(
+            start.year + (start.month - 1 + n) // 12, (start.month - 1 + n) % 12 + 1, 1
+        ).isoformat()
+        for n in range(months + 1)
+    ]
+
+
+def period_bars(figures: Kpis) -> list[PeriodBar]:
+    """Suggestions per period over the range (empty periods too), with the escalation rate."""
+    counts = {period: [0, 0] for period in periods(figures.start, figures.end, figures.interval)}
+    for s in figures.suggestions:
+        entry = counts.setdefault(s.period, [0, 0])
+        entry[0] += s.suggestions
+        entry[1] += s.escalated
+    top = max((n for n, _ in counts.values()), default=0) or 1
+    room = CHART_WIDTH - LABEL_WIDTH - 80
+    return [
+        PeriodBar(
+            day=date.fromisoformat(period),
+            value=n,
+            escalation_rate=share(escalated, n),
+            y=index * (BAR_HEIGHT + 6),
+            width=round(room * n / top),
+        )
+        for index, (period, (n, escalated)) in enumerate(sorted(counts.items()))
+    ]

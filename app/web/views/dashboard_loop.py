@@ -1,5 +1,5 @@
 """The dashboard's training and satisfaction charts (issue 12, items 4 and 5), over the
-dashboard's range: topics by tickets behind them, mean ratings per team and side. The
+dashboard's range and team: topics by tickets behind them, mean ratings per team and side. The
 figures come from app.services.training and app.services.pulses; here they are laid out."""
 
 from __future__ import annotations
@@ -51,9 +51,13 @@ def _satisfaction(figures: list[PulseFigures]) -> list[tuple[str, float, str]]:
     ]
 
 
-def loop_charts(session: Session, principal: Principal, start: date, end: date) -> dict[str, Any]:
-    """The template context of dashboard_loop.html."""
-    needs = training(session, visibility_for(session, principal), start=start, end=end)
+def loop_charts(
+    session: Session, principal: Principal, start: date, end: date, team: str | None
+) -> dict[str, Any]:
+    """The template context of dashboard_loop.html: what GET /training and GET /pulses
+    answer the caller for the same range and team."""
+    visibility = visibility_for(session, principal)
+    needs = training(session, visibility, start=start, end=end, team=team)
     topics = sorted(
         [*(needs.first_level or []), *(needs.routing or []), *needs.firms],
         key=lambda t: (-t.count, t.topic),
@@ -62,7 +66,7 @@ def loop_charts(session: Session, principal: Principal, start: date, end: date) 
         [(f"{t.topic} ({t.firm or t.team or '-'})", t.count, str(t.count)) for t in topics],
         max((t.count for t in topics), default=1),
     )
-    pulses = pulse_summary(session, principal, start=start, end=end)
+    pulses = pulse_summary(session, principal, start=start, end=end, team=team)
     satisfaction_bars = _bars(_satisfaction(pulses.figures), 5.0)
     return {
         "training_bars": training_bars,
