@@ -41,7 +41,8 @@ from bench.common import (
     percentile,
     print_json_line,
 )
-from bench.corpus import held_out_queries, perturbed
+from bench.corpus import held_out_queries, open_factory, perturbed
+from bench.index_kinds import stored_vectors
 from bench.search_latency import real_passages
 from index.dense import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, DenseIndex
 from index.embedder import DEFAULT_ENGINE, Vectors, load_embedder
@@ -70,6 +71,12 @@ def parse_args() -> argparse.Namespace:
         type=Path,
         default=Path(tempfile.gettempdir()) / "stellwerk-bench" / "million",
         help="Where the encoded passages and the saved graph go (reused by a later run).",
+    )
+    parser.add_argument(
+        "--base-db",
+        type=Path,
+        help="Take the real vectors from this SQLite database (e.g. bench.suggest_latency's "
+        "base.db, encoded by the default engine) instead of encoding them here.",
     )
     parser.add_argument("--load-only", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--query-file", type=Path, help=argparse.SUPPRESS)
@@ -189,14 +196,18 @@ def main() -> None:
     workdir = args.workdir / DEFAULT_ENGINE
     workdir.mkdir(parents=True, exist_ok=True)
     print(load_note())
-    real = real_passages(workdir, args.tickets, args.model, threads=1)
+    real_vectors = (
+        stored_vectors(open_factory(args.base_db)[1])[1]
+        if args.base_db is not None
+        else real_passages(workdir, args.tickets, args.model, threads=1).vectors
+    )
     embedder = load_embedder(args.model, cache_dir=MODEL_CACHE)
     queries = embedder.encode_queries([q.text() for q in held_out_queries(args.queries)])
     query_file = workdir / "queries.npy"
     np.save(query_file, queries)
-    vectors = all_vectors(real.vectors, args.size, args.sigma, args.synthetic)
-    synthetic = max(0, args.size - len(real.vectors))
-    print(f"{len(real.vectors)} real passages, {synthetic} synthetic ({args.synthetic})")
+    vectors = all_vectors(real_vectors, args.size, args.sigma, args.synthetic)
+    synthetic = max(0, args.size - len(real_vectors))
+    print(f"{len(real_vectors)} real passages, {synthetic} synthetic ({args.synthetic})")
 
     faiss.omp_set_num_threads(1)
     exact = faiss.IndexFlatIP(vectors.shape[1])
@@ -279,7 +290,7 @@ def main() -> None:
         "million",
         {
             "size": args.size,
-            "real": len(real.vectors),
+            "real": len(real_vectors),
             "engine": DEFAULT_ENGINE,
             "synthetic": args.synthetic,
             "exact_p50_ms": round(percentile(exact_times, 0.5), 3),
