@@ -55,7 +55,6 @@ class ClassifierConfig:
         "knn_dense",
         "lr_second",
         "knn_second",
-        "plain_words",
     )
     lexical_c: float = 0.5
     embedding_c: float = 10.0
@@ -137,9 +136,8 @@ class _Inputs:
 
 class _Learner:
     """One base learner, `<model>_<input>`: svm or lr on lexical, words, chars, dense (the
-    embedding) or second (the second model's embedding), knn on dense or second, or plain
-    (a LinearSVC as the tfidf_svm baseline fits it: no class weights) on words; fitted on a
-    fold, it gives one score column per class."""
+    embedding) or second (the second model's embedding), or knn on dense or second; fitted
+    on a fold, it gives one score column per class."""
 
     def __init__(
         self, name: str, config: ClassifierConfig, n_classes: int, word_columns: int
@@ -181,8 +179,6 @@ class _Learner:
             self.model = LinearSVC(
                 C=self.config.lexical_c, class_weight=weight, random_state=self.config.seed
             )
-        elif self.name.startswith("plain"):  # the baseline's SVM: no class weights, C=1
-            self.model = LinearSVC(random_state=self.config.seed)
         else:
             c = self.config.embedding_c if self.embedded else self.config.lexical_c
             self.model = LogisticRegression(

@@ -1,10 +1,9 @@
 """The classifier chooses its model on the customer's own tickets, by cross-validated log-loss.
 
 Candidates are meta-models over subsets of the base learners' out-of-fold scores: the
-neighbour vote alone, the plain word SVM alone (the tfidf_svm baseline's model: no class
-weights), the lexical linear models alone (TF-IDF + linear SVMs), the two blended, and the
-full stack, pooled (one weight per learner) or logistic (per-team weights), with and without
-the second model's learners. Each is scored by its held-out log-loss on
+neighbour vote alone, the lexical linear models alone (TF-IDF + linear SVMs), the two
+blended, and the full stack, pooled (one weight per learner) or logistic (per-team weights),
+with and without the second model's learners. Each is scored by its held-out log-loss on
 grouped folds (near-duplicates stay on one side); the lowest wins. Since the simpler
 stages are candidates, the chosen model is never worse than them on this measure beyond
 the noise of the folds, and the report says by how much each lost.
@@ -23,7 +22,6 @@ from routing.meta import Matrix, cross_validated, log_loss_per_ticket
 
 VOTE = ("knn_dense",)
 LEXICAL_INPUTS = ("_words", "_chars", "_lexical")
-PLAIN = ("plain_words",)  # the tfidf_svm baseline's own model
 
 
 @dataclass(frozen=True)
@@ -61,13 +59,7 @@ def candidates(
     vote = tuple(name for name in first if name in VOTE)
     found: list[Candidate] = []
     if not second_required or not second:
-        plain = tuple(name for name in first if name in PLAIN)
-        simple = (
-            ("vote", vote),
-            ("plain", plain),
-            ("lexical", lexical),
-            ("lexical+vote", lexical + vote),
-        )
+        simple = (("vote", vote), ("lexical", lexical), ("lexical+vote", lexical + vote))
         found += [Candidate(name, subset, "pooled") for name, subset in simple if subset]
         found.append(Candidate("stacked_pooled", first, "pooled"))
         if per_team_weights:

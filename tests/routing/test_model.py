@@ -223,33 +223,3 @@ def test_teams_with_one_or_two_german_tickets_train_and_predict_with_the_second_
     assert np.allclose(probabilities.sum(axis=1), 1.0)
     assert probabilities[:, classifier.teams.index("payroll")].max() <= 0.5 + 1e-9
     assert probabilities[:, classifier.teams.index("legal")].max() <= 2 / 3 + 1e-9
-
-
-def test_the_plain_word_svm_keeps_the_baselines_lean_to_the_large_team() -> None:
-    # One team holds 90 % of the tickets and the words carry nothing: the balanced SVMs
-    # spread their scores, the plain one (no class weights, as tfidf_svm) leans to the
-    # large team; both are learners of the stack.
-    rng = np.random.default_rng(0)
-    words = [
-        " ".join(rng.choice(["disk", "mail", "vpn", "login", "printer"], 4)) for _ in range(200)
-    ]
-    teams = ["big"] * 180 + ["small"] * 20
-    vectors = rng.normal(size=(200, 16)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    classifier = TeamClassifier(ClassifierConfig(choose_by_cv=False)).fit(words, vectors, teams)
-    assert "plain_words" in classifier.learners
-    from routing.model import _Inputs, _Learner
-
-    inputs = _Inputs(classifier._lexical.transform(words), vectors)
-    plain, balanced = (
-        _Learner(name, classifier.config, 2, classifier._lexical.word_columns)
-        for name in ("plain_words", "svm_words")
-    )
-    labels = np.array([0] * 180 + [1] * 20)
-    plain.fit(inputs, labels)
-    balanced.fit(inputs, labels)
-    plain_big, balanced_big = (
-        float(np.mean(learner.scores(inputs).argmax(axis=1) == 0)) for learner in (plain, balanced)
-    )
-    assert plain_big > balanced_big
-    assert plain_big > 0.9

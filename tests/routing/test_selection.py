@@ -46,13 +46,3 @@ def test_candidates_with_a_forced_second_model_all_use_it() -> None:
     assert {"vote", "lexical", "lexical+vote", "stacked", "stacked+second"} <= free
     only = candidates(learners, second_required=False, only="logistic")
     assert [(c.name, c.meta, c.learners) for c in only] == [("stacked", "logistic", learners)]
-
-
-def test_the_baselines_own_model_is_a_candidate_of_its_own() -> None:
-    learners = (*LEARNERS, "plain_words")
-    found = {c.name: c for c in candidates(learners, second_required=False)}
-    assert found["plain"].learners == ("plain_words",)
-    assert found["plain"].meta == "pooled"
-    assert "plain_words" in found["lexical"].learners
-    assert "plain_words" in found["stacked_pooled"].learners
-    assert "plain" not in {c.name for c in candidates(LEARNERS, second_required=False)}
