@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.analysis import MIN_COMPOUND_PART, Analyzer
+from index.spelling import one_edit_away
 
 Ids = npt.NDArray[np.int64]
 
@@ -20,6 +21,8 @@ K1 = 1.2
 B = 0.75
 # A compound part ("Drucker" inside "Druckerwarteschlange") is weaker evidence than the word.
 COMPOUND_WEIGHT = 0.6
+# A word the index knows only one edit away ("Kamera" -> camera) is weaker evidence still.
+FUZZY_WEIGHT = 0.6
 MAX_EXPANSIONS = 64
 FORMAT = "stellwerk-bm25-v1"
 
@@ -245,8 +248,23 @@ class LexicalIndex:
         for word in self.analyzer.query_words(text):
             for part in self._split_compound(word):
                 groups.append(self._expanded(part, COMPOUND_WEIGHT))
+        groups = [group if self._any_known(group) else self._respelled(group) for group in groups]
         self._last_query = (text, groups)
         return groups
+
+    def _any_known(self, group: list[tuple[str, float]]) -> bool:
+        return any(term in self._term_ids for term, _ in group)
+
+    def _respelled(self, group: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """An unknown word's group with the indexed terms one edit from its stems."""
+        if FUZZY_WEIGHT <= 0:
+            return group
+        weights = dict(group)
+        for term, weight in group:
+            for near in sorted(one_edit_away(term)):
+                if near in self._term_ids:
+                    weights.setdefault(near, weight * FUZZY_WEIGHT)
+        return list(weights.items())
 
     def search(self, text: str, k: int, allowed_ids: Ids | None = None) -> list[tuple[int, float]]:
         """Top-k (passage id, BM25 score), restricted to `allowed_ids` if given."""
@@ -301,6 +319,7 @@ class LexicalIndex:
 
         Near 1 for a query in the corpus's language, low for a query in another language
         (only names and numbers are shared): how far BM25 can be trusted for this query.
+        A word known only one edit away (a typo, a cognate such as "Kamera") counts as known.
         """
         groups = self.weighted_query(text)
         if not groups:

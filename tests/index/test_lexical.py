@@ -9,6 +9,7 @@ import pytest
 
 from index.analysis import Analyzer, guess_language
 from index.lexical import LexicalIndex
+from index.spelling import one_edit_away
 
 
 @pytest.fixture
@@ -135,3 +136,33 @@ def test_coverage_is_the_share_of_query_words_the_index_knows(lexical: LexicalIn
     assert lexical.coverage("VPN Outlook") == 1.0
     assert lexical.coverage("VPN Fernwartung") == 0.5
     assert lexical.coverage("") == 0.0
+
+
+def test_a_word_the_index_lacks_matches_its_spelling_one_edit_away() -> None:
+    index = LexicalIndex()
+    index.add(1, "Teams camera shows a black image")
+    index.add(2, "Teams microphone is muted")
+    # German "Kamera" for the English "camera", and a typo ("Outlok"), one letter apart.
+    assert _ids(index.search("Kamera", 5)) == [1]
+    assert index.coverage("Teams Kamera") == 1.0
+    index.add(3, "Outlook asks for the password again")
+    assert _ids(index.search("Outlok", 5)) == [3]
+
+
+def test_a_known_word_and_a_short_word_match_only_as_written() -> None:
+    index = LexicalIndex()
+    index.add(1, "Kamera defekt")
+    index.add(2, "camera broken")
+    index.add(3, "a mouse on the desk")
+    # "Kamera" is known as written: its English spelling one letter away is not added.
+    assert _ids(index.search("Kamera", 5)) == [1]
+    # Four letters are too few to tell a typo from another word ("desc" -> "desk").
+    assert index.search("desc", 5) == []
+
+
+def test_spellings_one_edit_away_skip_short_words_and_identifiers() -> None:
+    near = one_edit_away("kamera")
+    assert {"camera", "kamra", "akmera", "kameras"} <= near
+    assert "kamera" not in near
+    assert one_edit_away("mous") == set()
+    assert one_edit_away("win10") == set()
