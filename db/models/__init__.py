@@ -21,6 +21,7 @@ from db.models.events import SearchEvent, SuggestionEvent, SuggestionShown
 from db.models.feedback import EscalationOutcome, Feedback, SolutionLink, Task
 from db.models.polls import ConnectorPoll
 from db.models.pulses import Pulse
+from db.models.rollups import SearchDay, SuggestionConfirmed, SuggestionDay
 from db.models.routing import RoutingModelRow
 
 __all__ = [
@@ -40,8 +41,11 @@ __all__ = [
     "Passage",
     "Pulse",
     "RoutingModelRow",
+    "SearchDay",
     "SearchEvent",
     "SolutionLink",
+    "SuggestionConfirmed",
+    "SuggestionDay",
     "SuggestionEvent",
     "SuggestionShown",
     "Task",

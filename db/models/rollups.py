@@ -1,0 +1,52 @@
+"""KPI rollups: what the events come to per day, kept beside them so a KPI page reads
+~days x teams rows instead of every event of its range (docs/KPIS.md, "Rollups").
+
+Written in the same transaction as the event, link or feedback that changes them
+(`db.kpi_rollups`), shrunk by the retention prune, rebuildable from the events. Key
+columns that may be absent hold "" (a NULL would never conflict in an UPSERT)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base
+
+
+class SuggestionConfirmed(Base):
+    """A first-level suggestion confirmed by a solution link of its ticket or a helpful
+    mark of its caller on a solution it showed: marked once, so it is counted once."""
+
+    __tablename__ = "suggestion_confirmed"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("suggestion_events.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class SuggestionDay(Base):
+    """Suggestion events per UTC day, suggested team, caller's company, action and
+    escalation team, and how many of them are confirmed (`SuggestionConfirmed`)."""
+
+    __tablename__ = "suggestion_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    team: Mapped[str] = mapped_column(String(100), primary_key=True)
+    company: Mapped[str] = mapped_column(String(200), primary_key=True)
+    action: Mapped[str] = mapped_column(String(30), primary_key=True)
+    escalation_team: Mapped[str] = mapped_column(String(100), primary_key=True)
+    events: Mapped[int] = mapped_column(Integer)
+    confirmed: Mapped[int] = mapped_column(Integer)
+
+
+class SearchDay(Base):
+    """Search events per UTC day and caller's company, and those that found nothing."""
+
+    __tablename__ = "search_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    company: Mapped[str] = mapped_column(String(200), primary_key=True)
+    searches: Mapped[int] = mapped_column(Integer)
+    empty: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,71 @@
+"""KPI rollups per day, confirmed first-level suggestions, range indexes (issue 12)
+
+The rollups are filled from the events already stored (`db.kpi_rollups.rebuild`), so an
+upgraded database shows the same figures as before; `stellwerk db rebuild-kpi-rollups`
+does the same at any time.
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-01 20:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import Session
+
+from db.kpi_rollups import rebuild
+
+revision: str = "0010"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+RANGE_INDEXES = (
+    ("tickets", "resolved_at"),
+    ("feedback", "created_at"),
+    ("solution_links", "created_at"),
+    ("escalation_outcomes", "created_at"),
+)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "suggestion_confirmed",
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["event_id"], ["suggestion_events.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("event_id"),
+    )
+    op.create_table(
+        "suggestion_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("team", sa.String(length=100), nullable=False),
+        sa.Column("company", sa.String(length=200), nullable=False),
+        sa.Column("action", sa.String(length=30), nullable=False),
+        sa.Column("escalation_team", sa.String(length=100), nullable=False),
+        sa.Column("events", sa.Integer(), nullable=False),
+        sa.Column("confirmed", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "team", "company", "action", "escalation_team"),
+    )
+    op.create_table(
+        "search_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("company", sa.String(length=200), nullable=False),
+        sa.Column("searches", sa.Integer(), nullable=False),
+        sa.Column("empty", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "company"),
+    )
+    for table, column in RANGE_INDEXES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.create_index(batch_op.f(f"ix_{table}_{column}"), [column], unique=False)
+    rebuild(Session(bind=op.get_bind()))
+
+
+def downgrade() -> None:
+    for table, column in RANGE_INDEXES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_index(batch_op.f(f"ix_{table}_{column}"))
+    op.drop_table("search_days")
+    op.drop_table("suggestion_days")
+    op.drop_table("suggestion_confirmed")
