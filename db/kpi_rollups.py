@@ -10,26 +10,24 @@ the events, and must agree with the upkeep (tests/app/test_kpi_rollups.py)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Date,
     and_,
     case,
-    cast,
     delete,
     exists,
     func,
     insert,
-    or_,
     select,
+    union,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from db.fix_rollups import forget_fixes_before, rebuild_fixes
 from db.models import (
     Feedback,
     SearchDay,
@@ -39,45 +37,12 @@ from db.models import (
     SuggestionDay,
     SuggestionEvent,
     SuggestionShown,
-    as_utc,
 )
+from db.rollup_sql import add, as_day, day_of, dialect_module
 
 FIRST_LEVEL = "resolve_at_first_level"
 # day, team, company, action, escalation team
 DayKey = tuple[date, str, str, str, str]
-
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
-def day_of(session: Session, column: Any) -> ColumnElement[Any]:
-    """A timestamp column's UTC day, as the database spells it."""
-    if _dialect(session) == "postgresql":
-        return cast(func.timezone("UTC", column), Date)
-    return func.date(column)
-
-
-def as_day(value: date | datetime | str) -> date:
-    if isinstance(value, datetime):
-        return as_utc(value).date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
-def _add(session: Session, table: Any, keys: Sequence[str], rows: list[dict[str, Any]]) -> None:
-    """Add each row's counts to its key's row (an UPSERT; a missing row starts at them)."""
-    if not rows:
-        return
-    module: Any = postgresql if _dialect(session) == "postgresql" else sqlite
-    statement = module.insert(table).values(rows)
-    counts = [name for name in rows[0] if name not in keys]
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={name: table.c[name] + statement.excluded[name] for name in counts},
-    )
-    session.execute(statement)
 
 
 _DAY_KEYS = ("day", "team", "company", "action", "escalation_team")
@@ -92,7 +57,7 @@ def _add_days(session: Session, counts: dict[DayKey, tuple[int, int]]) -> None:
         dict(zip(_DAY_KEYS, key, strict=True), events=events, confirmed=confirmed)
         for key, (events, confirmed) in sorted(counts.items())
     ]
-    _add(session, SuggestionDay.__table__, _DAY_KEYS, rows)
+    add(session, SuggestionDay.__table__, _DAY_KEYS, rows)
 
 
 def suggestion_added(session: Session, event: SuggestionEvent) -> None:
@@ -122,7 +87,7 @@ def search_added(session: Session, event: SearchEvent) -> None:
         "searches": 1,
         "empty": int(event.results == 0),
     }
-    _add(session, SearchDay.__table__, ("day", "company"), [row])
+    add(session, SearchDay.__table__, ("day", "company"), [row])
 
 
 def _confirm(session: Session, which: ColumnElement[bool]) -> int:
@@ -136,7 +101,7 @@ def _confirm(session: Session, which: ColumnElement[bool]) -> int:
     ).all()
     if not found:
         return 0
-    module: Any = postgresql if _dialect(session) == "postgresql" else sqlite
+    module = dialect_module(session)
     marked = set(
         session.scalars(
             module.insert(SuggestionConfirmed)
@@ -207,6 +172,7 @@ def _search_days(session: Session, scope: ColumnElement[bool]) -> Any:
 
 def forget_before(session: Session, cutoff: datetime) -> None:
     """Take the events older than `cutoff` off their days (call before deleting them)."""
+    forget_fixes_before(session, cutoff)
     old = SuggestionEvent.at < cutoff
     gone: dict[DayKey, tuple[int, int]] = {}
     for day, team, company, action, escalation, n, confirmed in session.execute(
@@ -224,35 +190,49 @@ def forget_before(session: Session, cutoff: datetime) -> None:
         {"day": as_day(day), "company": company, "searches": -int(n), "empty": -int(k)}
         for day, company, n, k in session.execute(_search_days(session, SearchEvent.at < cutoff))
     ]
-    _add(session, SearchDay.__table__, ("day", "company"), searches)
+    add(session, SearchDay.__table__, ("day", "company"), searches)
     session.execute(delete(SearchDay).where(SearchDay.searches <= 0))
 
 
-def confirmed_by_the_events() -> ColumnElement[bool]:
-    """The definition the upkeep maintains, as one condition on a suggestion event."""
+def confirmed_by_the_events() -> Any:
+    """The ids of the suggestions the upkeep marks confirmed, as one set-based query (joins,
+    not a subquery per event: a rebuild reads every event once)."""
     event = SuggestionEvent
-    linked = exists().where(
-        SolutionLink.ticket_source == event.ticket_source,
-        SolutionLink.ticket_id == event.ticket_id,
+    first_level = event.action == FIRST_LEVEL
+    linked = (
+        select(event.id)
+        .join(
+            SolutionLink,
+            and_(
+                SolutionLink.ticket_source == event.ticket_source,
+                SolutionLink.ticket_id == event.ticket_id,
+            ),
+        )
+        .where(first_level)
     )
-    helpful = exists().where(
-        SuggestionShown.event_id == event.id,
-        Feedback.target == SuggestionShown.target,
-        Feedback.helpful.is_(True),
-        Feedback.actor == event.actor,
-        Feedback.created_at >= event.at,
+    helpful = (
+        select(event.id)
+        .join(SuggestionShown, SuggestionShown.event_id == event.id)
+        .join(
+            Feedback,
+            and_(
+                Feedback.target == SuggestionShown.target,
+                Feedback.actor == event.actor,
+                Feedback.created_at >= event.at,
+            ),
+        )
+        .where(first_level, Feedback.helpful.is_(True))
     )
-    return and_(event.action == FIRST_LEVEL, or_(linked, helpful))
+    return union(linked, helpful)
 
 
 def rebuild(session: Session) -> tuple[int, int]:
     """Recompute every rollup from the events; (suggestion days, search days) written."""
+    rebuild_fixes(session)
     for table in (SuggestionDay, SearchDay, SuggestionConfirmed):
         session.execute(delete(table))
     session.execute(
-        insert(SuggestionConfirmed).from_select(
-            ["event_id"], select(SuggestionEvent.id).where(confirmed_by_the_events())
-        )
+        insert(SuggestionConfirmed).from_select(["event_id"], confirmed_by_the_events())
     )
     everything = SuggestionEvent.id.is_not(None)
     columns = [*_DAY_KEYS, "events", "confirmed"]

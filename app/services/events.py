@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.auth import Principal
 from app.schemas.search import SearchHit
 from app.services.suggest import Suggestion
+from db.fix_rollups import offered
 from db.kpi_rollups import forget_before, search_added, suggestion_added
 from db.models import SearchEvent, SuggestionEvent, SuggestionShown, utcnow
 from ingest.pii import mask_personal_data
@@ -62,6 +63,7 @@ def record_suggestion(
     if rows:
         session.execute(insert(SuggestionShown), rows)
     suggestion_added(session, event)
+    offered(session, event, [solution.id for solution in suggestion.solutions])
     if event.id % PRUNE_EVERY == 0:
         prune(session, retention_days)
     return event.id

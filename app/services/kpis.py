@@ -29,8 +29,9 @@ from app.services.kpis_knowledge import (
 )
 from app.services.kpis_sql import Window, rounded, share, share_row, window
 from app.services.visibility import Visibility
-from db.kpi_rollups import FIRST_LEVEL, as_day
+from db.kpi_rollups import FIRST_LEVEL
 from db.models import EscalationOutcome, SearchDay, SuggestionDay, SuggestionEvent, utcnow
+from db.rollup_sql import as_day
 
 BANDS: tuple[tuple[float, Band], ...] = (
     (0.5, "0.0-0.5"),

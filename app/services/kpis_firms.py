@@ -16,8 +16,8 @@ from app.schemas.kpis import FirmKpis, FirmTaskKpis, ShareKpis
 from app.services.firms import Firms, counts_for, firm_of_team, shared_with, visible_teams
 from app.services.kpis_sql import Window, rounded, share, share_row
 from app.services.visibility import Visibility
-from db.kpi_rollups import as_day
 from db.models import ApiKey, EscalationOutcome, Feedback, SuggestionDay, Task
+from db.rollup_sql import as_day
 
 # escalations, outcomes, reassigned, feedback, helpful
 Row = list[int]

@@ -21,7 +21,14 @@ from db.models.events import SearchEvent, SuggestionEvent, SuggestionShown
 from db.models.feedback import EscalationOutcome, Feedback, SolutionLink, Task
 from db.models.polls import ConnectorPoll
 from db.models.pulses import Pulse
-from db.models.rollups import SearchDay, SuggestionConfirmed, SuggestionDay
+from db.models.rollups import (
+    EscalatedTicket,
+    FixDay,
+    FixPair,
+    SearchDay,
+    SuggestionConfirmed,
+    SuggestionDay,
+)
 from db.models.routing import RoutingModelRow
 
 __all__ = [
@@ -33,8 +40,11 @@ __all__ = [
     "ConnectorConfig",
     "ConnectorPoll",
     "ContractorEndpoint",
+    "EscalatedTicket",
     "EscalationOutcome",
     "Feedback",
+    "FixDay",
+    "FixPair",
     "InboundDelivery",
     "IndexChange",
     "OutboxItem",

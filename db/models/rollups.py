@@ -7,12 +7,12 @@ columns that may be absent hold "" (a NULL would never conflict in an UPSERT).""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base
+from db.models.base import Base, UtcDateTime
 
 
 class SuggestionConfirmed(Base):
@@ -50,3 +50,36 @@ class SearchDay(Base):
     company: Mapped[str] = mapped_column(String(200), primary_key=True)
     searches: Mapped[int] = mapped_column(Integer)
     empty: Mapped[int] = mapped_column(Integer)
+
+
+class FixPair(Base):
+    """A ticket and a how-to that a first-level suggestion for it showed first among the
+    articles (`article:<slug>`), with the time of the first such suggestion."""
+
+    __tablename__ = "fix_pairs"
+
+    ticket_source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(500), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class FixDay(Base):
+    """Per UTC day and how-to: the escalated tickets whose first suggestion offering that
+    how-to as their first-level fix fell on that day (`FixPair` of an `EscalatedTicket`)."""
+
+    __tablename__ = "fix_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(500), primary_key=True)
+    tickets: Mapped[int] = mapped_column(Integer)
+
+
+class EscalatedTicket(Base):
+    """A ticket that reached second level: an outcome was recorded for it, or one of its
+    suggestions escalated."""
+
+    __tablename__ = "escalated_tickets"
+
+    ticket_source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -1,4 +1,4 @@
-"""KPI rollups per day, confirmed first-level suggestions, range indexes (issue 12)
+"""KPI rollups per day, confirmed suggestions, fixes offered, escalated tickets (issue 12)
 
 The rollups are filled from the events already stored (`db.kpi_rollups.rebuild`), so an
 upgraded database shows the same figures as before; `stellwerk db rebuild-kpi-rollups`
@@ -56,6 +56,27 @@ def upgrade() -> None:
         sa.Column("empty", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("day", "company"),
     )
+    op.create_table(
+        "fix_pairs",
+        sa.Column("ticket_source", sa.String(length=100), nullable=False),
+        sa.Column("ticket_id", sa.String(length=200), nullable=False),
+        sa.Column("slug", sa.String(length=500), nullable=False),
+        sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("ticket_source", "ticket_id", "slug"),
+    )
+    op.create_table(
+        "fix_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("slug", sa.String(length=500), nullable=False),
+        sa.Column("tickets", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "slug"),
+    )
+    op.create_table(
+        "escalated_tickets",
+        sa.Column("ticket_source", sa.String(length=100), nullable=False),
+        sa.Column("ticket_id", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("ticket_source", "ticket_id"),
+    )
     for table, column in RANGE_INDEXES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.create_index(batch_op.f(f"ix_{table}_{column}"), [column], unique=False)
@@ -66,6 +87,9 @@ def downgrade() -> None:
     for table, column in RANGE_INDEXES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(batch_op.f(f"ix_{table}_{column}"))
+    op.drop_table("escalated_tickets")
+    op.drop_table("fix_days")
+    op.drop_table("fix_pairs")
     op.drop_table("search_days")
     op.drop_table("suggestion_days")
     op.drop_table("suggestion_confirmed")
