@@ -17,6 +17,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -140,7 +141,8 @@ def _teach_for_pairs(
         return {}
     outcome = EscalationOutcome
     start = func.coalesce(outcome.first_team, outcome.suggested_team)
-    wanted = or_(*(and_(start == a, outcome.final_team == b) for a, b in keys))
+    # One tuple IN, not an OR per pair: the range index decides the scan, not the teams.
+    wanted = tuple_(start, outcome.final_team).in_(keys)
     count = func.count().label("links")
     linked = session.execute(
         select(start, outcome.final_team, Article.slug, Article.title, count)

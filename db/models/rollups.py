@@ -14,12 +14,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UtcDateTime
 
+# SQLite keeps these tables in primary-key order (no rowid): a range of days is read as
+# contiguous rows, not one index entry and one row lookup each.
+CLUSTERED = {"sqlite_with_rowid": False}
+
 
 class SuggestionConfirmed(Base):
     """A first-level suggestion confirmed by a solution link of its ticket or a helpful
     mark of its caller on a solution it showed: marked once, so it is counted once."""
 
     __tablename__ = "suggestion_confirmed"
+    __table_args__ = CLUSTERED
 
     event_id: Mapped[int] = mapped_column(
         ForeignKey("suggestion_events.id", ondelete="CASCADE"), primary_key=True
@@ -31,6 +36,7 @@ class SuggestionDay(Base):
     escalation team, and how many of them are confirmed (`SuggestionConfirmed`)."""
 
     __tablename__ = "suggestion_days"
+    __table_args__ = CLUSTERED
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     team: Mapped[str] = mapped_column(String(100), primary_key=True)
@@ -45,6 +51,7 @@ class SearchDay(Base):
     """Search events per UTC day and caller's company, and those that found nothing."""
 
     __tablename__ = "search_days"
+    __table_args__ = CLUSTERED
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     company: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -57,6 +64,7 @@ class FixPair(Base):
     articles (`article:<slug>`), with the time of the first such suggestion."""
 
     __tablename__ = "fix_pairs"
+    __table_args__ = CLUSTERED
 
     ticket_source: Mapped[str] = mapped_column(String(100), primary_key=True)
     ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -69,6 +77,7 @@ class FixDay(Base):
     how-to as their first-level fix fell on that day (`FixPair` of an `EscalatedTicket`)."""
 
     __tablename__ = "fix_days"
+    __table_args__ = CLUSTERED
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     slug: Mapped[str] = mapped_column(String(500), primary_key=True)
@@ -80,6 +89,7 @@ class EscalatedTicket(Base):
     suggestions escalated."""
 
     __tablename__ = "escalated_tickets"
+    __table_args__ = CLUSTERED
 
     ticket_source: Mapped[str] = mapped_column(String(100), primary_key=True)
     ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("event_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["event_id"], ["suggestion_events.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("event_id"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "suggestion_days",
@@ -47,6 +48,7 @@ def upgrade() -> None:
         sa.Column("events", sa.Integer(), nullable=False),
         sa.Column("confirmed", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("day", "team", "company", "action", "escalation_team"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "search_days",
@@ -55,6 +57,7 @@ def upgrade() -> None:
         sa.Column("searches", sa.Integer(), nullable=False),
         sa.Column("empty", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("day", "company"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "fix_pairs",
@@ -63,6 +66,7 @@ def upgrade() -> None:
         sa.Column("slug", sa.String(length=500), nullable=False),
         sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("ticket_source", "ticket_id", "slug"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "fix_days",
@@ -70,13 +74,21 @@ def upgrade() -> None:
         sa.Column("slug", sa.String(length=500), nullable=False),
         sa.Column("tickets", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("day", "slug"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "escalated_tickets",
         sa.Column("ticket_source", sa.String(length=100), nullable=False),
         sa.Column("ticket_id", sa.String(length=200), nullable=False),
         sa.PrimaryKeyConstraint("ticket_source", "ticket_id"),
+        sqlite_with_rowid=False,
     )
+    # A firm's first suggestion for a ticket (routing) is one index probe with its company.
+    with op.batch_alter_table("suggestion_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_suggestion_events_ticket")
+        batch_op.create_index(
+            "ix_suggestion_events_ticket", ["ticket_source", "ticket_id", "company"], unique=False
+        )
     for table, column in RANGE_INDEXES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.create_index(batch_op.f(f"ix_{table}_{column}"), [column], unique=False)
@@ -84,6 +96,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("suggestion_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_suggestion_events_ticket")
+        batch_op.create_index(
+            "ix_suggestion_events_ticket", ["ticket_source", "ticket_id"], unique=False
+        )
     for table, column in RANGE_INDEXES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(batch_op.f(f"ix_{table}_{column}"))
