@@ -2,8 +2,10 @@
 
 Each request adds its rows to its own session and commits them with one transaction (one
 INSERT for the event, one executemany for the solutions shown); nothing waits on another
-round trip. Pruning past the retention runs at start-up and on every `PRUNE_EVERY`th event,
-one indexed DELETE per table."""
+round trip. Each event also adds one to its day's KPI rollup (`db.kpi_rollups`, one UPSERT
+in the same transaction). Pruning past the retention runs at start-up and on every
+`PRUNE_EVERY`th event: the rollups first lose what is deleted, then one indexed DELETE per
+table."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from sqlalchemy.orm import Session
 from app.auth import Principal
 from app.schemas.search import SearchHit
 from app.services.suggest import Suggestion
+from db.fix_rollups import offered
+from db.kpi_rollups import forget_before, search_added, suggestion_added
 from db.models import SearchEvent, SuggestionEvent, SuggestionShown, utcnow
 from ingest.pii import mask_personal_data
 
@@ -58,6 +62,8 @@ def record_suggestion(
     ]
     if rows:
         session.execute(insert(SuggestionShown), rows)
+    suggestion_added(session, event)
+    offered(session, event, [solution.id for solution in suggestion.solutions])
     if event.id % PRUNE_EVERY == 0:
         prune(session, retention_days)
     return event.id
@@ -84,6 +90,7 @@ def record_search(
     )
     session.add(event)
     session.flush()
+    search_added(session, event)
     if event.id % PRUNE_EVERY == 0:
         prune(session, retention_days)
     return event.id
@@ -92,6 +99,7 @@ def record_search(
 def prune(session: Session, retention_days: int, now: datetime | None = None) -> int:
     """Delete events older than the retention; the number of events deleted."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    forget_before(session, cutoff)
     old = select(SuggestionEvent.id).where(SuggestionEvent.at < cutoff)
     session.execute(delete(SuggestionShown).where(SuggestionShown.event_id.in_(old)))
     gone = session.execute(delete(SuggestionEvent).where(SuggestionEvent.at < cutoff))

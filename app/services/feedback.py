@@ -10,6 +10,7 @@ from app.errors import ArticleNotFound, InvalidInput, TicketNotFound
 from app.schemas.feedback import FeedbackIn, FeedbackOut
 from app.services.audit import record
 from app.services.visibility import Visibility
+from db.kpi_rollups import feedback_added
 from db.models import Article, Feedback, Task, Ticket, utcnow
 
 
@@ -53,6 +54,7 @@ def give_feedback(
     )
     session.add(row)
     session.flush()
+    feedback_added(session, row)
     task: Task | None = None
     if not feedback.helpful or feedback.flag:
         task = Task(

@@ -6,20 +6,11 @@ computed over internal tickets, feedback and tasks, are `null` for it."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    and_,
-    case,
-    exists,
-    false,
-    func,
-    or_,
-    select,
-    true,
-)
+from sqlalchemy import ColumnElement, case, false, func, select, true
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
@@ -38,15 +29,9 @@ from app.services.kpis_knowledge import (
 )
 from app.services.kpis_sql import Window, rounded, share, share_row, window
 from app.services.visibility import Visibility
-from db.models import (
-    EscalationOutcome,
-    Feedback,
-    SearchEvent,
-    SolutionLink,
-    SuggestionEvent,
-    SuggestionShown,
-    utcnow,
-)
+from db.kpi_rollups import FIRST_LEVEL
+from db.models import EscalationOutcome, SearchDay, SuggestionDay, SuggestionEvent, utcnow
+from db.rollup_sql import as_day
 
 BANDS: tuple[tuple[float, Band], ...] = (
     (0.5, "0.0-0.5"),
@@ -55,79 +40,75 @@ BANDS: tuple[tuple[float, Band], ...] = (
 )
 
 
-def _firm(visibility: Visibility) -> ColumnElement[bool]:
-    """The events the caller may count: all for staff, its own firm's for a contractor."""
+def _company(visibility: Visibility, column: Any) -> ColumnElement[bool]:
+    """The rows the caller may count: all for staff, its own firm's for a contractor."""
     if visibility.sees_tickets:
         return true()
     company = visibility.principal.company
-    return SuggestionEvent.company == company if company else false()
+    return column == company if company else false()
+
+
+def _days(win: Window, column: Any) -> ColumnElement[bool]:
+    result: ColumnElement[bool] = (column >= win.start) & (column <= win.end)
+    return result
 
 
 def search_kpis(session: Session, win: Window, visibility: Visibility) -> list[ShareKpis]:
-    """Searches per period and the share that found nothing (a knowledge gap's first sign)."""
-    search = SearchEvent
-    period = win.period(search.at).label("period")
-    if visibility.sees_tickets:
-        firm: ColumnElement[bool] = true()
-    else:
-        company = visibility.principal.company
-        firm = search.company == company if company else false()
+    """Searches per period and the share that found nothing (a knowledge gap's first sign),
+    from the per-day rollup."""
+    day = SearchDay
     query = (
-        select(period, func.count(), _counted(search.results == 0))
-        .where(win.within(search.at), firm)
-        .group_by(period)
-        .order_by(period)
+        select(day.day, func.sum(day.searches), func.sum(day.empty))
+        .where(_days(win, day.day), _company(visibility, day.company))
+        .group_by(day.day)
     )
-    return [share_row(p, None, n, k) for p, n, k in session.execute(query)]
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for d, n, k in session.execute(query):
+        row = totals[win.bucket(as_day(d))]
+        row[0] += int(n)
+        row[1] += int(k or 0)
+    return [share_row(p, None, n, k) for p, (n, k) in sorted(totals.items())]
 
 
-def _counted(flag: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((flag, 1), else_=0)), 0)
+def _counted(flag: ColumnElement[bool], count: Any) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((flag, count), else_=0)), 0)
 
 
 def suggestion_kpis(session: Session, win: Window, visibility: Visibility) -> list[SuggestionKpis]:
-    """Suggestions, escalations and confirmed first-level resolutions per period and team."""
-    event = SuggestionEvent
-    linked = exists().where(
-        SolutionLink.ticket_source == event.ticket_source,
-        SolutionLink.ticket_id == event.ticket_id,
-    )
-    helpful = exists().where(
-        SuggestionShown.event_id == event.id,
-        Feedback.target == SuggestionShown.target,
-        Feedback.helpful.is_(True),
-        Feedback.actor == event.actor,
-        Feedback.created_at >= event.at,
-    )
-    first_level = event.action == "resolve_at_first_level"
-    period = win.period(event.at).label("period")
+    """Suggestions, escalations and confirmed first-level resolutions per period and team,
+    from the per-day rollup (a link or helpful mark confirms when it arrives)."""
+    day = SuggestionDay
     query = (
         select(
-            period,
-            event.team,
-            func.count(),
-            _counted(event.action == "escalate"),
-            _counted(first_level),
-            _counted(and_(first_level, or_(linked, helpful))),
+            day.day,
+            day.team,
+            func.sum(day.events),
+            _counted(day.action == "escalate", day.events),
+            _counted(day.action == FIRST_LEVEL, day.events),
+            func.sum(day.confirmed),
         )
-        .where(win.within(event.at), _firm(visibility))
-        .group_by(period, event.team)
-        .order_by(period, event.team)
+        .where(_days(win, day.day), _company(visibility, day.company))
+        .group_by(day.day, day.team)
     )
     if win.team:
-        query = query.where(event.team == win.team)
+        query = query.where(day.team == win.team)
+    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for d, team, *counts in session.execute(query):
+        row = totals[(win.bucket(as_day(d)), team)]
+        for i, n in enumerate(counts):
+            row[i] += int(n or 0)
     return [
         SuggestionKpis(
-            period=str(p),
-            team=team,
-            suggestions=int(total),
-            escalated=int(escalated),
-            escalation_rate=share(int(escalated), int(total)),
-            first_level=int(first),
-            first_level_confirmed=int(confirmed),
-            first_level_confirmed_rate=share(int(confirmed), int(first)),
+            period=p,
+            team=team or None,
+            suggestions=total,
+            escalated=escalated,
+            escalation_rate=share(escalated, total),
+            first_level=first,
+            first_level_confirmed=confirmed,
+            first_level_confirmed_rate=share(confirmed, first),
         )
-        for p, team, total, escalated, first, confirmed in session.execute(query)
+        for (p, team), (total, escalated, first, confirmed) in sorted(totals.items())
     ]
 
 
@@ -137,18 +118,35 @@ def _band(confidence: Any) -> ColumnElement[str]:
 
 
 def routing_kpis(session: Session, win: Window, visibility: Visibility) -> list[RoutingKpis]:
-    """Suggested against final team per period, team and confidence band of the suggestion."""
-    first = (
-        select(
-            SuggestionEvent.ticket_source,
-            SuggestionEvent.ticket_id,
-            func.min(SuggestionEvent.id).label("event_id"),
+    """Suggested against final team per period, team and confidence band of the suggestion.
+
+    The ticket's first suggestion (the caller's own firm's, for a contractor) is found per
+    outcome of the range through the events' ticket index: the range's outcomes, not every
+    event, decide the cost."""
+    event = SuggestionEvent
+    first_id = (
+        select(func.min(event.id))
+        .where(
+            event.ticket_source == EscalationOutcome.ticket_source,
+            event.ticket_id == EscalationOutcome.ticket_id,
+            _company(visibility, event.company),
         )
-        .where(SuggestionEvent.ticket_id.is_not(None), _firm(visibility))
-        .group_by(SuggestionEvent.ticket_source, SuggestionEvent.ticket_id)
+        .correlate(EscalationOutcome)
+        .scalar_subquery()
+    )
+    outcomes = (
+        select(
+            EscalationOutcome.created_at,
+            EscalationOutcome.suggested_team,
+            EscalationOutcome.final_team,
+            first_id.label("event_id"),
+        )
+        .where(win.within(EscalationOutcome.created_at))
         .subquery()
     )
-    outcome = EscalationOutcome
+    if win.team:
+        outcomes = select(outcomes).where(outcomes.c.suggested_team == win.team).subquery()
+    outcome = outcomes.c
     confidence = SuggestionEvent.confidence
     band = _band(confidence).label("band")
     period = win.period(outcome.created_at).label("period")
@@ -158,25 +156,15 @@ def routing_kpis(session: Session, win: Window, visibility: Visibility) -> list[
             outcome.suggested_team,
             band,
             func.count(),
-            _counted(outcome.suggested_team == outcome.final_team),
+            _counted(outcome.suggested_team == outcome.final_team, 1),
             func.avg(confidence),
         )
-        .select_from(outcome)
-        .join(
-            first,
-            and_(
-                first.c.ticket_source == outcome.ticket_source,
-                first.c.ticket_id == outcome.ticket_id,
-            ),
-            isouter=visibility.sees_tickets,
-        )
-        .join(SuggestionEvent, SuggestionEvent.id == first.c.event_id, isouter=True)
-        .where(win.within(outcome.created_at))
+        .select_from(outcomes)
+        .join(SuggestionEvent, SuggestionEvent.id == outcome.event_id, isouter=True)
+        .where(true() if visibility.sees_tickets else outcome.event_id.is_not(None))
         .group_by(period, outcome.suggested_team, band)
         .order_by(period, outcome.suggested_team, band)
     )
-    if win.team:
-        joined = joined.where(outcome.suggested_team == win.team)
     return [
         RoutingKpis(
             period=str(p),

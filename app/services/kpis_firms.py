@@ -16,7 +16,8 @@ from app.schemas.kpis import FirmKpis, FirmTaskKpis, ShareKpis
 from app.services.firms import Firms, counts_for, firm_of_team, shared_with, visible_teams
 from app.services.kpis_sql import Window, rounded, share, share_row
 from app.services.visibility import Visibility
-from db.models import ApiKey, EscalationOutcome, Feedback, SuggestionEvent, Task
+from db.models import ApiKey, EscalationOutcome, Feedback, SuggestionDay, Task
+from db.rollup_sql import as_day
 
 # escalations, outcomes, reassigned, feedback, helpful
 Row = list[int]
@@ -99,22 +100,23 @@ def _escalations(
     visible: list[str],
     rows: dict[tuple[str, str], Row],
 ) -> None:
-    event = SuggestionEvent
-    period = win.period(event.at).label("period")
-    firm = firm_of_team(firms, event.escalation_team, visible).label("firm")
+    """Escalating suggestions per period and firm of the escalation team (daily rollup)."""
+    day = SuggestionDay
+    teams = visible_teams(firms, visible)
     query = (
-        select(period, firm, func.count())
+        select(day.day, day.escalation_team, func.sum(day.events))
         .where(
-            event.action == "escalate",
-            event.escalation_team.in_(visible_teams(firms, visible)),
-            win.within(event.at),
+            day.action == "escalate",
+            day.escalation_team.in_(teams),
+            day.day >= win.start,
+            day.day <= win.end,
         )
-        .group_by(period, firm)
+        .group_by(day.day, day.escalation_team)
     )
     if win.team:
-        query = query.where(event.escalation_team == win.team)
-    for p, f, n in session.execute(query):
-        rows[(str(p), f)][0] = int(n)
+        query = query.where(day.escalation_team == win.team)
+    for d, team, n in session.execute(query):
+        rows[(win.bucket(as_day(d)), firms.teams[team])][0] += int(n)
 
 
 def _outcomes(

@@ -38,6 +38,12 @@ class Window:
         result: ColumnElement[bool] = (column >= self.since) & (column < self.until)
         return result
 
+    def bucket(self, day: date) -> str:
+        """The period of a day, as `period` spells it for a timestamp of that day."""
+        if self.interval == "week":
+            return (day - timedelta(days=day.weekday())).isoformat()
+        return day.replace(day=1).isoformat()
+
     def period(self, column: Any) -> ColumnElement[str]:
         """The first day of the week (Monday) or month of a timestamp, as an ISO date."""
         if self.dialect == "postgresql":

@@ -11,6 +11,7 @@ from app.services.audit import record
 from app.services.feedback import target_team
 from app.services.refs import article_id
 from app.services.visibility import Visibility
+from db.kpi_rollups import link_added
 from db.models import Article, SolutionLink, utcnow
 from db.session import page
 
@@ -33,6 +34,7 @@ def link_solution(
         row = SolutionLink(**link.model_dump(), actor=principal.name, created_at=utcnow())
         session.add(row)
         session.flush()
+        link_added(session, row)
         record(
             session,
             principal,

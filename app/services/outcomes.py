@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from app.auth import Principal
 from app.schemas.outcomes import OutcomeIn, OutcomeList, OutcomeOut
 from app.services.audit import record
+from db.fix_rollups import escalated
 from db.models import EscalationOutcome, utcnow
 from db.session import page
 
@@ -34,6 +35,7 @@ def record_outcome(
     row.actor = principal.name
     row.created_at = utcnow()
     session.flush()
+    escalated(session, row.ticket_source, row.ticket_id)
     record(
         session,
         principal,

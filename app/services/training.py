@@ -17,6 +17,8 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -28,11 +30,12 @@ from app.services.visibility import Visibility
 from db.models import (
     ApiKey,
     Article,
+    EscalatedTicket,
     EscalationOutcome,
     Feedback,
+    FixDay,
+    FixPair,
     SolutionLink,
-    SuggestionEvent,
-    SuggestionShown,
     utcnow,
 )
 
@@ -44,17 +47,11 @@ ARTICLE_PREFIX = "article:"
 
 
 def _escalated(source: Any, ticket: Any) -> ColumnElement[bool]:
-    """The ticket reached second level: an outcome was recorded, or a suggestion escalated."""
-    outcome = exists().where(
-        EscalationOutcome.ticket_source == source, EscalationOutcome.ticket_id == ticket
+    """The ticket reached second level: an outcome was recorded, or a suggestion escalated
+    (the `escalated_tickets` rollup, one primary-key probe)."""
+    return exists().where(
+        EscalatedTicket.ticket_source == source, EscalatedTicket.ticket_id == ticket
     )
-    later = SuggestionEvent.__table__.alias("later")
-    escalating = exists().where(
-        later.c.ticket_source == source,
-        later.c.ticket_id == ticket,
-        later.c.action == "escalate",
-    )
-    return or_(outcome, escalating)
 
 
 def _first_level_how_to() -> ColumnElement[bool]:
@@ -63,49 +60,45 @@ def _first_level_how_to() -> ColumnElement[bool]:
     return and_(Article.kind == "article", or_(flag.is_(None), flag.is_(True)))
 
 
-def _fix_offered(win: Window) -> Select[str, str, str]:
-    """(source, ticket, slug): a suggestion said resolve_at_first_level with this how-to
-    first among the articles shown, and the ticket was escalated all the same."""
-    event, shown = SuggestionEvent, SuggestionShown
-    # The event's first article, looked up by the shown rows' primary key (event, rank).
-    ranks = SuggestionShown.__table__.alias("ranks")
-    first_article = (
-        select(func.min(ranks.c.rank))
-        .where(ranks.c.event_id == event.id, ranks.c.target.like(f"{ARTICLE_PREFIX}%"))
-        .correlate(event)
-        .scalar_subquery()
-    )
-    slug = func.substr(shown.target, len(ARTICLE_PREFIX) + 1)
+def _fix_offered(win: Window) -> Select[str, int]:
+    """(slug, tickets): escalated tickets whose first suggestion offering this how-to first
+    among the articles shown, saying resolve_at_first_level, fell in the range (the
+    `fix_days` rollup: ~days x how-tos rows)."""
+    day = FixDay
     return (
-        select(event.ticket_source, event.ticket_id, slug.label("slug"))
-        .join(shown, and_(shown.event_id == event.id, shown.rank == first_article))
-        .where(
-            event.action == "resolve_at_first_level",
-            event.ticket_id.is_not(None),
-            win.within(event.at),
-            _escalated(event.ticket_source, event.ticket_id),
-        )
+        select(day.slug.label("slug"), func.sum(day.tickets).label("tickets"))
+        .where(day.day >= win.start, day.day <= win.end)
+        .group_by(day.slug)
     )
 
 
-def _solved_by_first_level(win: Window) -> Select[str, str, str]:
-    """(source, ticket, slug): an escalated ticket finally linked to a first-level how-to."""
+def _solved_by_first_level(win: Window) -> Select[str, int]:
+    """(slug, tickets): escalated tickets linked in the range to a first-level how-to, but
+    for those `_fix_offered` counts already (a ticket counts once per how-to)."""
     link = SolutionLink
+    offered_in_range = exists().where(
+        FixPair.ticket_source == link.ticket_source,
+        FixPair.ticket_id == link.ticket_id,
+        FixPair.slug == link.article_slug,
+        win.within(FixPair.first_at),
+    )
     return (
-        select(link.ticket_source, link.ticket_id, link.article_slug.label("slug"))
+        select(link.article_slug.label("slug"), func.count().label("tickets"))
         .join(Article, Article.slug == link.article_slug)
         .where(
             win.within(link.created_at),
             _first_level_how_to(),
             _escalated(link.ticket_source, link.ticket_id),
+            ~offered_in_range,
         )
+        .group_by(link.article_slug)
     )
 
 
 def first_level_topics(session: Session, win: Window) -> list[TrainingTopic]:
     """How-tos behind escalations first level could have solved, most tickets first."""
-    cases = _fix_offered(win).union(_solved_by_first_level(win)).subquery()
-    count = func.count().label("tickets")
+    cases = union_all(_fix_offered(win), _solved_by_first_level(win)).subquery()
+    count = func.sum(cases.c.tickets).label("tickets")
     query = (
         select(Article.slug, Article.title, Article.team, count)
         .join(cases, cases.c.slug == Article.slug)
@@ -148,7 +141,8 @@ def _teach_for_pairs(
         return {}
     outcome = EscalationOutcome
     start = func.coalesce(outcome.first_team, outcome.suggested_team)
-    wanted = or_(*(and_(start == a, outcome.final_team == b) for a, b in keys))
+    # One tuple IN, not an OR per pair: the range index decides the scan, not the teams.
+    wanted = tuple_(start, outcome.final_team).in_(keys)
     count = func.count().label("links")
     linked = session.execute(
         select(start, outcome.final_team, Article.slug, Article.title, count)

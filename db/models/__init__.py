@@ -21,6 +21,14 @@ from db.models.events import SearchEvent, SuggestionEvent, SuggestionShown
 from db.models.feedback import EscalationOutcome, Feedback, SolutionLink, Task
 from db.models.polls import ConnectorPoll
 from db.models.pulses import Pulse
+from db.models.rollups import (
+    EscalatedTicket,
+    FixDay,
+    FixPair,
+    SearchDay,
+    SuggestionConfirmed,
+    SuggestionDay,
+)
 from db.models.routing import RoutingModelRow
 
 __all__ = [
@@ -32,16 +40,22 @@ __all__ = [
     "ConnectorConfig",
     "ConnectorPoll",
     "ContractorEndpoint",
+    "EscalatedTicket",
     "EscalationOutcome",
     "Feedback",
+    "FixDay",
+    "FixPair",
     "InboundDelivery",
     "IndexChange",
     "OutboxItem",
     "Passage",
     "Pulse",
     "RoutingModelRow",
+    "SearchDay",
     "SearchEvent",
     "SolutionLink",
+    "SuggestionConfirmed",
+    "SuggestionDay",
     "SuggestionEvent",
     "SuggestionShown",
     "Task",

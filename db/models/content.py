@@ -75,7 +75,7 @@ class Ticket(Base):
     language: Mapped[str | None] = mapped_column(String(10))
     tags: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     ingested_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 

@@ -17,7 +17,7 @@ class SuggestionEvent(Base):
 
     __tablename__ = "suggestion_events"
     __table_args__ = (
-        Index("ix_suggestion_events_ticket", "ticket_source", "ticket_id"),
+        Index("ix_suggestion_events_ticket", "ticket_source", "ticket_id", "company"),
         {"sqlite_autoincrement": True},
     )
 

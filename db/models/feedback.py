@@ -24,7 +24,7 @@ class Feedback(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     query: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
 
 class Task(Base):
@@ -58,7 +58,7 @@ class SolutionLink(Base):
     ticket_id: Mapped[str] = mapped_column(String(200))
     article_slug: Mapped[str] = mapped_column(String(200), index=True)
     actor: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
 
 class EscalationOutcome(Base):
@@ -78,4 +78,4 @@ class EscalationOutcome(Base):
     # it: a final team other than this one is a reassignment.
     first_team: Mapped[str | None] = mapped_column(String(100))
     actor: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)

@@ -20,6 +20,7 @@ from app.cli import cli
 from app.services.kpis import kpis
 from app.services.visibility import Visibility
 from app.settings import Settings
+from db.kpi_rollups import rebuild
 from db.models import (
     Article,
     ArticleVersion,
@@ -190,6 +191,8 @@ def seed(session: Session) -> None:
         session.add(
             Task(team=team, status=status, reason="feedback", target="t", created_at=created)
         )
+    session.flush()
+    rebuild(session)  # rows added directly: the rollups as an upgrade fills them
 
 
 def _seeded(client: TestClient) -> None:

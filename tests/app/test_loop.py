@@ -21,6 +21,7 @@ from app.cli import cli
 from app.services.kpis import kpis
 from app.services.visibility import Visibility
 from app.settings import Settings
+from db.kpi_rollups import rebuild
 from db.models import (
     Article,
     EscalationOutcome,
@@ -121,6 +122,8 @@ def seed(session: Session) -> None:
         session.add(
             Task(team=team, status="open", reason="feedback", target=target, created_at=created)
         )
+    session.flush()
+    rebuild(session)  # rows added directly: the rollups as an upgrade fills them
 
 
 def _seeded(client: TestClient) -> None:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from db.kpi_rollups import rebuild
 from db.models import EscalationOutcome, Feedback, SuggestionEvent
 from index.embedder import Embedder
 from ingest.pipeline import ingest_articles
@@ -257,6 +258,8 @@ def _handover_world(world: TestClient) -> None:
             Feedback(target="article:part-net", team="network", context="article", helpful=False,
                      actor="agent")
         )  # fmt: skip
+        session.flush()
+        rebuild(session)  # rows added directly: the rollups as an upgrade fills them
     for who, aspect in (("agent", "answer"), ("contractor", "clarity")):
         rated = world.post(
             "/api/v1/pulses",
