@@ -1,8 +1,8 @@
 """Group uncovered tickets into gaps: average-linkage clustering on cosine similarity.
 
 Two tickets belong to one gap when, on average, a ticket of the group is as close to the
-others as a covered ticket is to its own article rather than to the neighbouring one
-(gaps_cut.cluster_cut is the merge threshold), so a gap is a set of tickets that would
+others as a typical covered ticket is to its article (gaps_cut.cluster_cut is the merge
+threshold), so a gap is a set of tickets that would
 cover each other if one of them were written up. Average linkage, not single: single
 linkage chains a long gradient of tickets into one blob.
 
