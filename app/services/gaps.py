@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -29,10 +30,9 @@ from app.services.gaps_cut import (
     standardised,
     uncovered,
 )
-from app.services.gaps_describe import describe, words
+from app.services.gaps_describe import describe, rank, words
 from app.services.gaps_sources import (
     ArticlePassages,
-    Candidates,
     Encode,
     article_passages,
     candidates,
@@ -65,18 +65,37 @@ def ticket_document_encoder(embedder: Embedder, max_words: int) -> Encode:
     return encode
 
 
-def article_scores(pool: Candidates, articles: ArticlePassages) -> npt.NDArray[np.float32]:
-    """(candidates x articles): each article's best passage for each candidate."""
+def article_scores(
+    vectors: Vectors, articles: ArticlePassages, mean: npt.NDArray[np.float32]
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """(candidates x articles), twice: each article's best passage for each candidate in
+    raw cosines, and in cosines of the vectors centred on `mean` (gaps_cut.centred).
+
+    One product serves both: for unit x, p the centred cosine is
+    (x.p - x.m - p.m + m.m) / (|x - m| |p - m|), so no second pass over the passages."""
     count = len(articles.slugs)
-    scores = np.full((len(pool), count), -1.0, dtype=np.float32)
-    if not count or not len(pool):
-        return scores
+    raw = np.full((len(vectors), count), -1.0, dtype=np.float32)
+    spread = raw.copy()
+    if not count or not len(vectors):
+        return raw, spread
     starts = np.flatnonzero(np.r_[True, articles.article[1:] != articles.article[:-1]])
-    for begin in range(0, len(pool), SCORE_BLOCK):
-        block = pool.vectors[begin : begin + SCORE_BLOCK] @ articles.vectors.T
+    centre = np.asarray(mean, dtype=np.float32)
+    square = float(centre @ centre)
+    passage_dot = articles.vectors @ centre
+    passage_norm = np.sqrt(np.maximum(1.0 - 2.0 * passage_dot + square, 1e-12))
+    for begin in range(0, len(vectors), SCORE_BLOCK):
+        rows = vectors[begin : begin + SCORE_BLOCK]
+        block = rows @ articles.vectors.T
         # Passages come ordered by article, so each article's best is one reduceat.
-        scores[begin : begin + SCORE_BLOCK] = np.maximum.reduceat(block, starts, axis=1)
-    return scores
+        raw[begin : begin + SCORE_BLOCK] = np.maximum.reduceat(block, starts, axis=1)
+        row_dot = rows @ centre
+        row_norm = np.sqrt(np.maximum(1.0 - 2.0 * row_dot + square, 1e-12))
+        block -= row_dot[:, None]
+        block -= passage_dot[None, :] - square
+        block /= row_norm[:, None]
+        block /= passage_norm[None, :]
+        spread[begin : begin + SCORE_BLOCK] = np.maximum.reduceat(block, starts, axis=1)
+    return raw, spread
 
 
 def mine_gaps(
@@ -107,31 +126,33 @@ def mine_gaps(
         return empty  # no runner-up to compare with: no cut can be derived
     # Detection on each article's standardised cosines; clusters on centred vectors
     # (gaps_cut explains both; docs/BENCHMARKS.md measures them).
-    raw = article_scores(pool, articles)
+    mean = np.concatenate([articles.vectors, pool.vectors]).mean(axis=0)
+    raw, spread_scores = article_scores(pool.vectors, articles, mean)
     coverage = coverage_of(standardised(raw))
     cut = coverage_cut(coverage)
     flagged = uncovered(coverage, cut)
     rows = np.flatnonzero(flagged)
-    mean = np.concatenate([articles.vectors, pool.vectors]).mean(axis=0)
     spread = replace(pool, vectors=centred(pool.vectors, mean))
-    spread_articles = replace(articles, vectors=centred(articles.vectors, mean))
-    merge = cluster_cut(coverage_of(article_scores(spread, spread_articles)).best, ~flagged)
+    merge = cluster_cut(coverage_of(spread_scores), ~flagged)
     labels = cluster(spread.vectors[rows], merge) if rows.size else np.zeros(0, dtype=np.int64)
     best_cosine = raw.max(axis=1)
     member_words = [words(f"{pool.titles[r]} {pool.resolutions[r]}") for r in rows]
+    position = {int(r): i for i, r in enumerate(rows)}
     frequency: Counter[str] = Counter(word for found in member_words for word in found)
     middle = win.since + (win.until - win.since) / 2
     gaps: list[Gap] = []
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        if members.size < MIN_SIZE:
-            continue
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1], True])
+    groups = [
+        rows[order[first:last]] for first, last in pairwise(bounds) if last - first >= MIN_SIZE
+    ]
+    for group in _top(groups, [rank(pool, group, middle) for group in groups]):
         gaps.append(
             describe(
                 spread,
-                rows[members],
+                group,
                 best_cosine,
-                member_words=[member_words[i] for i in members],
+                member_words=[member_words[position[r]] for r in group],
                 document_frequency=frequency,
                 total=len(rows),
                 middle=middle,
@@ -146,6 +167,19 @@ def mine_gaps(
             "gaps": gaps[:GAPS_MAX],
         }
     )
+
+
+def _top(
+    groups: list[npt.NDArray[np.int64]], ranks: list[tuple[float, int, float]]
+) -> list[npt.NDArray[np.int64]]:
+    """The groups that can make the first `GAPS_MAX` gaps: those ranked at or above the
+    `GAPS_MAX`-th (ties kept, the key breaks them once described)."""
+    if len(groups) <= GAPS_MAX:
+        return groups
+    ordered = sorted(ranks, key=lambda r: (-r[0], -r[1], -r[2]))
+    last = ordered[GAPS_MAX - 1]
+    floor = (-last[0], -last[1], -last[2])
+    return [group for group, r in zip(groups, ranks, strict=True) if (-r[0], -r[1], -r[2]) <= floor]
 
 
 def find_gap(gaps: GapList, key: str) -> Gap:

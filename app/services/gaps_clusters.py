@@ -1,10 +1,10 @@
 """Group uncovered tickets into gaps: average-linkage clustering on cosine similarity.
 
 Two tickets belong to one gap when, on average, a ticket of the group is as close to the
-others as a covered ticket is to its article: the coverage cut (gaps_cut) is the merge
-threshold, so a gap is a set of tickets that would cover each other if one of them were
-written up. Average linkage, not single: single linkage chains a long gradient of tickets
-into one blob.
+others as a typical covered ticket is to its article (gaps_cut.cluster_cut is the merge
+threshold), so a gap is a set of tickets that would
+cover each other if one of them were written up. Average linkage, not single: single
+linkage chains a long gradient of tickets into one blob.
 
 Exact average linkage holds every pair in memory and costs O(n² log n) (3,000 tickets: 18 s on
 the shared machine, 1,000: under 3 s), so above `EXACT_MAX` tickets the groups

@@ -60,6 +60,18 @@ def _trend(times: Sequence[datetime | None], middle: datetime) -> float:
     return round((later - earlier) / len(times), 4) if times else 0.0
 
 
+def rank(
+    pool: Candidates, rows: npt.NDArray[np.int64], middle: datetime
+) -> tuple[float, int, float]:
+    """What gaps are ordered by: priority (volume times escalation share, smoothed), size,
+    trend. Cheap, so only the gaps that make the list need describing."""
+    tickets = sum(1 for r in rows if pool.kinds[r] == "ticket")
+    escalated = sum(1 for r in rows if pool.escalated[r])
+    size = len(rows)
+    priority = round(size * (escalated + 1) / (tickets + 2), 4)
+    return priority, size, _trend([pool.times[r] for r in rows], middle)
+
+
 def describe(
     pool: Candidates,
     rows: npt.NDArray[np.int64],
@@ -97,7 +109,7 @@ def describe(
     tickets = sum(1 for r in rows if pool.kinds[r] == "ticket")
     escalated = sum(1 for r in rows if pool.escalated[r])
     teams = _counts([pool.teams[r] for r in rows])
-    size = len(rows)
+    priority, size, trend = rank(pool, rows, middle)
     title_row = next(
         (r for r in rows[np.argsort(-closeness)] if pool.kinds[r] == "ticket"), typical
     )
@@ -108,8 +120,8 @@ def describe(
         searches=size - tickets,
         escalated=escalated,
         escalation_share=round(escalated / tickets, 4) if tickets else 0.0,
-        trend=_trend([pool.times[r] for r in rows], middle),
-        priority=round(size * (escalated + 1) / (tickets + 2), 4),
+        trend=trend,
+        priority=priority,
         team=teams[0].name if teams else None,
         teams=teams,
         languages=_counts([pool.languages[r] for r in rows]),

@@ -103,7 +103,7 @@ def score_system(
     coverage = coverage_of(scores if detect is None else detect)
     cut = coverage_cut(coverage)
     flagged = uncovered(coverage, cut)
-    merge = cluster_cut(coverage_of(scores).best, ~flagged)
+    merge = cluster_cut(coverage_of(scores), ~flagged)
     truth = task.truly_uncovered
     hits = int((flagged & truth).sum())
     precision = hits / int(flagged.sum()) if flagged.any() else 0.0

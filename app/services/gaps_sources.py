@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import ColumnElement, false, func, or_, select, true, tuple_
+import numpy.typing as npt
+from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.services.kpis_sql import Window
@@ -105,31 +106,59 @@ def _ticket_time() -> ColumnElement[datetime]:
     return func.coalesce(Ticket.resolved_at, Ticket.ingested_at)
 
 
-def _escalated(session: Session, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    """The tickets among `keys` that went to second level: an escalation outcome was
-    reported for them, or a suggestion for them said `escalate`."""
-    found: set[tuple[str, str]] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        outcome = tuple_(EscalationOutcome.ticket_source, EscalationOutcome.ticket_id)
-        suggestion = tuple_(SuggestionEvent.ticket_source, SuggestionEvent.ticket_id)
-        found.update(
-            (s, i)
-            for s, i in session.execute(
-                select(EscalationOutcome.ticket_source, EscalationOutcome.ticket_id).where(
-                    outcome.in_(chunk)
-                )
-            )
-        )
-        found.update(
-            (str(s), str(i))
-            for s, i in session.execute(
-                select(SuggestionEvent.ticket_source, SuggestionEvent.ticket_id).where(
-                    suggestion.in_(chunk), SuggestionEvent.action == "escalate"
-                )
-            )
-        )
+def _ticket_scope(window: Window) -> ColumnElement[bool]:
+    """The tickets of the range (and team): one condition for every read that joins them."""
+    team_filter = Ticket.team == window.team if window.team else true()
+    return window.within(_ticket_time()) & team_filter
+
+
+def _escalated(session: Session, window: Window) -> set[tuple[str, str]]:
+    """The range's tickets that went to second level: an escalation outcome was reported
+    for them, or a suggestion for them said `escalate`. Joined on the ticket's key, so one
+    query each, whatever the number of tickets."""
+    scope = _ticket_scope(window)
+    outcomes = select(EscalationOutcome.ticket_source, EscalationOutcome.ticket_id).join(
+        Ticket,
+        (Ticket.source == EscalationOutcome.ticket_source)
+        & (Ticket.external_id == EscalationOutcome.ticket_id),
+    )
+    suggestions = select(SuggestionEvent.ticket_source, SuggestionEvent.ticket_id).join(
+        Ticket,
+        (Ticket.source == SuggestionEvent.ticket_source)
+        & (Ticket.external_id == SuggestionEvent.ticket_id),
+    )
+    found = {(str(s), str(i)) for s, i in session.execute(outcomes.where(scope))}
+    found.update(
+        (str(s), str(i))
+        for s, i in session.execute(suggestions.where(scope, SuggestionEvent.action == "escalate"))
+    )
     return found
+
+
+def _ticket_vectors(
+    session: Session, window: Window, model_id: str
+) -> tuple[npt.NDArray[np.int64], Vectors]:
+    """Ticket ids (ascending) and the sum of each one's passage vectors for `model_id`."""
+    rows = session.execute(
+        select(Passage.ticket_id, Passage.embedding)
+        .join(Ticket, Ticket.id == Passage.ticket_id)
+        .where(_ticket_scope(window), Passage.model_id == model_id)
+        .order_by(Passage.ticket_id, Passage.position)
+    ).all()
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+    owner = np.fromiter((int(ticket_id or 0) for ticket_id, _ in rows), np.int64, len(rows))
+    flat = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32)
+    flat = flat.reshape(len(rows), -1)
+    first = np.r_[True, owner[1:] != owner[:-1]]
+    group = np.cumsum(first) - 1
+    sums = flat[first].copy()
+    # Most tickets are one passage; add the others' further passages row by row
+    # (reduceat over rows costs a pass per group).
+    rest = np.flatnonzero(~first)
+    if rest.size:
+        np.add.at(sums, group[rest], flat[rest])
+    return owner[first], sums
 
 
 def candidates(
@@ -151,8 +180,6 @@ def candidates(
     blocks: list[Vectors] = []
     keys: list[tuple[str, str]] = []
     if visibility.sees_tickets:
-        when = _ticket_time()
-        team_filter = Ticket.team == window.team if window.team else true()
         tickets = session.execute(
             select(
                 Ticket.id,
@@ -162,27 +189,18 @@ def candidates(
                 Ticket.resolution,
                 Ticket.team,
                 Ticket.language,
-                when,
+                _ticket_time(),
             )
-            .where(window.within(when), team_filter)
+            .where(_ticket_scope(window))
             .order_by(Ticket.id)
         ).all()
-        sums: dict[int, np.ndarray] = {}
-        ids = [row[0] for row in tickets]
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start : start + 5000]
-            for ticket_id, blob in session.execute(
-                select(Passage.ticket_id, Passage.embedding).where(
-                    Passage.ticket_id.in_(chunk), Passage.model_id == model_id
-                )
-            ):
-                if ticket_id is None:
-                    continue
-                vector = np.frombuffer(blob, dtype=np.float32)
-                sums[ticket_id] = sums[ticket_id] + vector if ticket_id in sums else vector.copy()
+        embedded, sums = _ticket_vectors(session, window, model_id)
+        row_of = {int(ticket_id): row for row, ticket_id in enumerate(embedded)}
+        chosen: list[int] = []
         for row_id, source, external, title, resolution, team, language, at in tickets:
-            if row_id not in sums:
+            if row_id not in row_of:
                 continue  # not embedded with this model: a reindex is due, skip it
+            chosen.append(row_of[row_id])
             refs.append(f"ticket:{source}:{external}")
             kinds.append("ticket")
             titles.append(title)
@@ -191,7 +209,8 @@ def candidates(
             languages.append(language)
             times.append(at)
             keys.append((source, external))
-            blocks.append(sums[row_id][None, :])
+        if chosen:
+            blocks.append(sums[np.asarray(chosen, dtype=np.int64)])
     searches = _searches(session, visibility, window)
     if searches:
         blocks.append(encode([query for _, query, _ in searches]))
@@ -203,7 +222,7 @@ def candidates(
             teams.append(None)
             languages.append(None)
             times.append(at)
-    escalated = _escalated(session, keys)
+    escalated = _escalated(session, window) if keys else set()
     flags = [key in escalated for key in keys] + [False] * len(searches)
     vectors = (
         _normalised(np.concatenate(blocks).astype(np.float32))

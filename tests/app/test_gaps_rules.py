@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.services import gaps_clusters
+from app.services import gaps, gaps_clusters
+from app.services.gaps import article_scores
 from app.services.gaps_clusters import cluster, medoid
 from app.services.gaps_cut import (
     centred,
@@ -16,6 +17,7 @@ from app.services.gaps_cut import (
     standardised,
     uncovered,
 )
+from app.services.gaps_sources import ArticlePassages
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
@@ -83,10 +85,12 @@ def test_clusters_recover_the_topics_at_the_covered_median() -> None:
 
 
 def test_cluster_cut_is_the_median_of_the_covered_best_scores() -> None:
-    best = np.array([0.9, 0.7, 0.8, 0.3])
-    assert cluster_cut(best, np.array([True, True, True, False])) == pytest.approx(0.8)
+    scores = np.array([[0.9, 0.1], [0.7, 0.2], [0.8, 0.3], [0.3, 0.0]])
+    assert cluster_cut(coverage_of(scores), np.array([True, True, True, False])) == (
+        pytest.approx(0.8)
+    )
     # Nothing covered: the highest best score, so only near-identical tickets merge.
-    assert cluster_cut(best, np.zeros(4, dtype=bool)) == pytest.approx(0.9)
+    assert cluster_cut(coverage_of(scores), np.zeros(4, dtype=bool)) == pytest.approx(0.9)
 
 
 def test_standardised_scores_discount_an_article_close_to_everything() -> None:
@@ -123,3 +127,31 @@ def test_medoid_is_the_most_typical_row() -> None:
     angles = np.array([0.0, 0.2, 0.4, 1.2])
     rows = np.stack([np.cos(angles), np.sin(angles)], axis=1)
     assert medoid(rows) == 2  # 0.4: highest summed cosine to all (the outlier pulls it up)
+
+
+def test_article_scores_centre_without_a_second_pass() -> None:
+    """Raw and centred best-passage scores from one product equal the scores of the
+    centred vectors computed directly, article by article (two passages for article 0)."""
+    rng = np.random.default_rng(8)
+    shared = np.ones(24, dtype=np.float32) * 2
+    tickets = _unit(shared + rng.standard_normal((7, 24)))
+    passages = _unit(shared + rng.standard_normal((5, 24)))
+    articles = ArticlePassages(passages, np.array([0, 0, 1, 2, 2]), ["a", "b", "c"])
+    mean = np.concatenate([passages, tickets]).mean(axis=0)
+    raw, spread = article_scores(tickets, articles, mean)
+    direct = centred(tickets, mean) @ centred(passages, mean).T
+    for column, members in enumerate(([0, 1], [2], [3, 4])):
+        assert np.allclose(raw[:, column], (tickets @ passages[members].T).max(axis=1), atol=1e-5)
+        assert np.allclose(spread[:, column], direct[:, members].max(axis=1), atol=1e-5)
+
+
+def test_only_the_groups_that_can_make_the_list_are_described(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(gaps, "GAPS_MAX", 2)
+    groups = [np.array([n]) for n in range(5)]
+    ranks = [(1.0, 2, 0.0), (3.0, 2, 0.0), (2.0, 4, 0.0), (2.0, 4, 0.0), (0.5, 9, 1.0)]
+    chosen = [int(group[0]) for group in gaps._top(groups, ranks)]
+    assert chosen == [1, 2, 3]  # the second place is tied: both kept, the key decides
+    monkeypatch.setattr(gaps, "GAPS_MAX", 10)
+    assert len(gaps._top(groups, ranks)) == 5
