@@ -43,6 +43,7 @@ from bench.common import (
 )
 from bench.corpus import held_out_queries, open_factory, perturbed
 from bench.index_kinds import stored_vectors
+from bench.index_memory import rss_bytes
 from bench.search_latency import real_passages
 from index.dense import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, DenseIndex
 from index.embedder import DEFAULT_ENGINE, Vectors, load_embedder
@@ -84,10 +85,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
+    return rss_bytes() / 2**20
 
 
 def all_vectors(real: Vectors, size: int, sigma: float, synthetic: str) -> Vectors:
