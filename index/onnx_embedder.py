@@ -51,6 +51,9 @@ class OnnxEmbedder:
         self._tables = _shared_tables(files)
         self._gate = gate or process_gate()
         self._dim = int(self._encode_batch(["probe"], self._threads).shape[1])
+        # The long lane's session too, now: made on first use it cost the first long ticket
+        # seconds (the graph load), and a short request queued behind it waited as long.
+        self._session(self._lane_threads(Lane.BULK))
 
     @property
     def model_id(self) -> str:
@@ -122,9 +125,11 @@ class OnnxEmbedder:
                 out[i] = vectors[row]
         return np.ascontiguousarray(np.stack(out), dtype=np.float32)
 
+    def _lane_threads(self, lane: Lane) -> int:
+        return min(self._threads, bulk_threads()) if lane is Lane.BULK else self._threads
+
     def _forward(self, texts: list[str], lane: Lane) -> Vectors:
-        threads = min(self._threads, bulk_threads()) if lane is Lane.BULK else self._threads
-        return self._encode_batch(texts, threads)
+        return self._encode_batch(texts, self._lane_threads(lane))
 
     def _encode(self, texts: list[str], whole_job: bool = False) -> Vectors:
         return encode_in_lanes(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from db.models import Article
@@ -85,6 +86,24 @@ def read_charter(
     tags: Sequence[str] = (),
 ) -> TeamCharter:
     """Sort a charter's paragraphs and list items into its sections."""
+    return TeamCharter(
+        team=team,
+        slug=slug,
+        title=title,
+        name=str(front_matter.get("name") or title),
+        tags=tuple(tags),
+        blocks=_blocks(body, title),
+        hours=_optional_text(front_matter.get("hours")),
+        contractor=_optional_text(front_matter.get("contractor")),
+        escalation_contact=_optional_text(front_matter.get("escalation_contact")),
+    )
+
+
+@lru_cache(maxsize=512)
+def _blocks(body: str, title: str) -> tuple[CharterBlock, ...]:
+    """The charter's section blocks. Parsing the markdown is most of reading a charter, and
+    /suggest reads the routed team's charter on every call: the parse is kept per text (a
+    pure function of it, so an edited charter is simply a new key)."""
     blocks: list[CharterBlock] = []
     for section in sections_of(body, title):
         heading = section.heading_path[-1] if len(section.heading_path) > 1 else ""
@@ -95,17 +114,7 @@ def read_charter(
             # "Escalate to X when:" introduces the list that follows; it is not a rule.
             if not block.rstrip().endswith(":"):
                 blocks.append(CharterBlock(kind, heading, block))
-    return TeamCharter(
-        team=team,
-        slug=slug,
-        title=title,
-        name=str(front_matter.get("name") or title),
-        tags=tuple(tags),
-        blocks=tuple(blocks),
-        hours=_optional_text(front_matter.get("hours")),
-        contractor=_optional_text(front_matter.get("contractor")),
-        escalation_contact=_optional_text(front_matter.get("escalation_contact")),
-    )
+    return tuple(blocks)
 
 
 def charter_of_article(article: Article) -> TeamCharter:

@@ -98,6 +98,16 @@ def test_the_thread_setting_reaches_every_session() -> None:
     assert threads == sorted({2, min(2, bulk_threads())})
 
 
+def test_both_lanes_are_ready_before_the_first_long_text() -> None:
+    embedder = load_embedder(
+        "multilingual-e5-small", cache_dir=MODEL_CACHE, engine="onnx-int8", threads=2
+    )
+    assert isinstance(embedder, OnnxEmbedder)
+    # Nothing encoded yet but the load's probe: the long lane's graph is loaded already, so
+    # the first long ticket does not pay for it (seconds) while short requests queue.
+    assert sorted(embedder._sessions) == sorted({2, min(2, bulk_threads())})
+
+
 def test_sessions_share_the_tables_and_give_the_graphs_own_vectors(
     int8_embedder: Embedder,
 ) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from ingest.markdown import Section
+from routing import charters
 from routing.charters import read_charter
 from routing.cold_start import charter_for_routing
 
@@ -57,3 +61,28 @@ def test_router_embeds_tags_and_what_the_team_does_never_first_level_checks() ->
         ("Eskalation", "das VPN für viele Nutzer ausfällt"),
     )
     assert charter.contractor is None  # an empty front-matter value is no contractor
+
+
+def test_a_charter_text_is_parsed_once_and_an_edit_is_read_anew(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parsed: list[str] = []
+    real_sections_of = charters.sections_of
+
+    def counting(body: str, title: str) -> tuple[Section, ...]:
+        parsed.append(title)
+        return real_sections_of(body, title)
+
+    monkeypatch.setattr(charters, "sections_of", counting)
+    title = "Netzwerk (cache probe)"
+    for _ in range(3):
+        read_charter(team="network", slug="team-network", title=title, body=BODY, front_matter={})
+    edited = read_charter(
+        team="network",
+        slug="team-network",
+        title=title,
+        body=BODY.replace("VPN-Clients", "Firewall"),
+        front_matter={},
+    )
+    assert parsed == [title, title]  # /suggest reads the routed charter on every call
+    assert edited.texts("skills") == ["Firewall", "WLAN-Ausleuchtung"]
