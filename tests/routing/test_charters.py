@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ingest import markdown
 from ingest.markdown import Section
 from routing import charters
 from routing.charters import read_charter
@@ -67,7 +68,7 @@ def test_a_charter_text_is_parsed_once_and_an_edit_is_read_anew(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     parsed: list[str] = []
-    real_sections_of = charters.sections_of
+    real_sections_of = markdown.sections_of
 
     def counting(body: str, title: str) -> tuple[Section, ...]:
         parsed.append(title)
