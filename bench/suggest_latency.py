@@ -215,6 +215,8 @@ def service_env(setup: RunSetup) -> dict[str, str]:
         "STELLWERK_INDEX_EXACT_MAX_VECTORS": str(setup.exact_max),
         "STELLWERK_EMBEDDING_THREADS": str(setup.threads),
         "STELLWERK_LOG_LEVEL": "warning",
+        # One client sends every request back to back: a latency run, not a rate test.
+        "STELLWERK_KEY_REQUESTS_PER_MINUTE": "0",
     }
 
 

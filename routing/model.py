@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, cast
 
 import numpy as np
@@ -88,8 +89,16 @@ def single_threaded_blas() -> AbstractContextManager[object]:
     model and request threads, BLAS threads spin against each other: measured 20x slower
     (9.3 s against 0.4 s for one logistic regression on 1,500 x 384).
     """
+    return cast(AbstractContextManager[object], _blas_controller().limit(limits=1))
+
+
+@lru_cache(maxsize=1)
+def _blas_controller() -> Any:
+    """threadpoolctl's view of the loaded BLAS libraries, made once: finding them reads
+    /proc/self/maps, which `threadpool_limits` does on every call (4 ms of each /suggest).
+    Made on first use, by which time scikit-learn has loaded numpy's and scipy's BLAS."""
     threadpoolctl = importlib.import_module("threadpoolctl")  # ships with scikit-learn
-    return cast(AbstractContextManager[object], threadpoolctl.threadpool_limits(limits=1))
+    return threadpoolctl.ThreadpoolController()
 
 
 def _full_columns(model: Any, scores: Matrix, n_classes: int) -> Matrix:

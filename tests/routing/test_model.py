@@ -223,3 +223,18 @@ def test_teams_with_one_or_two_german_tickets_train_and_predict_with_the_second_
     assert np.allclose(probabilities.sum(axis=1), 1.0)
     assert probabilities[:, classifier.teams.index("payroll")].max() <= 0.5 + 1e-9
     assert probabilities[:, classifier.teams.index("legal")].max() <= 2 / 3 + 1e-9
+
+
+def test_fits_and_predictions_hold_blas_to_one_thread_and_give_the_threads_back() -> None:
+    from threadpoolctl import threadpool_info
+
+    from routing.model import single_threaded_blas
+
+    def blas_threads() -> set[int]:
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    before = blas_threads()
+    for _ in range(2):  # the second time from the controller kept by the first
+        with single_threaded_blas():
+            assert blas_threads() == {1}
+        assert blas_threads() == before
