@@ -108,6 +108,24 @@ def test_both_lanes_are_ready_before_the_first_long_text() -> None:
     assert sorted(embedder._sessions) == sorted({2, min(2, bulk_threads())})
 
 
+def test_a_short_call_of_several_texts_runs_them_side_by_side_in_order(
+    int8_embedder: Embedder,
+) -> None:
+    assert isinstance(int8_embedder, OnnxEmbedder)
+    question, passages = int8_embedder.encode_query_with_documents(QUERIES[1], PASSAGES[:3])
+    spec = int8_embedder._spec
+    texts = [spec.query_prefix + QUERIES[1]] + [spec.document_prefix + p for p in PASSAGES[:3]]
+    groups = min(int8_embedder._threads, len(texts))
+    # Each group is its own pass (dynamic int8 scales follow a pass's whole batch), so each
+    # text's vector is its group's, in the caller's order.
+    for start in range(groups):
+        members = list(range(start, len(texts), groups))
+        alone = int8_embedder._encode_batch([texts[i] for i in members], 1)
+        for row, i in enumerate(members):
+            got = question if i == 0 else passages[i - 1]
+            assert np.allclose(got, alone[row], atol=1e-6), i
+
+
 def test_sessions_share_the_tables_and_give_the_graphs_own_vectors(
     int8_embedder: Embedder,
 ) -> None:
