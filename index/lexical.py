@@ -56,6 +56,7 @@ class LexicalIndex:
         self._posting_arrays: dict[int, tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]] = {}
         # A hybrid search analyses its query twice (search, coverage): remember the last.
         self._last_query: tuple[str, list[list[tuple[str, float]]]] | None = None
+        self._last_scores: tuple[str, npt.NDArray[np.float32]] | None = None
 
     def __len__(self) -> int:
         return self._alive_count
@@ -121,6 +122,7 @@ class LexicalIndex:
         self._id_order_cache = None
         self._mask_cache = None
         self._last_query = None
+        self._last_scores = None
 
     def _alive_rows(self) -> npt.NDArray[np.bool_]:
         if self._alive_cache is None:
@@ -268,9 +270,30 @@ class LexicalIndex:
 
     def search(self, text: str, k: int, allowed_ids: Ids | None = None) -> list[tuple[int, float]]:
         """Top-k (passage id, BM25 score), restricted to `allowed_ids` if given."""
-        rows_total = len(self._passage_ids)
         if k <= 0 or self._alive_count == 0:
             return []
+        scores = self._scores(text).copy()
+        mask = self._alive_rows() if allowed_ids is None else self._allowed_rows(allowed_ids)
+        scores[~mask] = 0.0
+        candidates = np.flatnonzero(scores > 0)
+        if len(candidates) == 0:
+            return []
+        if len(candidates) > k:
+            top = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
+        else:
+            top = candidates
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self._passage_ids[row], float(scores[row])) for row in top]
+
+    def _scores(self, text: str) -> npt.NDArray[np.float32]:
+        """BM25 of every row for `text`, before any filter. One /suggest searches the same
+        text several times under different filters (its solutions, the first-level how-to)
+        and a search that finds too few documents asks again for more: the last text's
+        scores are kept until the index changes."""
+        last = self._last_scores
+        if last is not None and last[0] == text:
+            return last[1]
+        rows_total = len(self._passage_ids)
         alive = self._alive_rows()
         lengths = self._row_lengths()
         average = self._alive_length / self._alive_count
@@ -302,17 +325,8 @@ class LexicalIndex:
                 group_scores[rows] = np.maximum(group_scores[rows], contribution)
             if group_scores is not None:
                 scores += group_scores
-        mask = alive if allowed_ids is None else self._allowed_rows(allowed_ids)
-        scores[~mask] = 0.0
-        candidates = np.flatnonzero(scores > 0)
-        if len(candidates) == 0:
-            return []
-        if len(candidates) > k:
-            top = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
-        else:
-            top = candidates
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self._passage_ids[row], float(scores[row])) for row in top]
+        self._last_scores = (text, scores)
+        return scores
 
     def coverage(self, text: str) -> float:
         """Share of the query's term groups with at least one term the index knows.

@@ -58,6 +58,20 @@ def test_removed_passages_disappear_and_allowed_ids_filter(lexical: LexicalIndex
     assert len(lexical) == 4
 
 
+def test_one_text_searched_under_several_filters_and_after_changes(
+    lexical: LexicalIndex,
+) -> None:
+    # The same text twice under other filters (as /suggest searches): a filter does not
+    # stick to the scores the second search reuses.
+    assert _ids(lexical.search("update", 5, np.array([3], dtype=np.int64))) == [3]
+    assert set(_ids(lexical.search("update", 5))) == {3, 5}
+    # Adding or removing a passage is seen by the very next search of the same text.
+    lexical.add(7, "Update fails with error 0x800f0922")
+    assert set(_ids(lexical.search("update", 5))) == {3, 5, 7}
+    lexical.remove([3, 5])
+    assert _ids(lexical.search("update", 5)) == [7]
+
+
 def test_save_and_load_keep_the_ranking(lexical: LexicalIndex, tmp_path: Path) -> None:
     lexical.remove([2])
     before = lexical.search("update Drucker", 5)
