@@ -7,9 +7,30 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from index.embedder import Vectors
 from routing.decision import SimilarTicket
+
+
+def top_k(similarity: npt.NDArray[np.floating], k: int) -> npt.NDArray[np.intp]:
+    """Per row the positions of the k largest values, ascending; of equal values the
+    earliest positions win.
+
+    `np.argpartition` alone leaves ties at the k-th value to its SIMD kernel (AVX2,
+    AVX-512 and plain builds pick different tickets), which changed the vote, the choice
+    of model and the accuracy between machines; the k-th value itself is well defined.
+    """
+    rows = np.atleast_2d(similarity)
+    k = min(k, rows.shape[1])
+    if k <= 0:
+        return np.zeros((rows.shape[0], 0), dtype=np.intp)
+    kth = -np.partition(-rows, k - 1, axis=1)[:, k - 1 : k]
+    above, equal = rows > kth, rows == kth
+    wanted = k - above.sum(axis=1, keepdims=True)
+    chosen = above | (equal & (np.cumsum(equal, axis=1) <= wanted))
+    top = np.nonzero(chosen)[1].reshape(rows.shape[0], k)
+    return top if similarity.ndim == 2 else top[0]
 
 
 @dataclass
@@ -42,8 +63,7 @@ class TicketMemory:
         if exclude is not None:
             similarity = similarity.copy()
             similarity[exclude] = -np.inf
-        k = min(k, len(similarity))
-        top = np.argpartition(-similarity, k - 1)[:k]
+        top = top_k(similarity, k)
         top = top[np.argsort(-similarity[top], kind="stable")]
         return [
             SimilarTicket(

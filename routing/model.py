@@ -30,6 +30,7 @@ from index.embedder import Vectors
 from routing.calibration import Calibration
 from routing.features import LexicalFeatures
 from routing.language import german_rows
+from routing.memory import top_k
 from routing.meta import PooledSoftmax, meta_inputs, new_meta
 from routing.metrics import reliability_table
 from routing.selection import Candidate, candidates, choose_model, second_verdict
@@ -207,7 +208,7 @@ class _Learner:
             raise RuntimeError("not fitted")
         k = min(self.config.knn_neighbours, len(self.labels))
         similarity = vectors @ self.vectors.T
-        top = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        top = top_k(similarity, k)
         top_scores = np.take_along_axis(similarity, top, axis=1)
         weights = np.exp(
             (top_scores - top_scores.max(axis=1, keepdims=True)) / self.config.knn_temperature
