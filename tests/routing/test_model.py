@@ -226,7 +226,7 @@ def test_teams_with_one_or_two_german_tickets_train_and_predict_with_the_second_
 
 
 def test_fits_and_predictions_hold_blas_to_one_thread_and_give_the_threads_back() -> None:
-    from threadpoolctl import threadpool_info  # type: ignore[import-untyped]
+    from threadpoolctl import threadpool_info
 
     from routing.model import single_threaded_blas
 
