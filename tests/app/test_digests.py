@@ -29,6 +29,7 @@ from db.models import OutboxItem
 from tests.app.test_loop import ACME, NET, seed
 from tests.auth_helpers import bearer, factory_of, keys_of
 from tests.connectors.fake_tools import FakeTool, firm_app, serve
+from tests.fakes import HashingEmbedder
 
 WEEK = {"week": "2026-11-11"}  # W2: 2026-11-09 to 11-15
 SECRET = "digest-secret-0123456789"
@@ -137,6 +138,11 @@ def test_digest_cli_shows_and_queues(
         seed(session)
     monkeypatch.setenv("STELLWERK_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("STELLWERK_DATABASE_URL", str(settings.database_url))
+    # The seeded world holds no passages; the week's gaps need an embedder, not the real
+    # model (which each command would otherwise export afresh into this data folder).
+    monkeypatch.setattr(
+        "app.components.load_configured_embedder", lambda settings: HashingEmbedder()
+    )
     shown = CliRunner().invoke(cli, ["digest", "show", "--firm", NET, "--week", "2026-11-11",
                                      "--json"])  # fmt: skip
     assert shown.exit_code == 0, shown.output
