@@ -152,8 +152,8 @@ def test_upkeep_follows_each_write_and_equals_a_rebuild(factory: sessionmaker[Se
     assert _rebuilt(factory) == pruned
 
 
-def test_an_upgrade_fills_the_rollups_from_stored_events(database_url: str) -> None:
-    engine = create_db_engine(database_url)
+def test_an_upgrade_fills_the_rollups_from_stored_events(unmigrated_database_url: str) -> None:
+    engine = create_db_engine(unmigrated_database_url)
     config = alembic_config(engine)
     command.upgrade(config, "0009")
     day = datetime(2026, 11, 3, 10, tzinfo=UTC)

@@ -8,7 +8,6 @@ from alembic import command
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.settings import Settings
 from db.models import Article, ArticleVersion, Passage
 from db.session import alembic_config, create_db_engine
 from ingest.pipeline import ingest_articles
@@ -74,8 +73,10 @@ def test_file_status_drives_the_lifecycle(
     assert vpn.status == "archived" and _passages(factory, vpn) == 0
 
 
-def test_articles_from_before_versioning_get_their_first_version(settings: Settings) -> None:
-    engine = create_db_engine(settings.resolved_database_url)
+def test_articles_from_before_versioning_get_their_first_version(
+    unmigrated_database_url: str,
+) -> None:
+    engine = create_db_engine(unmigrated_database_url)
     config = alembic_config(engine)
     command.upgrade(config, "0002")
     with engine.begin() as connection:
