@@ -33,6 +33,8 @@ class FusionWeights:
     # Query length (term groups) from which BM25 counts fully whatever the lists say; a
     # shorter query keeps `groups / full_trust_groups` of it at least. 0: length is ignored.
     full_trust_groups: int = 40
+    # Dense cosines less the query's closeness to each passage language (language_offset).
+    centre_languages: bool = True
 
 
 @dataclass(frozen=True)
