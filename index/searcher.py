@@ -328,6 +328,9 @@ class Searcher:
                     weights=self.weights,
                     candidates=depth,
                     groups=groups,
+                    languages=self._languages_of(lexical_ranked)
+                    if offsets and self.weights.lexical_by_language
+                    else None,
                 )
             )
             order = ranked_keys(scores)
@@ -346,6 +349,13 @@ class Searcher:
                 )
             )
         return hits
+
+    def _languages_of(self, ranked: Sequence[Ranked]) -> dict[str, str]:
+        languages = {}
+        for item in ranked:
+            meta = self._meta.get(item.best_passage_id)
+            languages[item.doc_key] = _language(meta) if meta is not None else ""
+        return languages
 
     def _centred(self, ranked: Sequence[Ranked], offsets: Mapping[str, float]) -> list[Ranked]:
         """Cosines less the query's closeness to their passage's language (language_offset)."""

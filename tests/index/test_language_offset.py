@@ -133,3 +133,33 @@ def test_the_searcher_keeps_its_sums_through_removes_and_reloaded_metadata() -> 
         searcher._languages.offsets(GERMAN_CAMERA_QUERY)
     )
     assert before["de"] > 0
+
+
+def test_bm25_counts_within_each_language_only_in_an_index_of_two() -> None:
+    # Two passages equally near the query; the German one shares "geht nicht" with the
+    # query (and with ten other German passages), the English one matches "Teams" and the
+    # cognate "camera", all an English text can share with a German query.
+    rng = np.random.default_rng(11)
+    metas = [
+        PassageMeta(1, "ticket:de", {"language": "de"}),
+        PassageMeta(2, "article:en", {"language": "en"}),
+    ]
+    vectors = [_vector(camera=1.0), _vector(camera=1.0)]
+    texts = ["Teams Mikrofon geht nicht", "Teams camera not working"]
+    for i, row in enumerate(_filler(rng, GERMAN, 40) + _filler(rng, ENGLISH, 40)):
+        language = "de" if i < 40 else "en"
+        metas.append(PassageMeta(3 + i, f"ticket:{i}", {"language": language}))
+        vectors.append(row)
+        texts.append(("Drucker geht nicht" if i < 10 else "Drucker") if i < 40 else "printer")
+    searcher = Searcher(DenseIndex(DIM))
+    searcher.add(metas, np.vstack(vectors), texts)
+
+    def first() -> str:
+        hits = searcher.search_documents(
+            _vector(camera=1.0), 2, text="Teams Kamera geht nicht", system="hybrid"
+        )
+        return hits[0].doc_key
+
+    assert first() == "article:en"
+    searcher.weights = dataclasses.replace(searcher.weights, lexical_by_language=False)
+    assert first() == "ticket:de"
