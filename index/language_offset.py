@@ -40,12 +40,13 @@ class LanguageCentroids:
     def _update(self, languages: Sequence[str], vectors: Vectors, sign: int) -> None:
         if len(languages) == 0:
             return
-        rows = np.asarray(vectors, dtype=np.float64).reshape(len(languages), self.dim)
-        labels = np.asarray(languages, dtype=object)
-        for language in set(languages):
-            mask = labels == language
+        rows = np.asarray(vectors, dtype=np.float32).reshape(len(languages), self.dim)
+        codes = {language: code for code, language in enumerate(dict.fromkeys(languages))}
+        labels = np.fromiter((codes[lang] for lang in languages), np.int64, len(languages))
+        for language, code in codes.items():
+            mask = labels == code
             total = self._sums.setdefault(language, np.zeros(self.dim, dtype=np.float64))
-            total += sign * rows[mask].sum(axis=0)
+            total += sign * rows[mask].sum(axis=0, dtype=np.float64)
             self._counts[language] = self._counts.get(language, 0) + sign * int(mask.sum())
             if self._counts[language] <= 0:
                 del self._sums[language], self._counts[language]

@@ -192,7 +192,7 @@ class Searcher:
                 self._meta[meta.passage_id] = meta
                 self._facets.add(meta)
             ids = np.array([meta.passage_id for meta in counted], dtype=np.int64)
-            self._languages.add([_language(meta) for meta in counted], self._index.vectors(ids))
+            self._languages.add([_language(m) for m in counted], self._index.stored_vectors(ids))
 
     def add(self, metas: Sequence[PassageMeta], vectors: Vectors, texts: Sequence[str]) -> None:
         """Add passages to both indexes; `texts` are what the lexical index analyses."""
@@ -216,7 +216,7 @@ class Searcher:
             present = [pid for pid in passage_ids if pid in self._meta]
             ids = np.array(present, dtype=np.int64)
             languages = [_language(self._meta[pid]) for pid in present]
-            self._languages.remove(languages, self._index.vectors(ids))
+            self._languages.remove(languages, self._index.stored_vectors(ids))
             self._index.remove(ids)
             self._lexical.remove(present)
             for pid in present:
