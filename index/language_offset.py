@@ -65,9 +65,10 @@ class LanguageCentroids:
 
         Empty unless two languages have MIN_PASSAGES each: one language, or one and a few
         strays, has no offset to remove (and a shift common to every candidate changes no
-        ranking).
+        ranking). Passages of no known language ("") count towards the overall mean only:
+        they may be of any language, so they have no offset of their own.
         """
-        counted = {lang: n for lang, n in self._counts.items() if n >= MIN_PASSAGES}
+        counted = {lang: n for lang, n in self._counts.items() if lang and n >= MIN_PASSAGES}
         if len(counted) < 2:
             return {}
         vector = np.asarray(query, dtype=np.float64).reshape(-1)

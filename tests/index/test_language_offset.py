@@ -113,6 +113,10 @@ def test_no_offset_without_two_languages_of_enough_passages() -> None:
     centroids.remove(["en"], one_more)
     assert centroids.offsets(GERMAN_CAMERA_QUERY) == {}
     assert centroids.count("en") == MIN_PASSAGES - 1
+    # Passages of unknown language are no language of their own.
+    unknown = np.vstack(_filler(rng, ENGLISH, 40))
+    centroids.add([""] * 40, unknown)
+    assert centroids.offsets(GERMAN_CAMERA_QUERY) == {}
 
 
 def test_the_searcher_keeps_its_sums_through_removes_and_reloaded_metadata() -> None:
