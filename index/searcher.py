@@ -328,7 +328,7 @@ class Searcher:
                     weights=self.weights,
                     candidates=depth,
                     groups=groups,
-                    languages=self._languages_of(lexical_ranked)
+                    languages=self._languages_of(lexical_ranked[:depth])
                     if offsets and self.weights.lexical_by_language
                     else None,
                 )
