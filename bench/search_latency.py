@@ -52,7 +52,16 @@ FILTERS: dict[str, dict[str, FilterValue]] = {
 }
 CACHE_FILE = "real-passages.npz"
 # The fusion weights of main before issue 17 (its analysis: bench.common.BEFORE_STOPWORDS).
-BEFORE_WEIGHTS = FusionWeights(dense=1.0, lexical=1.1, agreement_floor=1.0)
+BEFORE_WEIGHTS = FusionWeights(
+    dense=1.0,
+    lexical=1.1,
+    agreement_floor=1.0,
+    centre_languages=False,
+    lexical_by_language=False,
+)
+# `--before languages`: today's analysis and fusion without the per-language rules
+# (index.language_offset), to time those alone.
+LANGUAGES_OFF = FusionWeights(centre_languages=False, lexical_by_language=False)
 
 
 @dataclass(frozen=True)
@@ -128,10 +137,17 @@ def build_searcher(real: RealPassages, size: int, kind: IndexKind, sigma: float)
     return searcher
 
 
-def before_searcher(searcher: Searcher, real: RealPassages, size: int) -> Searcher:
-    """The same dense index and passages, with main's lexical analysis and fusion weights."""
-    lexical = LexicalIndex(Analyzer(stopwords=BEFORE_STOPWORDS))
-    before = Searcher(searcher.index, lexical, weights=BEFORE_WEIGHTS)
+def before_searcher(
+    searcher: Searcher, real: RealPassages, size: int, variant: str = "issue17"
+) -> Searcher:
+    """The same dense index and passages, with main's lexical analysis and fusion weights
+    before issue 17, or (`languages`) today's without the per-language rules."""
+    if variant == "languages":
+        lexical = LexicalIndex(Analyzer())
+        before = Searcher(searcher.index, lexical, weights=LANGUAGES_OFF)
+    else:
+        lexical = LexicalIndex(Analyzer(stopwords=BEFORE_STOPWORDS))
+        before = Searcher(searcher.index, lexical, weights=BEFORE_WEIGHTS)
     count = len(real.texts)
     metas = [meta for pid in range(1, size + 1) if (meta := searcher.meta(pid)) is not None]
     before.set_metadata(metas)
@@ -261,6 +277,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--model", default=DEFAULT_MODEL, help="Embedding model name.")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for encoding.")
     parser.add_argument("--reuse", type=Path, help="Folder of an earlier run (encoded passages).")
+    parser.add_argument(
+        "--before",
+        choices=("issue17", "languages"),
+        default="issue17",
+        help="'hybrid before': main before issue 17, or today's without the language rules.",
+    )
     return parser.parse_args()
 
 
@@ -337,7 +359,7 @@ def main() -> None:
         started = time.perf_counter()
         searcher = build_searcher(real, args.size, "hnsw" if kind == "hnsw" else "flat", args.sigma)
         print(f"{kind}: built in {time.perf_counter() - started:.1f} s; {load_note()}")
-        before = before_searcher(searcher, real, args.size)
+        before = before_searcher(searcher, real, args.size, args.before)
         facets = facet_index(searcher, args.size)
         for name, filters in FILTERS.items():
             figures.append(

@@ -235,6 +235,20 @@ class DenseIndex:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([self._index.reconstruct(int(i)) for i in ids]).astype(np.float32)
 
+    def stored_vectors(self, ids: Ids) -> Vectors:
+        """`vectors(ids)` read from storage in one step: at 100k ids the reconstruct loop
+        took seconds. Falls back to it unless every id is stored exactly once."""
+        if len(ids) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        _, ascending, order = self._labels()
+        if len(ascending) == 0 or bool(np.any(ascending[1:] == ascending[:-1])):
+            return self.vectors(ids)
+        positions = np.minimum(np.searchsorted(ascending, ids), len(ascending) - 1)
+        if not bool(np.all(ascending[positions] == ids)):
+            return self.vectors(ids)
+        rows: Vectors = np.array(self._stored()[order[positions]], dtype=np.float32)
+        return rows
+
     @classmethod
     def load(cls, path: Path, kind: IndexKind) -> DenseIndex:
         raw = faiss.read_index(str(path))

@@ -19,6 +19,7 @@ from index.fusion import (
     ranked_keys,
     reciprocal_rank_fusion,
 )
+from index.language_offset import LanguageCentroids
 from index.lexical import LexicalIndex
 
 FilterValue = str | Sequence[str]
@@ -148,6 +149,7 @@ class Searcher:
         self.weights = weights or FusionWeights()
         self._meta: dict[int, PassageMeta] = {}
         self._facets = FacetIndex()
+        self._languages = LanguageCentroids(index.dim)
         self._lock = threading.RLock()
         # The change-feed position (ingest.index_sync): every change up to `watermark` is
         # applied; on PostgreSQL changes of transactions from `txid_floor` on are re-read
@@ -178,9 +180,19 @@ class Searcher:
     def set_metadata(self, metas: Iterable[PassageMeta]) -> None:
         """Attach metadata for passages already in the index (after loading a snapshot)."""
         with self._lock:
+            counted = []
             for meta in metas:
+                before = self._meta.get(meta.passage_id)
+                if before is not None and _language(before) != _language(meta):
+                    vector = self._index.vectors(np.array([meta.passage_id], dtype=np.int64))
+                    self._languages.remove([_language(before)], vector)
+                    before = None
+                if before is None:
+                    counted.append(meta)
                 self._meta[meta.passage_id] = meta
                 self._facets.add(meta)
+            ids = np.array([meta.passage_id for meta in counted], dtype=np.int64)
+            self._languages.add([_language(m) for m in counted], self._index.stored_vectors(ids))
 
     def add(self, metas: Sequence[PassageMeta], vectors: Vectors, texts: Sequence[str]) -> None:
         """Add passages to both indexes; `texts` are what the lexical index analyses."""
@@ -191,6 +203,7 @@ class Searcher:
                 vectors = vectors[np.array(keep)]
             ids = np.array([m.passage_id for m in fresh], dtype=np.int64)
             self._index.add(ids, vectors)
+            self._languages.add([_language(meta) for meta in fresh], vectors)
             for meta, text in zip(
                 fresh, (t for t, new in zip(texts, keep, strict=True) if new), strict=True
             ):
@@ -201,7 +214,10 @@ class Searcher:
     def remove(self, passage_ids: Iterable[int]) -> None:
         with self._lock:
             present = [pid for pid in passage_ids if pid in self._meta]
-            self._index.remove(np.array(present, dtype=np.int64))
+            ids = np.array(present, dtype=np.int64)
+            languages = [_language(self._meta[pid]) for pid in present]
+            self._languages.remove(languages, self._index.stored_vectors(ids))
+            self._index.remove(ids)
             self._lexical.remove(present)
             for pid in present:
                 self._facets.remove(self._meta.pop(pid))
@@ -285,7 +301,11 @@ class Searcher:
                 lexical = self._lexical_documents(text, depth, allowed)
             coverage = self._lexical.coverage(text) if system == "hybrid" and text else 0.0
             groups = len(self._lexical.weighted_query(text)) if system == "hybrid" and text else 0
+            centre = system == "hybrid" and self.weights.centre_languages and query is not None
+            offsets = self._languages.offsets(query) if centre and query is not None else {}
         dense_ranked = _ranked(dense)
+        if offsets:
+            dense_ranked = self._centred(dense_ranked, offsets)
         lexical_ranked = _ranked(lexical)
         if system == "dense":
             order, scores = (
@@ -308,6 +328,9 @@ class Searcher:
                     weights=self.weights,
                     candidates=depth,
                     groups=groups,
+                    languages=self._languages_of(lexical_ranked[:depth])
+                    if offsets and self.weights.lexical_by_language
+                    else None,
                 )
             )
             order = ranked_keys(scores)
@@ -326,6 +349,27 @@ class Searcher:
                 )
             )
         return hits
+
+    def _languages_of(self, ranked: Sequence[Ranked]) -> dict[str, str]:
+        languages = {}
+        for item in ranked:
+            meta = self._meta.get(item.best_passage_id)
+            languages[item.doc_key] = _language(meta) if meta is not None else ""
+        return languages
+
+    def _centred(self, ranked: Sequence[Ranked], offsets: Mapping[str, float]) -> list[Ranked]:
+        """Cosines less the query's closeness to their passage's language (language_offset)."""
+        centred = []
+        for item in ranked:
+            meta = self._meta.get(item.best_passage_id)
+            offset = offsets.get(_language(meta), 0.0) if meta is not None else 0.0
+            centred.append(Ranked(item.doc_key, item.score - offset, item.best_passage_id))
+        centred.sort(key=lambda item: item.score, reverse=True)
+        return centred
+
+
+def _language(meta: PassageMeta) -> str:
+    return meta.facets.get("language", "")
 
 
 def _ranked(grouped: Mapping[str, list[tuple[int, float]]]) -> list[Ranked]:

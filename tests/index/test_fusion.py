@@ -6,6 +6,7 @@ from index.fusion import (
     FusionWeights,
     Ranked,
     confidence_fusion,
+    evidence_by_language,
     lexical_evidence,
     lexical_trust,
     list_agreement,
@@ -114,3 +115,37 @@ def test_a_long_query_keeps_full_lexical_trust_when_the_lists_disagree() -> None
     assert lexical_trust(1.0, 0.0, weights, groups=40) == 1.0  # a whole bug report
     assert lexical_trust(1.0, 0.0, weights, groups=5) == 0.25  # a short question
     assert lexical_trust(1.0, 1.0, weights, groups=5) == 1.0  # ... whose lists agree
+
+
+def test_bm25_evidence_within_each_language() -> None:
+    # German documents share the query's German words; the English one can match only the
+    # words both languages share, and does so best among the English documents.
+    german = [Ranked(f"de{i}", 7.5 - 0.2 * i, i) for i in range(12)]
+    english = [Ranked("en0", 5.5, 100), Ranked("en1", 1.0, 101)]
+    lexical = sorted(german + english, key=lambda item: item.score, reverse=True)
+    languages = {item.doc_key: item.doc_key[:2] for item in lexical}
+    apart = dict(
+        zip(
+            (item.doc_key for item in lexical),
+            evidence_by_language(lexical, languages, 20),
+            strict=True,
+        )
+    )
+    together = dict(
+        zip(
+            (item.doc_key for item in lexical),
+            lexical_evidence([item.score for item in lexical], 20),
+            strict=True,
+        )
+    )
+    assert together["en0"] < together["de0"]
+    assert apart["en0"] > apart["de0"]
+    assert apart["de0"] == lexical_evidence([item.score for item in german], 20)[0]
+    dense = [Ranked("de0", 0.90, 0), Ranked("en0", 0.90, 100), Ranked("x", 0.80, 200)]
+    weights = FusionWeights()
+    fused = confidence_fusion(dense, lexical, coverage=1.0, weights=weights, candidates=20)
+    assert ranked_keys(fused)[0] == "de0"
+    fused = confidence_fusion(
+        dense, lexical, coverage=1.0, weights=weights, candidates=20, languages=languages
+    )
+    assert ranked_keys(fused)[0] == "en0"
