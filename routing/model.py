@@ -28,12 +28,13 @@ import numpy.typing as npt
 
 from index.embedder import Vectors
 from routing.calibration import Calibration
+from routing.class_weights import DEFAULT_ALPHAS, checked_alphas, team_weights
 from routing.features import LexicalFeatures
 from routing.language import german_rows
 from routing.memory import top_k
 from routing.meta import PooledSoftmax, meta_inputs, new_meta
 from routing.metrics import reliability_table
-from routing.selection import Candidate, candidates, choose_model, second_verdict
+from routing.selection import Candidate, candidates, choose_model, second_verdict, with_alphas
 
 Matrix = npt.NDArray[np.float64]
 __all__ = [
@@ -63,7 +64,9 @@ class ClassifierConfig:
     knn_neighbours: int = 10
     knn_temperature: float = 0.02
     char_ngrams: bool = True
-    class_weight: str | None = "balanced"
+    # Class weights n_c^-alpha of the learners (routing.class_weights): each alpha is a
+    # candidate of the choice by cross-validated log-loss (only the last without it).
+    class_weight_alphas: tuple[float, ...] = DEFAULT_ALPHAS
     folds: int = 5
     meta: str = "logistic"
     meta_l2: float = 1e-3
@@ -150,9 +153,15 @@ class _Learner:
     on a fold, it gives one score column per class."""
 
     def __init__(
-        self, name: str, config: ClassifierConfig, n_classes: int, word_columns: int
+        self,
+        name: str,
+        config: ClassifierConfig,
+        n_classes: int,
+        word_columns: int,
+        alpha: float = 1.0,
     ) -> None:
         self.name = name
+        self.alpha = alpha  # class weights n_c^-alpha (routing.class_weights)
         self.word_columns = word_columns
         self.config = config
         self.n_classes = n_classes
@@ -181,10 +190,10 @@ class _Learner:
         from sklearn.linear_model import LogisticRegression
         from sklearn.svm import LinearSVC
 
-        weight = self.config.class_weight
         if self.name.startswith("knn"):
             self.vectors, self.labels = self._inputs(inputs), labels
             return
+        weight = team_weights(labels, self.alpha)
         if self.name.startswith("svm"):
             self.model = LinearSVC(
                 C=self.config.lexical_c, class_weight=weight, random_state=self.config.seed
@@ -250,9 +259,11 @@ class TeamClassifier:
         """Whether predictions need the second model's vectors (it was fitted with them)."""
         return any(name.endswith("_second") for name in self.learners)
 
-    def _fitted_learners(self, inputs: _Inputs, labels: npt.NDArray[np.int64]) -> list[_Learner]:
+    def _fitted_learners(
+        self, inputs: _Inputs, labels: npt.NDArray[np.int64], alpha: float
+    ) -> list[_Learner]:
         learners = [
-            _Learner(name, self.config, len(self.teams), self._lexical.word_columns)
+            _Learner(name, self.config, len(self.teams), self._lexical.word_columns, alpha)
             for name in self.learners
         ]
         for learner in learners:
@@ -285,6 +296,7 @@ class TeamClassifier:
         labels: npt.NDArray[np.int64],
         groups: npt.NDArray[np.int64],
         texts: Sequence[str],
+        alpha: float,
     ) -> Matrix:
         from sklearn.model_selection import StratifiedGroupKFold
 
@@ -298,7 +310,7 @@ class TeamClassifier:
         for train, held_out in splits:
             if len(np.unique(labels[train])) < 2:
                 continue
-            learners = self._fitted_learners(inputs.rows(train), labels[train])
+            learners = self._fitted_learners(inputs.rows(train), labels[train], alpha)
             features[held_out] = self._meta_features(
                 learners, inputs.rows(held_out), [texts[i] for i in held_out]
             )
@@ -317,14 +329,17 @@ class TeamClassifier:
             return self._fit(texts, vectors, teams, second)
 
     def _candidates(self, has_second: bool, tickets: int) -> list[Candidate]:
+        alphas = checked_alphas(self.config.class_weight_alphas)
         if not self.config.choose_by_cv:
-            return candidates(self.learners, second_required=False, only=self.config.meta)
-        return candidates(
+            only = candidates(self.learners, second_required=False, only=self.config.meta)
+            return with_alphas(only, alphas[-1:])
+        found = candidates(
             self.learners,
             second_required=has_second and not self.config.second_by_cv,
             teams=len(self.teams),
             tickets=tickets,
         )
+        return with_alphas(found, alphas)
 
     def _fit(
         self, texts: Sequence[str], vectors: Vectors, teams: Sequence[str], second: Vectors | None
@@ -345,13 +360,17 @@ class TeamClassifier:
         labels = np.array([position[t] for t in teams], dtype=np.int64)
         inputs = _Inputs(self._lexical.fit_transform(texts), vectors, second)
         groups = _groups(inputs.dense, self.config.duplicate_cosine)
-        features = self._out_of_fold(inputs, labels, groups, texts)
+        found = self._candidates(second is not None, len(labels))
+        features = {
+            alpha: self._out_of_fold(inputs, labels, groups, texts, alpha)
+            for alpha in sorted({candidate.alpha for candidate in found})
+        }
         choice = choose_model(
             features,
             labels,
             groups,
             self.learners,
-            self._candidates(second is not None, len(labels)),
+            found,
             folds=self.config.choice_folds,
             seed=self.config.seed,
             l2=self.config.meta_l2,
@@ -361,12 +380,13 @@ class TeamClassifier:
         if second is not None:
             self.learner_choice = second_verdict(choice)
         keep = [self.learners.index(name) for name in choice.chosen.learners]
-        self.learners, features = choice.chosen.learners, features[:, :, keep]
+        chosen = features[choice.chosen.alpha][:, :, keep]
+        self.learners = choice.chosen.learners
         if not self.uses_second:
             inputs = _Inputs(inputs.lexical, inputs.dense)
         self.meta_kind = choice.chosen.meta
         self._meta = new_meta(self.meta_kind, l2=self.config.meta_l2, c=self.config.meta_c).fit(
-            meta_inputs(self.meta_kind, features), labels
+            meta_inputs(self.meta_kind, chosen), labels
         )
         self.calibration = Calibration.fit(
             choice.held_out, labels, np.bincount(labels, minlength=len(self.teams)).tolist()
@@ -376,7 +396,7 @@ class TeamClassifier:
         self.reliability = reliability_table(
             calibrated.max(axis=1).tolist(), (best == labels).tolist()
         )
-        self._learners = self._fitted_learners(inputs, labels)
+        self._learners = self._fitted_learners(inputs, labels, choice.chosen.alpha)
         return self
 
     def predict_proba(
@@ -409,6 +429,10 @@ def calibration_report(classifier: TeamClassifier) -> dict[str, Any]:
         return {}
     return {
         "temperature": calibration.temperature,
+        # getattr: calibrations pickled before the shrink and the isotonic check.
+        "prior_weight": getattr(calibration, "prior_weight", 0.0),
+        "isotonic": calibration.top_label is not None,
+        "top_label_brier": getattr(calibration, "top_label_brier", None),
         "rare_teams_capped": calibration.capped_teams,
         "reliability_held_out": classifier.reliability or [],
     }

@@ -87,6 +87,19 @@ def describe_training(manifest: RoutingManifest) -> str:
     return text
 
 
+def _shrink_and_map(calibration: dict[str, Any]) -> str:
+    """The shrink towards the team shares and whether the isotonic map was kept, and why."""
+    text = f", confidence shrunk {calibration.get('prior_weight', 0.0)} towards the team shares"
+    brier = calibration.get("top_label_brier")
+    if brier:
+        verdict = "kept" if calibration.get("isotonic") else "not kept"
+        text += (
+            f"; isotonic map {verdict} (held-out top-label Brier {brier[1]} with it, "
+            f"{brier[0]} without)"
+        )
+    return text
+
+
 def describe_calibration(manifest: RoutingManifest) -> list[str]:
     """The calibration and its reliability table (held-out training tickets), as lines."""
     calibration = manifest.metrics.get("calibration")
@@ -94,7 +107,8 @@ def describe_calibration(manifest: RoutingManifest) -> list[str]:
         return []
     lines = [
         f"calibration: temperature {calibration['temperature']}, "
-        f"{calibration['rare_teams_capped']} team(s) under 9 tickets capped at n/(n+1)",
+        f"{calibration['rare_teams_capped']} team(s) under 9 tickets capped at n/(n+1)"
+        + _shrink_and_map(calibration),
         "reliability (held-out training tickets): band  tickets  stated  observed",
     ]
     lines += [

@@ -11,6 +11,7 @@ from routing.calibration import (
     succession_caps,
     with_temperature,
 )
+from routing.metrics import expected_calibration_error
 
 
 def test_caps_follow_the_rule_of_succession() -> None:
@@ -64,3 +65,60 @@ def test_the_top_label_map_never_changes_the_predicted_team() -> None:
     assert np.allclose(mapped.sum(axis=1), 1.0)
     assert np.isclose(mapped[1, 3], 0.3)  # the map is applied where it keeps the order
     assert mapped[0, 1] > mapped[0, 0] and mapped[0, 1] - mapped[0, 0] < 1e-3  # a hair ahead
+
+
+def _sampled(probabilities: np.ndarray, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    cumulative = probabilities.cumsum(axis=1)
+    draws = rng.random(len(probabilities))[:, None]
+    return np.asarray((draws > cumulative).sum(axis=1), dtype=np.int64)
+
+
+def test_overconfident_odds_are_shrunk_towards_the_team_shares_without_reranking() -> None:
+    # The truth is half the model and half the team shares (0.6 / 0.3 / 0.1): the model
+    # states too much, and in a way a temperature cannot undo.
+    from routing.calibration import fit_prior_and_temperature, with_prior
+
+    rng = np.random.default_rng(0)
+    count, prior = 3000, np.array([0.6, 0.3, 0.1])
+    model = rng.dirichlet([0.3, 0.3, 0.3], size=count)
+    labels = _sampled(with_prior(model, prior, 0.5), seed=1)
+    weight, _ = fit_prior_and_temperature(model, labels, prior)
+    assert 0.35 <= weight <= 0.5
+    calibration = Calibration.fit(model, labels, np.bincount(labels, minlength=3).tolist())
+    assert calibration.prior_weight == weight
+    stated = calibration.apply(model)
+    assert (stated.argmax(axis=1) == model.argmax(axis=1)).all()  # the ranking stays
+    right = (stated.argmax(axis=1) == labels).tolist()
+    assert expected_calibration_error(stated.max(axis=1).tolist(), right) < 0.04
+    assert expected_calibration_error(model.max(axis=1).tolist(), right) > 0.15
+
+
+def test_honest_odds_are_neither_shrunk_nor_mapped() -> None:
+    kept = 0
+    for seed in range(2, 8):  # held-out folds can favour the map by chance, rarely
+        rng = np.random.default_rng(seed)
+        model = rng.dirichlet([0.5, 0.5, 0.5, 0.5], size=2000)
+        labels = _sampled(model, seed=seed + 1)
+        calibration = Calibration.fit(model, labels, np.bincount(labels, minlength=4).tolist())
+        assert calibration.prior_weight == 0.0
+        assert calibration.top_label_brier is not None
+        kept += calibration.top_label is not None
+    assert kept <= 1
+
+
+def test_a_bent_reliability_curve_keeps_the_isotonic_map() -> None:
+    # Stated 95 % is right 60 %, stated 60 % right 60 %: no temperature or shrink fixes both.
+    from routing.calibration import top_label_check
+
+    rng = np.random.default_rng(4)
+    count, teams = 2000, 4
+    predicted = rng.integers(0, teams, size=count)
+    top = np.where(rng.random(count) < 0.5, 0.95, 0.6)
+    right = rng.random(count) < 0.6
+    labels = np.where(right, predicted, (predicted + rng.integers(1, teams, size=count)) % teams)
+    probabilities = np.repeat(((1.0 - top) / (teams - 1))[:, None], teams, axis=1)
+    probabilities[np.arange(count), predicted] = top
+    without, with_map = top_label_check(probabilities, labels)
+    assert with_map < without
+    assert Calibration.fit(probabilities, labels, [count] * teams).top_label is not None

@@ -211,6 +211,7 @@ def test_status_tells_whether_the_second_model_was_kept(
     assert chosen is not None, status.output
     assert re.search(r"learners: (svm|lr|knn)_", status.output)
     assert re.search(r"calibration: temperature [0-9.]+", status.output)
+    assert re.search(r"confidence shrunk [0-9.]+ towards the team shares", status.output)
     assert "reliability (held-out training tickets)" in status.output
     band_row = r"\n    0\.[0-9]-[01]\.[0-9] +[0-9]+ +[01]\.[0-9]{3} +[01]\.[0-9]{3}"
     assert re.search(band_row, status.output)

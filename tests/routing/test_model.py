@@ -238,3 +238,30 @@ def test_fits_and_predictions_hold_blas_to_one_thread_and_give_the_threads_back(
         with single_threaded_blas():
             assert blas_threads() == {1}
         assert blas_threads() == before
+
+
+def test_the_class_weight_strength_is_chosen_and_reported() -> None:
+    from routing.model import calibration_report
+
+    config = ClassifierConfig(class_weight_alphas=(0.0, 1.0))
+    classifier, probabilities = _fit_and_predict(
+        synthetic_tickets(90, seed=15), synthetic_tickets(12, seed=16), config
+    )
+    choice = classifier.model_choice
+    assert choice is not None
+    assert choice["class_weight_alpha"] in (0.0, 1.0)
+    assert set(choice["log_loss_by_alpha"]) == {"0", "1"}
+    assert any(name.endswith("@alpha=0") for name in choice["log_loss"])
+    assert "best log-loss per alpha: 0 " in choice["reason"]
+    assert all(learner.alpha == choice["class_weight_alpha"] for learner in classifier._learners)
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    report = calibration_report(classifier)
+    assert 0.0 <= report["prior_weight"] <= 0.5
+    assert report["isotonic"] is False  # 90 held-out tickets: too few for the map
+
+
+def test_balanced_weights_alone_are_the_default() -> None:
+    classifier, _ = _fit_and_predict(synthetic_tickets(60, seed=17), synthetic_tickets(3, seed=18))
+    assert classifier.model_choice is not None
+    assert classifier.model_choice["class_weight_alpha"] == 1.0
+    assert "@alpha" not in classifier.model_choice["chosen"]

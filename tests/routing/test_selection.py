@@ -46,3 +46,58 @@ def test_candidates_with_a_forced_second_model_all_use_it() -> None:
     assert {"vote", "lexical", "lexical+vote", "stacked", "stacked+second"} <= free
     only = candidates(learners, second_required=False, only="logistic")
     assert [(c.name, c.meta, c.learners) for c in only] == [("stacked", "logistic", learners)]
+
+
+def _choose_across(by_alpha: dict[float, np.ndarray], labels: np.ndarray) -> dict[str, object]:
+    from routing.selection import with_alphas
+
+    found = with_alphas(candidates(LEARNERS, second_required=False), sorted(by_alpha))
+    choice = choose_model(
+        by_alpha, labels, np.arange(len(labels)), LEARNERS, found, folds=3, seed=0, l2=1e-3, c=1.0
+    )
+    return choice.report()
+
+
+def test_another_class_weight_alpha_wins_when_clearly_better() -> None:
+    weak, labels = _scores("svm_words")
+    strong = weak.copy()
+    strong[:, :, LEARNERS.index("svm_words")] += 2.0 * np.eye(4)[labels]  # a clearer signal
+    report = _choose_across({0.0: strong, 1.0: weak}, labels)
+    assert report["class_weight_alpha"] == 0.0
+    assert str(report["chosen"]).endswith("@alpha=0")
+    by_alpha = report["log_loss_by_alpha"]
+    assert isinstance(by_alpha, dict) and by_alpha["0"] < by_alpha["1"]
+
+
+def test_balanced_weights_stay_when_another_alpha_wins_by_noise() -> None:
+    features, labels = _scores("svm_words")
+    rng = np.random.default_rng(1)
+    jittered = features + rng.normal(0, 0.01, size=features.shape)  # the same evidence
+    report = _choose_across({0.0: jittered, 1.0: features}, labels)
+    assert report["class_weight_alpha"] == 1.0
+    assert "@alpha" not in str(report["chosen"])
+
+
+def test_second_verdict_reads_the_learners_not_the_names() -> None:
+    from routing.selection import with_alphas
+
+    learners = (*LEARNERS, "lr_second")
+    features, labels = _scores("lr_dense")
+    features = np.concatenate([features, features[:, :, 2:3]], axis=2)
+    found = with_alphas(candidates(learners, second_required=False), [0.5, 1.0])
+    choice = choose_model(
+        {0.5: features, 1.0: features},
+        labels,
+        np.arange(len(labels)),
+        learners,
+        found,
+        folds=3,
+        seed=0,
+        l2=1e-3,
+        c=1.0,
+    )
+    verdict = second_verdict(choice)
+    assert set(verdict) == {"log_loss_with_second", "log_loss_without_second", "second_kept"}
+    assert verdict["log_loss_with_second"] == min(
+        loss for name, loss in choice.log_loss.items() if "+second" in name
+    )
