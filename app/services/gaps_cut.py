@@ -109,16 +109,21 @@ def centred(vectors: npt.NDArray[np.floating], mean: npt.NDArray[np.floating]) -
     return np.asarray(shifted / np.where(norms > 0, norms, 1.0), dtype=np.float32)
 
 
-def standardised(scores: npt.NDArray[np.floating]) -> Scores:
-    """Each article's scores as standard scores over the candidates (column z-scores).
+def above_article_mean(scores: npt.NDArray[np.floating]) -> Scores:
+    """Each article's scores minus that article's mean score over the candidates.
 
     An article's raw similarities say as much about the article as about the ticket: a
-    long or generic article is close to everything. Measured against its own distribution
-    over this period's tickets, an article covers the tickets it stands out for, not the
-    ones every article is about as close to. Computed per knowledge base and period, so
-    no number carries over from another set."""
+    long or generic article is close to everything. Measured from its own mean over this
+    period's tickets, an article covers the tickets it stands out for, not the ones every
+    article is about as close to. Computed per knowledge base and period, so no number
+    carries over from another set.
+
+    Only the mean, not the spread: dividing by each article's spread (z-scores, the rule
+    before) is an estimate from the candidates of one period, and with few of them (45 or
+    65 tickets against hundreds of articles) an article that every ticket scores alike
+    gets a tiny spread, so a ticket that scores it a hair higher looks as covered as one
+    that matches its article; the best over hundreds of articles finds such an article for
+    many an uncovered ticket. Over six sets and six seeds the mean alone raised the worst
+    F1 from 0.102 to 0.221 (docs/BENCHMARKS.md)."""
     matrix = np.asarray(scores, dtype=np.float32)
-    out = matrix - matrix.mean(axis=0)
-    spread = np.sqrt(np.einsum("ij,ij->j", out, out) / max(len(out), 1))
-    out /= np.where(spread > 0, spread, 1.0).astype(np.float32)
-    return np.asarray(out, dtype=np.float32)
+    return np.asarray(matrix - matrix.mean(axis=0), dtype=np.float32)

@@ -30,11 +30,11 @@ from sklearn.metrics import adjusted_rand_score
 from app.services.gaps_clusters import cluster
 from app.services.gaps_cut import (
     Coverage,
+    above_article_mean,
     centred,
     cluster_cut,
     coverage_cut,
     coverage_of,
-    standardised,
     uncovered,
 )
 from app.services.gaps_vectors import DatasetVectors, dataset_vectors
@@ -157,15 +157,15 @@ class SystemInputs:
 
 
 def stellwerk_inputs(task: GapTask, vectors: DatasetVectors) -> SystemInputs:
-    """The production path (as gaps.mine_gaps reads it): detection on standardised
-    cosines, clusters on centred vectors."""
+    """The production path (as gaps.mine_gaps reads it): detection on cosines above
+    each article's mean, clusters on centred vectors."""
     kept = ~task.removed[vectors.owner]
     queries = vectors.queries[task.queries]
     raw = _best_passages(task, vectors, queries, vectors.passages[kept])
     mean = np.concatenate([vectors.passages[kept], queries]).mean(axis=0)
     spread_queries = centred(queries, mean)
     spread = _best_passages(task, vectors, spread_queries, centred(vectors.passages[kept], mean))
-    return SystemInputs(spread, spread_queries, standardised(raw))
+    return SystemInputs(spread, spread_queries, above_article_mean(raw))
 
 
 def stellwerk_figures(task: GapTask, vectors: DatasetVectors) -> dict[str, Any]:
