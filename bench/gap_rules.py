@@ -75,7 +75,14 @@ def ceiling(
 
 
 def _figures(task: Any, inputs: SystemInputs, rule: MergeRule) -> dict[str, Any]:
-    return score_system(task, inputs.scores, inputs.vectors, detect=inputs.detect, merge_rule=rule)
+    return score_system(
+        task,
+        inputs.scores,
+        inputs.vectors,
+        detect=inputs.detect,
+        cut_rule=inputs.cut_rule,
+        merge_rule=rule,
+    )
 
 
 def sweep(

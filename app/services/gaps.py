@@ -24,9 +24,9 @@ from app.schemas.gaps import Gap, GapList
 from app.services.gaps_clusters import cluster
 from app.services.gaps_cut import (
     above_article_mean,
+    above_mean_cut,
     centred,
     cluster_cut,
-    coverage_cut,
     coverage_of,
     uncovered,
 )
@@ -129,7 +129,7 @@ def mine_gaps(
     mean = np.concatenate([articles.vectors, pool.vectors]).mean(axis=0)
     raw, spread_scores = article_scores(pool.vectors, articles, mean)
     coverage = coverage_of(above_article_mean(raw))
-    cut = coverage_cut(coverage)
+    cut = above_mean_cut(coverage)
     flagged = uncovered(coverage, cut)
     rows = np.flatnonzero(flagged)
     spread = replace(pool, vectors=centred(pool.vectors, mean))

@@ -31,6 +31,7 @@ from app.services.gaps_clusters import cluster
 from app.services.gaps_cut import (
     Coverage,
     above_article_mean,
+    above_mean_cut,
     centred,
     cluster_cut,
     coverage_cut,
@@ -101,14 +102,16 @@ def score_system(
     query_vectors: npt.NDArray[np.float32],
     *,
     detect: npt.NDArray[np.floating] | None = None,
+    cut_rule: Callable[[Coverage], float] = coverage_cut,
     merge_rule: MergeRule = cluster_cut,
 ) -> dict[str, Any]:
     """Figures of one system from its (judged queries x remaining documents) similarities,
     the (judged queries x dim) vectors it clusters by (in the same similarity), and the
     scores it detects uncovered queries by (default: the similarities themselves).
-    `merge_rule` is the production one unless a bench compares another (bench.gap_rules)."""
+    `cut_rule` reads the coverage cut from `detect`; `merge_rule` is the production one
+    unless a bench compares another (bench.gap_rules)."""
     coverage = coverage_of(scores if detect is None else detect)
-    cut = coverage_cut(coverage)
+    cut = cut_rule(coverage)
     flagged = uncovered(coverage, cut)
     merge = merge_rule(coverage_of(scores), ~flagged)
     truth = task.truly_uncovered
@@ -154,6 +157,7 @@ class SystemInputs:
     scores: npt.NDArray[np.floating]
     vectors: npt.NDArray[np.float32]
     detect: npt.NDArray[np.floating] | None = None
+    cut_rule: Callable[[Coverage], float] = coverage_cut
 
 
 def stellwerk_inputs(task: GapTask, vectors: DatasetVectors) -> SystemInputs:
@@ -165,13 +169,15 @@ def stellwerk_inputs(task: GapTask, vectors: DatasetVectors) -> SystemInputs:
     mean = np.concatenate([vectors.passages[kept], queries]).mean(axis=0)
     spread_queries = centred(queries, mean)
     spread = _best_passages(task, vectors, spread_queries, centred(vectors.passages[kept], mean))
-    return SystemInputs(spread, spread_queries, above_article_mean(raw))
+    return SystemInputs(spread, spread_queries, above_article_mean(raw), above_mean_cut)
 
 
 def stellwerk_figures(task: GapTask, vectors: DatasetVectors) -> dict[str, Any]:
     """The production path's figures from the dataset's vectors."""
     inputs = stellwerk_inputs(task, vectors)
-    return score_system(task, inputs.scores, inputs.vectors, detect=inputs.detect)
+    return score_system(
+        task, inputs.scores, inputs.vectors, detect=inputs.detect, cut_rule=inputs.cut_rule
+    )
 
 
 def tfidf_inputs(dataset: BeirDataset, task: GapTask, *, fit_queries: bool = False) -> SystemInputs:

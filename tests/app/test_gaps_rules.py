@@ -10,6 +10,7 @@ from app.services.gaps import article_scores
 from app.services.gaps_clusters import cluster, medoid
 from app.services.gaps_cut import (
     above_article_mean,
+    above_mean_cut,
     centred,
     cluster_cut,
     coverage_cut,
@@ -117,6 +118,19 @@ def test_an_article_every_ticket_scores_alike_covers_none_of_them() -> None:
     assert coverage_of(z).best[4] >= coverage_of(z).best[:4].min()  # the old rule's blind spot
     coverage = coverage_of(above_article_mean(scores))
     assert coverage.best[4] < coverage.best[:4].min() / 10
+
+
+def test_tickets_below_every_articles_mean_are_uncovered_whatever_the_ks_point() -> None:
+    """One ticket matches article 0; three alike tickets score every article below its
+    mean. Their best sits just above their runner-up, so the KS point falls below them
+    and alone would call them covered; the floor at the mean does not."""
+    scores = np.array(
+        [[0.90, 0.90, 0.50], [0.30, 0.25, 0.22], [0.30, 0.25, 0.22], [0.30, 0.25, 0.22]]
+    )
+    coverage = coverage_of(above_article_mean(scores))
+    assert (coverage.best[1:] < 0).all()
+    assert coverage_cut(coverage) < coverage.best[1:].min()  # the KS point alone: covered
+    assert uncovered(coverage, above_mean_cut(coverage)).tolist() == [False, True, True, True]
 
 
 def test_rounds_above_the_exact_limit_give_the_exact_partition(
