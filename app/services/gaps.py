@@ -23,11 +23,11 @@ from app.errors import GapNotFound
 from app.schemas.gaps import Gap, GapList
 from app.services.gaps_clusters import cluster
 from app.services.gaps_cut import (
+    above_article_mean,
+    above_mean_cut,
     centred,
     cluster_cut,
-    coverage_cut,
     coverage_of,
-    standardised,
     uncovered,
 )
 from app.services.gaps_describe import describe, rank, words
@@ -124,12 +124,12 @@ def mine_gaps(
     )
     if len(pool) < 2 or len(articles.slugs) < 2:
         return empty  # no runner-up to compare with: no cut can be derived
-    # Detection on each article's standardised cosines; clusters on centred vectors
+    # Detection on cosines above each article's mean; clusters on centred vectors
     # (gaps_cut explains both; docs/BENCHMARKS.md measures them).
     mean = np.concatenate([articles.vectors, pool.vectors]).mean(axis=0)
     raw, spread_scores = article_scores(pool.vectors, articles, mean)
-    coverage = coverage_of(standardised(raw))
-    cut = coverage_cut(coverage)
+    coverage = coverage_of(above_article_mean(raw))
+    cut = above_mean_cut(coverage)
     flagged = uncovered(coverage, cut)
     rows = np.flatnonzero(flagged)
     spread = replace(pool, vectors=centred(pool.vectors, mean))

@@ -17,6 +17,7 @@ corpus, cosine of a query to each document, the same cut rule and the same clust
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,17 +29,22 @@ from sklearn.metrics import adjusted_rand_score
 
 from app.services.gaps_clusters import cluster
 from app.services.gaps_cut import (
+    Coverage,
+    above_article_mean,
+    above_mean_cut,
     centred,
     cluster_cut,
     coverage_cut,
     coverage_of,
-    standardised,
     uncovered,
 )
 from app.services.gaps_vectors import DatasetVectors, dataset_vectors
 from index.embedder import Embedder
 from ingest.beir import BeirDataset, load_beir
 from ingest.errors import IngestError
+
+# How the clusters' merge cut is read from the covered candidates (gaps_cut.cluster_cut).
+MergeRule = Callable[[Coverage, npt.NDArray[np.bool_]], float]
 
 
 @dataclass(frozen=True)
@@ -96,14 +102,18 @@ def score_system(
     query_vectors: npt.NDArray[np.float32],
     *,
     detect: npt.NDArray[np.floating] | None = None,
+    cut_rule: Callable[[Coverage], float] = coverage_cut,
+    merge_rule: MergeRule = cluster_cut,
 ) -> dict[str, Any]:
     """Figures of one system from its (judged queries x remaining documents) similarities,
     the (judged queries x dim) vectors it clusters by (in the same similarity), and the
-    scores it detects uncovered queries by (default: the similarities themselves)."""
+    scores it detects uncovered queries by (default: the similarities themselves).
+    `cut_rule` reads the coverage cut from `detect`; `merge_rule` is the production one
+    unless a bench compares another (bench.gap_rules)."""
     coverage = coverage_of(scores if detect is None else detect)
-    cut = coverage_cut(coverage)
+    cut = cut_rule(coverage)
     flagged = uncovered(coverage, cut)
-    merge = cluster_cut(coverage_of(scores), ~flagged)
+    merge = merge_rule(coverage_of(scores), ~flagged)
     truth = task.truly_uncovered
     hits = int((flagged & truth).sum())
     precision = hits / int(flagged.sum()) if flagged.any() else 0.0
@@ -140,21 +150,37 @@ def _best_passages(
     return scores
 
 
-def stellwerk_figures(task: GapTask, vectors: DatasetVectors) -> dict[str, Any]:
-    """The production path's figures from the dataset's vectors (as gaps.mine_gaps does:
-    detection on standardised cosines, clusters on centred vectors)."""
+@dataclass(frozen=True)
+class SystemInputs:
+    """What score_system reads for one system: similarities, cluster vectors, detection."""
+
+    scores: npt.NDArray[np.floating]
+    vectors: npt.NDArray[np.float32]
+    detect: npt.NDArray[np.floating] | None = None
+    cut_rule: Callable[[Coverage], float] = coverage_cut
+
+
+def stellwerk_inputs(task: GapTask, vectors: DatasetVectors) -> SystemInputs:
+    """The production path (as gaps.mine_gaps reads it): detection on cosines above
+    each article's mean, clusters on centred vectors."""
     kept = ~task.removed[vectors.owner]
     queries = vectors.queries[task.queries]
     raw = _best_passages(task, vectors, queries, vectors.passages[kept])
     mean = np.concatenate([vectors.passages[kept], queries]).mean(axis=0)
     spread_queries = centred(queries, mean)
     spread = _best_passages(task, vectors, spread_queries, centred(vectors.passages[kept], mean))
-    return score_system(task, spread, spread_queries, detect=standardised(raw))
+    return SystemInputs(spread, spread_queries, above_article_mean(raw), above_mean_cut)
 
 
-def tfidf_figures(
-    dataset: BeirDataset, task: GapTask, *, fit_queries: bool = False
-) -> dict[str, Any]:
+def stellwerk_figures(task: GapTask, vectors: DatasetVectors) -> dict[str, Any]:
+    """The production path's figures from the dataset's vectors."""
+    inputs = stellwerk_inputs(task, vectors)
+    return score_system(
+        task, inputs.scores, inputs.vectors, detect=inputs.detect, cut_rule=inputs.cut_rule
+    )
+
+
+def tfidf_inputs(dataset: BeirDataset, task: GapTask, *, fit_queries: bool = False) -> SystemInputs:
     """The baseline: weights from the remaining corpus (as an index of the knowledge base
     holds them), each query's cosine to each document. A query about a removed topic may
     share no word with the corpus and so has no vector to cluster by; `fit_queries` fits
@@ -167,7 +193,14 @@ def tfidf_figures(
     corpus = vectorizer.transform(remaining)
     queries = vectorizer.transform(query_texts)
     scores = (queries @ corpus.T).toarray()
-    return score_system(task, scores, np.asarray(queries.toarray(), dtype=np.float32))
+    return SystemInputs(scores, np.asarray(queries.toarray(), dtype=np.float32))
+
+
+def tfidf_figures(
+    dataset: BeirDataset, task: GapTask, *, fit_queries: bool = False
+) -> dict[str, Any]:
+    inputs = tfidf_inputs(dataset, task, fit_queries=fit_queries)
+    return score_system(task, inputs.scores, inputs.vectors)
 
 
 def evaluate_gaps(

@@ -9,12 +9,13 @@ from app.services import gaps, gaps_clusters
 from app.services.gaps import article_scores
 from app.services.gaps_clusters import cluster, medoid
 from app.services.gaps_cut import (
+    above_article_mean,
+    above_mean_cut,
     centred,
     cluster_cut,
     coverage_cut,
     coverage_of,
     separating_cut,
-    standardised,
     uncovered,
 )
 from app.services.gaps_sources import ArticlePassages
@@ -93,12 +94,43 @@ def test_cluster_cut_is_the_median_of_the_covered_best_scores() -> None:
     assert cluster_cut(coverage_of(scores), np.zeros(4, dtype=bool)) == pytest.approx(0.9)
 
 
-def test_standardised_scores_discount_an_article_close_to_everything() -> None:
+def test_scores_above_the_article_mean_discount_an_article_close_to_everything() -> None:
     """Article 0 is generic (0.8-0.85 to every ticket); article 1 is close to ticket 2
-    only. In raw cosines article 0 is everyone's best; standardised, ticket 2's is 1."""
+    only. In raw cosines article 0 is everyone's best; above the article's mean, ticket
+    2's is 1."""
     scores = np.array([[0.85, 0.3], [0.80, 0.2], [0.82, 0.79], [0.81, 0.25]])
     assert coverage_of(scores).best_article.tolist() == [0, 0, 0, 0]
-    assert coverage_of(standardised(scores)).best_article[2] == 1
+    assert coverage_of(above_article_mean(scores)).best_article[2] == 1
+    assert above_article_mean(scores)[:, 0] == pytest.approx([0.03, -0.02, 0.0, -0.01], abs=1e-6)
+
+
+def test_an_article_every_ticket_scores_alike_covers_none_of_them() -> None:
+    """Four tickets match articles 0-3 (0.95 against 0.70-0.75 elsewhere); ticket 4 has no
+    article. Article 4 is scored 0.800 by every ticket but ticket 4 (0.803: a hair higher).
+    Divided by that article's tiny spread (z-scores) the hair looks like a match and ticket
+    4 as covered as the others; above the article's mean it stays far below a match."""
+    scores = np.full((5, 5), 0.72)
+    scores[np.arange(4), np.arange(4)] = 0.95
+    scores[:, 4] = [0.800, 0.800, 0.800, 0.800, 0.803]
+    scores[4, :4] = [0.70, 0.75, 0.71, 0.74]
+    z = scores - scores.mean(axis=0)
+    z /= z.std(axis=0)
+    assert coverage_of(z).best[4] >= coverage_of(z).best[:4].min()  # the old rule's blind spot
+    coverage = coverage_of(above_article_mean(scores))
+    assert coverage.best[4] < coverage.best[:4].min() / 10
+
+
+def test_tickets_below_every_articles_mean_are_uncovered_whatever_the_ks_point() -> None:
+    """One ticket matches article 0; three alike tickets score every article below its
+    mean. Their best sits just above their runner-up, so the KS point falls below them
+    and alone would call them covered; the floor at the mean does not."""
+    scores = np.array(
+        [[0.90, 0.90, 0.50], [0.30, 0.25, 0.22], [0.30, 0.25, 0.22], [0.30, 0.25, 0.22]]
+    )
+    coverage = coverage_of(above_article_mean(scores))
+    assert (coverage.best[1:] < 0).all()
+    assert coverage_cut(coverage) < coverage.best[1:].min()  # the KS point alone: covered
+    assert uncovered(coverage, above_mean_cut(coverage)).tolist() == [False, True, True, True]
 
 
 def test_rounds_above_the_exact_limit_give_the_exact_partition(

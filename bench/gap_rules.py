@@ -1,0 +1,189 @@
+"""The gap miner's merge cut across seeds: the covered median (shipped) against the KS point.
+
+    STELLWERK_EMBEDDING_ENGINE=onnx-int8 .venv/bin/python -m bench.gap_rules \\
+        --cache-dir /tmp/gaps4-vectors [--seeds 0 1 2 3 4 5] [--sets covid-faq-de ...]
+
+`stellwerk eval gaps` removes one seeded fifth of a corpus; a rule chosen on that one draw
+may only fit it. For every set and seed this scores both systems of the evaluation
+(`stellwerk`, `tfidf`, gaps_eval) under each merge rule, with the same detection (the merge
+rule does not touch it), and prints ARI stellwerk / tfidf, the margin, and the highest ARI
+any single cut reaches on the truly uncovered queries (`ceiling`, over a grid of cuts and
+the rules' own: no merge rule can do better). The vectors come from the `--cache-dir` of
+the evaluation, so only what is not cached is encoded. Figures: docs/BENCHMARKS.md,
+"Knowledge gaps".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from app import components
+from app.services.gaps_clusters import cluster
+from app.services.gaps_cut import Coverage, cluster_cut, separating_cut
+from app.services.gaps_eval import (
+    MergeRule,
+    SystemInputs,
+    _ari,
+    gap_task,
+    score_system,
+    stellwerk_inputs,
+    tfidf_inputs,
+)
+from app.services.gaps_vectors import dataset_vectors
+from app.settings import Settings
+from bench.common import DATA_DIR
+from index.embedder import Embedder
+from ingest.beir import load_beir
+
+SETS = (
+    "covid-faq-de",
+    "covid-faq-en",
+    "xquad-de",
+    "xquad-de-en",
+    "gitbugs-seamonkey",
+    "gitbugs-hadoop",
+)
+# Cuts tried for the ceiling: the centred and TF-IDF similarities both lie in [-1, 1].
+CEILING_CUTS = np.linspace(-0.2, 1.0, 49)
+
+
+def ks_merge(coverage: Coverage, covered: npt.NDArray[np.bool_]) -> float:
+    """The KS point of the covered candidates' best against their runner-up score."""
+    if not covered.any():
+        return cluster_cut(coverage, covered)
+    return separating_cut(coverage.best[covered], coverage.runner_up[covered])
+
+
+RULES: dict[str, MergeRule] = {"median": cluster_cut, "ks": ks_merge}
+
+
+def ceiling(
+    vectors: npt.NDArray[np.float32], truth: npt.NDArray[np.int64], also: Sequence[float] = ()
+) -> float:
+    """The best ARI of the clusters of these (truly uncovered) rows over `CEILING_CUTS`
+    and the cuts in `also` (the rules' own, so that no rule beats the grid between steps)."""
+    cuts = [*CEILING_CUTS.tolist(), *also]
+    scores = [_ari(cluster(vectors, float(cut)), truth) for cut in cuts]
+    return max((s for s in scores if s is not None), default=0.0)
+
+
+def _figures(task: Any, inputs: SystemInputs, rule: MergeRule) -> dict[str, Any]:
+    return score_system(
+        task,
+        inputs.scores,
+        inputs.vectors,
+        detect=inputs.detect,
+        cut_rule=inputs.cut_rule,
+        merge_rule=rule,
+    )
+
+
+def sweep(
+    folder: Path,
+    embedder: Embedder,
+    *,
+    seeds: Sequence[int],
+    remove_fraction: float = 0.2,
+    max_words: int = 180,
+    cache_dir: Path | None = None,
+) -> list[dict[str, Any]]:
+    """One row per seed: each rule's figures for both systems and each system's ceiling."""
+    dataset = load_beir(folder)
+    vectors = dataset_vectors(dataset, embedder, max_words=max_words, cache_dir=cache_dir)
+    rows = []
+    for seed in seeds:
+        task = gap_task(dataset, remove_fraction, seed)
+        systems = {
+            "stellwerk": stellwerk_inputs(task, vectors),
+            "tfidf": tfidf_inputs(dataset, task),
+        }
+        true_rows = np.flatnonzero(task.truly_uncovered)
+        truth = task.removed_answer[true_rows]
+        figures = {
+            name: {sys: _figures(task, inp, rule) for sys, inp in systems.items()}
+            for name, rule in RULES.items()
+        }
+        top = {
+            sys: ceiling(
+                inp.vectors[true_rows], truth, [figures[n][sys]["cluster_cut"] for n in RULES]
+            )
+            for sys, inp in systems.items()
+        }
+        rows.append(
+            {
+                "dataset": dataset.name,
+                "seed": seed,
+                "uncovered": int(true_rows.size),
+                "rules": figures,
+                "ceiling": {sys: round(value, 4) for sys, value in top.items()},
+            }
+        )
+    return rows
+
+
+def summary(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per rule over all rows: the smallest ARI margin (stellwerk - tfidf), how often
+    stellwerk is below, level with and above TF-IDF, and stellwerk's worst and mean ARI."""
+    out = {}
+    for name in RULES:
+        ari = [r["rules"][name]["stellwerk"]["ari"] or 0.0 for r in rows]
+        margins = [
+            a - (r["rules"][name]["tfidf"]["ari"] or 0.0) for a, r in zip(ari, rows, strict=True)
+        ]
+        out[name] = {
+            "worst_margin": round(min(margins), 4),
+            "below": sum(m < 0 for m in margins),
+            "level": sum(m == 0 for m in margins),
+            "above": sum(m > 0 for m in margins),
+            "worst_ari": round(min(ari), 4),
+            "mean_ari": round(float(np.mean(ari)), 4),
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache-dir", type=Path, required=True)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
+    parser.add_argument("--sets", nargs="+", default=list(SETS))
+    parser.add_argument("--json", type=Path, help="Also write every row to this file.")
+    args = parser.parse_args()
+    settings = Settings()
+    embedder = components.load_configured_embedder(settings)
+    rows: list[dict[str, Any]] = []
+    print("set seed uncovered | " + " | ".join(f"{n} ARI sw / tfidf" for n in RULES) + " | ceiling")
+    for name in args.sets:
+        found = sweep(
+            DATA_DIR / "retrieval" / name,
+            embedder,
+            seeds=args.seeds,
+            max_words=settings.chunk_max_words,
+            cache_dir=args.cache_dir,
+        )
+        for row in found:
+            cells = [
+                f"{row['rules'][n]['stellwerk']['ari']} / {row['rules'][n]['tfidf']['ari']}"
+                for n in RULES
+            ]
+            top = row["ceiling"]
+            print(
+                f"{name} {row['seed']} {row['uncovered']} | "
+                + " | ".join(cells)
+                + f" | {top['stellwerk']} / {top['tfidf']}",
+                flush=True,
+            )
+        rows += found
+    print(json.dumps(summary(rows)))
+    if args.json:
+        args.json.write_text(json.dumps(rows) + "\n")
+
+
+if __name__ == "__main__":
+    main()
