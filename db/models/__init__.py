@@ -23,6 +23,7 @@ from db.models.polls import ConnectorPoll
 from db.models.pulses import Pulse
 from db.models.rollups import (
     EscalatedTicket,
+    FirstSuggestion,
     FixDay,
     FixPair,
     SearchDay,
@@ -43,6 +44,7 @@ __all__ = [
     "EscalatedTicket",
     "EscalationOutcome",
     "Feedback",
+    "FirstSuggestion",
     "FixDay",
     "FixPair",
     "InboundDelivery",
