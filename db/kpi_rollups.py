@@ -44,6 +44,7 @@ from db.models import (
     SuggestionShown,
 )
 from db.rollup_sql import add, as_day, day_of, dialect_module
+from db.ticket_rollups import rebuild_ticket_days
 
 FIRST_LEVEL = "resolve_at_first_level"
 # day, team, company, action, escalation team
@@ -237,6 +238,7 @@ def rebuild(session: Session) -> tuple[int, int]:
     """Recompute every rollup from the events; (suggestion days, search days) written."""
     rebuild_fixes(session)
     rebuild_first_suggestions(session)
+    rebuild_ticket_days(session)
     for table in (SuggestionDay, SearchDay, SuggestionConfirmed):
         session.execute(delete(table))
     session.execute(

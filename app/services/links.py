@@ -15,6 +15,7 @@ from db.fix_rollups import linked
 from db.kpi_rollups import link_added
 from db.models import Article, SolutionLink, utcnow
 from db.session import page
+from db.ticket_rollups import ticket_linked
 
 
 def link_solution(
@@ -37,6 +38,7 @@ def link_solution(
         session.flush()
         link_added(session, row)
         linked(session, row)
+        ticket_linked(session, row)
         record(
             session,
             principal,

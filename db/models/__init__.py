@@ -29,6 +29,7 @@ from db.models.rollups import (
     SearchDay,
     SuggestionConfirmed,
     SuggestionDay,
+    TicketDay,
 )
 from db.models.routing import RoutingModelRow
 
@@ -63,6 +64,7 @@ __all__ = [
     "Task",
     "TeamEndpoint",
     "Ticket",
+    "TicketDay",
     "ToolTicket",
     "UtcDateTime",
     "as_utc",

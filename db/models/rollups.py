@@ -112,3 +112,16 @@ class EscalatedTicket(Base):
 
     ticket_source: Mapped[str] = mapped_column(String(100), primary_key=True)
     ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class TicketDay(Base):
+    """Resolved tickets per UTC day of resolution and ticket team ("" for none), and those
+    with at least one solution link: the link rate's numerator and denominator."""
+
+    __tablename__ = "ticket_days"
+    __table_args__ = CLUSTERED
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    team: Mapped[str] = mapped_column(String(100), primary_key=True)
+    resolved: Mapped[int] = mapped_column(Integer)
+    linked: Mapped[int] = mapped_column(Integer)

@@ -1,11 +1,13 @@
-"""First suggestion per ticket; first-level fix cases from links too (issue 12)
+"""First suggestion per ticket; first-level fix cases from links too; tickets per day
 
 `first_suggestions` holds each ticket's first suggestion (anyone's, and each firm's own):
 routing accuracy probes it per outcome instead of grouping the ticket's events. `fix_pairs`
 gains `linked_at` (a solution link is a case too, `first_at` may be absent) and `fix_days`
 counts each case on the day of its earlier evidence: training's first-level list reads
-one rollup. Every rollup is then rebuilt from the events (`db.kpi_rollups.rebuild`), which
-also fills those of 0010 on a database upgraded from 0009.
+one rollup. `ticket_days` counts resolved and linked tickets per day and team: the link
+rate reads it instead of every ticket of its range. Every rollup is then rebuilt from the
+events (`db.kpi_rollups.rebuild`), which also fills those of 0010 on a database upgraded
+from 0009.
 
 Revision ID: 0011
 Revises: 0010
@@ -60,6 +62,15 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_index("ix_first_suggestions_event_id", "first_suggestions", ["event_id"])
+    op.create_table(
+        "ticket_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("team", sa.String(length=100), nullable=False),
+        sa.Column("resolved", sa.Integer(), nullable=False),
+        sa.Column("linked", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "team"),
+        sqlite_with_rowid=False,
+    )
     # Rollups, rebuilt below: dropped and made again rather than altered in place (SQLite
     # would copy a WITHOUT ROWID table into an ordinary one).
     op.drop_table("fix_days")
@@ -72,6 +83,7 @@ def downgrade() -> None:
     """0010's shapes, filled from the offers as 0010 counted them (by first offer)."""
     op.drop_index("ix_first_suggestions_event_id", table_name="first_suggestions")
     op.drop_table("first_suggestions")
+    op.drop_table("ticket_days")
     op.rename_table("fix_pairs", "fix_pairs_0011")
     op.drop_table("fix_days")
     _fix_tables(linked=False)
