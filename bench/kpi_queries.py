@@ -217,7 +217,7 @@ def measure(url: str, label: str, *, tickets: int, events: int, runs: int) -> No
     )
     began = time.perf_counter()
     with factory() as session, session.begin():
-        rebuild(session)  # what migration 0010 does to a database with these events
+        rebuild(session)  # what migration 0011 does to a database with these events
     print(f"{label}: KPI rollups rebuilt from the events in {time.perf_counter() - began:.1f} s")
     if engine.dialect.name == "postgresql":
         # What autovacuum does to a live database after a bulk load: planner statistics.
