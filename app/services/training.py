@@ -43,13 +43,19 @@ def first_level_topics(session: Session, win: Window) -> list[TrainingTopic]:
     escalated tickets whose case for a first-level how-to (first offered, or linked) dates
     from the range (the `fix_days` rollup: ~days x how-tos rows)."""
     day = FixDay
-    count = func.sum(day.tickets).label("tickets")
+    # Summed per how-to first (~how-tos rows), then joined: neither database then probes
+    # the range's days once per article.
+    per_slug = (
+        select(day.slug, func.sum(day.tickets).label("tickets"))
+        .where(day.day >= win.start, day.day <= win.end)
+        .group_by(day.slug)
+        .subquery()
+    )
     query = (
-        select(Article.slug, Article.title, Article.team, count)
-        .join(day, day.slug == Article.slug)
-        .where(day.day >= win.start, day.day <= win.end, _first_level_how_to())
-        .group_by(Article.slug, Article.title, Article.team)
-        .order_by(count.desc(), Article.slug)
+        select(Article.slug, Article.title, Article.team, per_slug.c.tickets)
+        .join(per_slug, per_slug.c.slug == Article.slug)
+        .where(_first_level_how_to())
+        .order_by(per_slug.c.tickets.desc(), Article.slug)
         .limit(MAX_TOPICS)
     )
     if win.team:
