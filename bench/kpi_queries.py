@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -196,14 +197,35 @@ def _page(
         parts[name] = parts.get(name, 0.0) + (time.perf_counter() - began) * 1000
 
 
-def _times(factory: sessionmaker[Session], run: Callable[[Session], object], n: int) -> list[float]:
-    times = []
+def _backend_cpu_ms(session: Session) -> float | None:
+    """CPU milliseconds the session's PostgreSQL backend has used, when it runs on this
+    machine (/proc of its pid); None on SQLite, which runs in this process."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    pid = session.scalar(text("SELECT pg_backend_pid()"))
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def _times(
+    factory: sessionmaker[Session], run: Callable[[Session], object], n: int
+) -> tuple[list[float], list[float]]:
+    """Wall and CPU milliseconds of `n` runs. CPU (this process's, plus the PostgreSQL
+    backend's when local) hardly moves with other load on the machine; wall does."""
+    times, cpu = [], []
     for _ in range(n):
         with factory() as session:
-            started = time.perf_counter()
+            backend = _backend_cpu_ms(session)
+            started, own = time.perf_counter(), time.process_time()
             run(session)
             times.append((time.perf_counter() - started) * 1000)
-    return times
+            used = (time.process_time() - own) * 1000
+            after = _backend_cpu_ms(session)
+            cpu.append(used + (after - backend if after is not None and backend is not None else 0))
+    return times, cpu
 
 
 def measure(url: str, label: str, *, tickets: int, events: int, runs: int) -> None:
@@ -217,7 +239,7 @@ def measure(url: str, label: str, *, tickets: int, events: int, runs: int) -> No
     )
     began = time.perf_counter()
     with factory() as session, session.begin():
-        rebuild(session)  # what migration 0010 does to a database with these events
+        rebuild(session)  # what migration 0011 does to a database with these events
     print(f"{label}: KPI rollups rebuilt from the events in {time.perf_counter() - began:.1f} s")
     if engine.dialect.name == "postgresql":
         # What autovacuum does to a live database after a bulk load: planner statistics.
@@ -233,10 +255,10 @@ def measure(url: str, label: str, *, tickets: int, events: int, runs: int) -> No
         )
 
     firm = Principal(key_id=None, name="Firm A", role="contractor", company="Firm A")
-    floor = _times(factory, baseline, runs)
+    floor, floor_cpu = _times(factory, baseline, runs)
     floor_p95 = percentile(floor, 0.95)
     print(f"{label:8} {'baseline: count of the range':32} p50 {percentile(floor, 0.5):7.1f} ms  "
-          f"p95 {floor_p95:7.1f} ms")  # fmt: skip
+          f"p95 {floor_p95:7.1f} ms  CPU p50 {percentile(floor_cpu, 0.5):7.1f} ms")  # fmt: skip
     for name, who in (("KPI page as staff", CLI_PRINCIPAL), ("KPI page as a firm", firm)):
         parts: dict[str, float] = {}
 
@@ -245,10 +267,12 @@ def measure(url: str, label: str, *, tickets: int, events: int, runs: int) -> No
         ) -> None:
             _page(session, who, start, end, parts)
 
-        page = _times(factory, one_page, runs)
+        page, cpu = _times(factory, one_page, runs)
         p95 = percentile(page, 0.95)
+        cpu_p50, cpu_p95 = percentile(cpu, 0.5), percentile(cpu, 0.95)
         print(f"{label:8} {name:32} p50 {percentile(page, 0.5):7.1f} ms  p95 {p95:7.1f} ms  "
-              f"ratio to baseline p95 {p95 / floor_p95:5.1f}")  # fmt: skip
+              f"ratio to baseline p95 {p95 / floor_p95:5.1f}  "
+              f"CPU p50 {cpu_p50:7.1f} p95 {cpu_p95:7.1f} ms")  # fmt: skip
         means = ", ".join(f"{k} {v / runs:.1f} ms" for k, v in parts.items())
         print(f"{label:8} {'':32} mean per part: {means}")
     engine.dispose()

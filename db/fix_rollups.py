@@ -1,30 +1,36 @@
 """The rollups behind training's first-level list: which tickets reached second level
-(`EscalatedTicket`), which how-to first level was first offered for a ticket and when
-(`FixPair`), and per day and how-to the escalated tickets first offered it (`FixDay`).
+(`EscalatedTicket`), which how-tos first level had as a fix for a ticket and since when
+(`FixPair`: first offered by a first-level suggestion, or linked), and per day and how-to
+the escalated tickets whose case dates from that day (`FixDay`).
 
-A pair counts on its day while its ticket is escalated: a new pair of an escalated ticket,
-or a ticket newly escalated with pairs, adds to its days (an INSERT and one UPSERT, in the
-writer's transaction). The retention prune recomputes the tickets whose events it deletes
-from the events that stay; `rebuild_fixes` recomputes everything from the events."""
+A case counts on the day of its earlier evidence (`since`) while its ticket is escalated:
+a new case of an escalated ticket, a ticket newly escalated with cases, or evidence older
+than a case's date (which moves it) changes its days (one UPSERT each, in the writer's
+transaction). The retention prune recomputes the tickets whose events it deletes from the
+events and links that stay; `rebuild_fixes` recomputes everything."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     and_,
+    case,
+    cast,
     delete,
     exists,
     func,
     insert,
+    null,
     select,
     true,
     tuple_,
     union,
+    union_all,
+    update,
 )
 from sqlalchemy.orm import Session
 
@@ -33,8 +39,10 @@ from db.models import (
     EscalationOutcome,
     FixDay,
     FixPair,
+    SolutionLink,
     SuggestionEvent,
     SuggestionShown,
+    UtcDateTime,
 )
 from db.rollup_sql import add, as_day, day_of, dialect_module
 
@@ -42,13 +50,37 @@ FIRST_LEVEL = "resolve_at_first_level"
 ARTICLE_PREFIX = "article:"
 
 
-def _add_days(session: Session, pairs: Iterable[tuple[Any, str]], sign: int) -> None:
-    """Add `sign` per (first_at, slug) to its day's row; drop the rows left at zero."""
-    counts = Counter((as_day(at), slug) for at, slug in pairs)
-    rows = [{"day": d, "slug": s, "tickets": sign * n} for (d, s), n in sorted(counts.items())]
+def since(first_at: datetime | None, linked_at: datetime | None) -> datetime | None:
+    """When a case dates from: the earlier of its first offer and its link."""
+    known = [at for at in (first_at, linked_at) if at is not None]
+    return min(known) if known else None
+
+
+def since_column() -> ColumnElement[Any]:
+    """`since` of a `FixPair` row, in SQL."""
+    first, linked = FixPair.first_at, FixPair.linked_at
+    return case(
+        (first.is_(None), linked),
+        (linked.is_(None), first),
+        (linked < first, linked),
+        else_=first,
+    )
+
+
+def _add_days(session: Session, changes: Counter[tuple[date, str]]) -> None:
+    """Add each (day, slug)'s change to its row; drop the rows left at zero."""
+    changed = [(key, n) for key, n in sorted(changes.items()) if n]
+    rows = [{"day": d, "slug": s, "tickets": n} for (d, s), n in changed]
     add(session, FixDay.__table__, ("day", "slug"), rows)
-    if sign < 0 and rows:
+    if any(n < 0 for _, n in changed):
         session.execute(delete(FixDay).where(FixDay.tickets <= 0))
+
+
+def _counts(pairs: list[tuple[Any, str]], sign: int) -> Counter[tuple[date, str]]:
+    counts: Counter[tuple[date, str]] = Counter()
+    for at, slug in pairs:
+        counts[(as_day(at), slug)] += sign
+    return counts
 
 
 def _is_escalated(session: Session, source: str, ticket: str) -> bool:
@@ -57,7 +89,7 @@ def _is_escalated(session: Session, source: str, ticket: str) -> bool:
 
 def escalated(session: Session, ticket_source: str | None, ticket_id: str | None) -> None:
     """A ticket reached second level (an outcome, an escalating suggestion): the first time,
-    its pairs start to count."""
+    its cases start to count."""
     if ticket_source is None or ticket_id is None:
         return
     new = session.scalars(
@@ -69,11 +101,48 @@ def escalated(session: Session, ticket_source: str | None, ticket_id: str | None
     ).all()
     if new:
         pairs = session.execute(
-            select(FixPair.first_at, FixPair.slug).where(
+            select(since_column(), FixPair.slug).where(
                 FixPair.ticket_source == ticket_source, FixPair.ticket_id == ticket_id
             )
         )
-        _add_days(session, [(at, slug) for at, slug in pairs], 1)
+        _add_days(session, _counts([(at, slug) for at, slug in pairs], 1))
+
+
+def _evidence(
+    session: Session,
+    source: str,
+    ticket: str,
+    slug: str,
+    *,
+    first_at: datetime | None = None,
+    linked_at: datetime | None = None,
+) -> None:
+    """A first offer or a link of (ticket, how-to): a new case, or an earlier date for one."""
+    key = and_(FixPair.ticket_source == source, FixPair.ticket_id == ticket, FixPair.slug == slug)
+    values = {"first_at": first_at, "linked_at": linked_at}
+    new = session.scalars(
+        dialect_module(session)
+        .insert(FixPair)
+        .values(ticket_source=source, ticket_id=ticket, slug=slug, **values)
+        .on_conflict_do_nothing()
+        .returning(FixPair.slug)
+    ).all()
+    if new:
+        if _is_escalated(session, source, ticket):
+            _add_days(session, _counts([(since(first_at, linked_at), slug)], 1))
+        return
+    old = session.execute(
+        select(FixPair.first_at, FixPair.linked_at).where(key).with_for_update()
+    ).one()
+    kept = {"first_at": since(old.first_at, first_at), "linked_at": since(old.linked_at, linked_at)}
+    if kept == {"first_at": old.first_at, "linked_at": old.linked_at}:
+        return
+    session.execute(update(FixPair).where(key).values(**kept))
+    before, after = since(old.first_at, old.linked_at), since(**kept)
+    if _is_escalated(session, source, ticket):
+        changes = _counts([(before, slug)], -1)
+        changes.update(_counts([(after, slug)], 1))  # update keeps what falls to zero
+        _add_days(session, changes)
 
 
 def offered(session: Session, event: SuggestionEvent, targets: list[str]) -> None:
@@ -88,20 +157,14 @@ def offered(session: Session, event: SuggestionEvent, targets: list[str]) -> Non
     if event.action != FIRST_LEVEL or not articles:
         return
     slug = articles[0][len(ARTICLE_PREFIX) :]
-    new = session.scalars(
-        dialect_module(session)
-        .insert(FixPair)
-        .values(
-            ticket_source=event.ticket_source,
-            ticket_id=event.ticket_id,
-            slug=slug,
-            first_at=event.at,
-        )
-        .on_conflict_do_nothing()
-        .returning(FixPair.slug)
-    ).all()
-    if new and _is_escalated(session, event.ticket_source, event.ticket_id):
-        _add_days(session, [(event.at, slug)], 1)
+    _evidence(session, event.ticket_source, event.ticket_id, slug, first_at=event.at)
+
+
+def linked(session: Session, link: SolutionLink) -> None:
+    """A new solution link: the how-to was a fix for its ticket."""
+    _evidence(
+        session, link.ticket_source, link.ticket_id, link.article_slug, linked_at=link.created_at
+    )
 
 
 def _first_offers(scope: ColumnElement[bool]) -> Any:
@@ -133,6 +196,24 @@ def _first_offers(scope: ColumnElement[bool]) -> Any:
     )
 
 
+def _cases(scope: ColumnElement[bool], links: ColumnElement[bool]) -> Any:
+    """(source, ticket, slug, first offer, link) of the offers `scope` and the links `links`
+    select: one row per pair."""
+    offers = _first_offers(scope).subquery()
+    none = cast(null(), UtcDateTime())
+    link = SolutionLink
+    evidence = union_all(
+        select(*offers.c, none),
+        select(link.ticket_source, link.ticket_id, link.article_slug, none, link.created_at).where(
+            links
+        ),
+    ).subquery()
+    source, ticket, slug, first_at, linked_at = evidence.c
+    return select(source, ticket, slug, func.min(first_at), func.min(linked_at)).group_by(
+        source, ticket, slug
+    )
+
+
 def _escalating(scope: ColumnElement[bool], outcomes: ColumnElement[bool]) -> Any:
     event = SuggestionEvent
     return union(
@@ -146,11 +227,16 @@ def _escalating(scope: ColumnElement[bool], outcomes: ColumnElement[bool]) -> An
     )
 
 
-def _fill(session: Session, scope: ColumnElement[bool], outcomes: ColumnElement[bool]) -> None:
-    """Insert the pairs and escalated tickets of the events `scope` selects (and of the
-    outcomes `outcomes` selects)."""
-    pair_columns = ["ticket_source", "ticket_id", "slug", "first_at"]
-    session.execute(insert(FixPair).from_select(pair_columns, _first_offers(scope)))
+def _fill(
+    session: Session,
+    scope: ColumnElement[bool],
+    outcomes: ColumnElement[bool],
+    links: ColumnElement[bool],
+) -> None:
+    """Insert the cases and escalated tickets of the events `scope`, the outcomes
+    `outcomes` and the links `links` select."""
+    pair_columns = ["ticket_source", "ticket_id", "slug", "first_at", "linked_at"]
+    session.execute(insert(FixPair).from_select(pair_columns, _cases(scope, links)))
     session.execute(
         dialect_module(session)
         .insert(EscalatedTicket)
@@ -159,19 +245,19 @@ def _fill(session: Session, scope: ColumnElement[bool], outcomes: ColumnElement[
     )
 
 
-def _counted_pairs(session: Session, tickets: ColumnElement[bool]) -> Any:
-    """(first_at, slug) of the pairs of escalated tickets among `tickets`."""
+def _counted_pairs(session: Session, tickets: ColumnElement[bool]) -> list[tuple[Any, str]]:
+    """(since, slug) of the cases of escalated tickets among `tickets`."""
     escalated_pair = exists().where(
         EscalatedTicket.ticket_source == FixPair.ticket_source,
         EscalatedTicket.ticket_id == FixPair.ticket_id,
     )
-    query = select(FixPair.first_at, FixPair.slug).where(tickets, escalated_pair)
+    query = select(since_column(), FixPair.slug).where(tickets, escalated_pair)
     return [(at, slug) for at, slug in session.execute(query)]
 
 
 def forget_fixes_before(session: Session, cutoff: datetime) -> None:
     """Before the events older than `cutoff` are deleted: recompute the tickets they
-    belong to from the events that stay."""
+    belong to from the events and links that stay."""
     event = SuggestionEvent
     affected = (
         select(event.ticket_source, event.ticket_id)
@@ -179,22 +265,25 @@ def forget_fixes_before(session: Session, cutoff: datetime) -> None:
         .distinct()
     )
     pair_of = tuple_(FixPair.ticket_source, FixPair.ticket_id).in_(affected)
-    _add_days(session, list(_counted_pairs(session, pair_of)), -1)
+    gone = _counts(_counted_pairs(session, pair_of), -1)
     session.execute(delete(FixPair).where(pair_of))
     ticket_of = tuple_(EscalatedTicket.ticket_source, EscalatedTicket.ticket_id).in_(affected)
     session.execute(delete(EscalatedTicket).where(ticket_of))
     stays = and_(event.at >= cutoff, tuple_(event.ticket_source, event.ticket_id).in_(affected))
     outcome_of = tuple_(EscalationOutcome.ticket_source, EscalationOutcome.ticket_id).in_(affected)
-    _fill(session, stays, outcome_of)
-    _add_days(session, list(_counted_pairs(session, pair_of)), 1)
+    link_of = tuple_(SolutionLink.ticket_source, SolutionLink.ticket_id).in_(affected)
+    _fill(session, stays, outcome_of, link_of)
+    gone.update(_counts(_counted_pairs(session, pair_of), 1))
+    _add_days(session, gone)
 
 
 def rebuild_fixes(session: Session) -> None:
-    """Recompute the escalated tickets, the pairs and their days from events and outcomes."""
+    """Recompute the escalated tickets, the cases and their days from events, outcomes
+    and links."""
     for table in (FixDay, FixPair, EscalatedTicket):
         session.execute(delete(table))
-    _fill(session, true(), true())
-    day = day_of(session, FixPair.first_at)
+    _fill(session, true(), true(), true())
+    day = day_of(session, since_column())
     counted = (
         select(day, FixPair.slug, func.count())
         .join(

@@ -27,6 +27,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from db.first_suggestions import (
+    forget_first_suggestions_before,
+    rebuild_first_suggestions,
+    suggested,
+)
 from db.fix_rollups import forget_fixes_before, rebuild_fixes
 from db.models import (
     Feedback,
@@ -39,6 +44,7 @@ from db.models import (
     SuggestionShown,
 )
 from db.rollup_sql import add, as_day, day_of, dialect_module
+from db.ticket_rollups import rebuild_ticket_days
 
 FIRST_LEVEL = "resolve_at_first_level"
 # day, team, company, action, escalation team
@@ -78,6 +84,7 @@ def suggestion_added(session: Session, event: SuggestionEvent) -> None:
             confirmed = 1
     key = _event_key(event.at, event.team, event.company, event.action, event.escalation_team)
     _add_days(session, {key: (1, confirmed)})
+    suggested(session, event)
 
 
 def search_added(session: Session, event: SearchEvent) -> None:
@@ -173,6 +180,7 @@ def _search_days(session: Session, scope: ColumnElement[bool]) -> Any:
 def forget_before(session: Session, cutoff: datetime) -> None:
     """Take the events older than `cutoff` off their days (call before deleting them)."""
     forget_fixes_before(session, cutoff)
+    forget_first_suggestions_before(session, cutoff)
     old = SuggestionEvent.at < cutoff
     gone: dict[DayKey, tuple[int, int]] = {}
     for day, team, company, action, escalation, n, confirmed in session.execute(
@@ -229,6 +237,8 @@ def confirmed_by_the_events() -> Any:
 def rebuild(session: Session) -> tuple[int, int]:
     """Recompute every rollup from the events; (suggestion days, search days) written."""
     rebuild_fixes(session)
+    rebuild_first_suggestions(session)
+    rebuild_ticket_days(session)
     for table in (SuggestionDay, SearchDay, SuggestionConfirmed):
         session.execute(delete(table))
     session.execute(

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Article, IndexChange, Passage, Ticket, utcnow
+from db.ticket_rollups import place, ticket_saved
 from index.embedder import Vectors
 from ingest.chunking import Chunk
 from ingest.markdown import ParsedArticle
@@ -121,6 +122,7 @@ def save_ticket(
     existing: Ticket | None,
 ) -> Ticket:
     ticket = existing
+    before = None if existing is None else place(existing.resolved_at, existing.team)
     if ticket is None:
         ticket = Ticket(source=resolved.source, external_id=resolved.id)
         session.add(ticket)
@@ -137,5 +139,6 @@ def save_ticket(
     ticket.content_hash = content_hash
     ticket.ingested_at = utcnow()
     session.flush()
+    ticket_saved(session, ticket, before, created=existing is None)
     add_passages(session, chunks=chunks, vectors=vectors, model_id=model_id, ticket=ticket)
     return ticket

@@ -29,8 +29,9 @@ from app.services.kpis_knowledge import (
 )
 from app.services.kpis_sql import Window, rounded, share, share_row, window
 from app.services.visibility import Visibility
+from db.first_suggestions import ANYONE
 from db.kpi_rollups import FIRST_LEVEL
-from db.models import EscalationOutcome, SearchDay, SuggestionDay, SuggestionEvent, utcnow
+from db.models import EscalationOutcome, FirstSuggestion, SearchDay, SuggestionDay, utcnow
 from db.rollup_sql import as_day
 
 BANDS: tuple[tuple[float, Band], ...] = (
@@ -120,37 +121,20 @@ def _band(confidence: Any) -> ColumnElement[str]:
 def routing_kpis(session: Session, win: Window, visibility: Visibility) -> list[RoutingKpis]:
     """Suggested against final team per period, team and confidence band of the suggestion.
 
-    The ticket's first suggestion (the caller's own firm's, for a contractor) is found per
-    outcome of the range through the events' ticket index: the range's outcomes, not every
-    event, decide the cost."""
-    event = SuggestionEvent
-    first_id = (
-        select(func.min(event.id))
-        .where(
-            event.ticket_source == EscalationOutcome.ticket_source,
-            event.ticket_id == EscalationOutcome.ticket_id,
-            _company(visibility, event.company),
-        )
-        .correlate(EscalationOutcome)
-        .scalar_subquery()
-    )
-    outcomes = (
-        select(
-            EscalationOutcome.created_at,
-            EscalationOutcome.suggested_team,
-            EscalationOutcome.final_team,
-            first_id.label("event_id"),
-        )
-        .where(win.within(EscalationOutcome.created_at))
-        .subquery()
-    )
-    if win.team:
-        outcomes = select(outcomes).where(outcomes.c.suggested_team == win.team).subquery()
-    outcome = outcomes.c
-    confidence = SuggestionEvent.confidence
+    The ticket's first suggestion (the caller's own firm's, for a contractor) is one
+    primary-key probe per outcome of the range (the `first_suggestions` rollup): the
+    range's outcomes, not the ticket's events, decide the cost."""
+    if visibility.sees_tickets:
+        company = ANYONE
+    elif visibility.principal.company:
+        company = visibility.principal.company
+    else:
+        return []
+    outcome, first = EscalationOutcome, FirstSuggestion
+    confidence = first.confidence
     band = _band(confidence).label("band")
     period = win.period(outcome.created_at).label("period")
-    joined = (
+    query = (
         select(
             period,
             outcome.suggested_team,
@@ -159,12 +143,22 @@ def routing_kpis(session: Session, win: Window, visibility: Visibility) -> list[
             _counted(outcome.suggested_team == outcome.final_team, 1),
             func.avg(confidence),
         )
-        .select_from(outcomes)
-        .join(SuggestionEvent, SuggestionEvent.id == outcome.event_id, isouter=True)
-        .where(true() if visibility.sees_tickets else outcome.event_id.is_not(None))
+        .select_from(outcome)
+        .join(
+            first,
+            (first.ticket_source == outcome.ticket_source)
+            & (first.ticket_id == outcome.ticket_id)
+            & (first.company == company),
+            # Staff see every outcome (band "unknown" without a suggestion), a firm only
+            # those of tickets it asked about.
+            isouter=visibility.sees_tickets,
+        )
+        .where(win.within(outcome.created_at))
         .group_by(period, outcome.suggested_team, band)
         .order_by(period, outcome.suggested_team, band)
     )
+    if win.team:
+        query = query.where(outcome.suggested_team == win.team)
     return [
         RoutingKpis(
             period=str(p),
@@ -175,7 +169,7 @@ def routing_kpis(session: Session, win: Window, visibility: Visibility) -> list[
             accuracy=share(int(agreed), int(total)),
             mean_confidence=rounded(mean, 4),
         )
-        for p, team, b, total, agreed, mean in session.execute(joined)
+        for p, team, b, total, agreed, mean in session.execute(query)
     ]
 
 

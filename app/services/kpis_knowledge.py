@@ -1,9 +1,11 @@
 """The knowledge-base KPI families (KCS: link rate, reuse, article quality, the backlog).
 
-Staff only: they count internal tickets, feedback and tasks. Each is one GROUP BY."""
+Staff only: they count internal tickets, feedback and tasks. Each is one GROUP BY (the
+link rate over its per-day rollup)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import and_, case, distinct, func, select
@@ -11,31 +13,27 @@ from sqlalchemy.orm import Session
 
 from app.schemas.kpis import ArticleFeedbackKpis, DurationKpis, ReuseKpis, ShareKpis, TaskKpis
 from app.services.kpis_sql import Window, rounded, share, share_row
-from db.models import Article, ArticleVersion, Feedback, SolutionLink, Task, Ticket
+from db.models import Article, ArticleVersion, Feedback, SolutionLink, Task, TicketDay
+from db.rollup_sql import as_day
 
 MAX_ARTICLES = 50
 
 
 def link_rate(session: Session, win: Window) -> list[ShareKpis]:
-    """Resolved tickets of the period (by resolution date) with a solution link."""
-    period = win.period(Ticket.resolved_at).label("period")
-    linked = (
-        select(1)
-        .where(
-            SolutionLink.ticket_source == Ticket.source,
-            SolutionLink.ticket_id == Ticket.external_id,
-        )
-        .exists()
-    )
-    query = (
-        select(period, Ticket.team, func.count(), func.sum(case((linked, 1), else_=0)))
-        .where(win.within(Ticket.resolved_at))
-        .group_by(period, Ticket.team)
-        .order_by(period, Ticket.team)
+    """Resolved tickets of the period (by resolution date) with a solution link, per ticket
+    team, from the per-day rollup (`ticket_days`)."""
+    day = TicketDay
+    query = select(day.day, day.team, day.resolved, day.linked).where(
+        day.day >= win.start, day.day <= win.end
     )
     if win.team:
-        query = query.where(Ticket.team == win.team)
-    return [share_row(p, t, n, k) for p, t, n, k in session.execute(query)]
+        query = query.where(day.team == win.team)
+    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for d, team, resolved, linked in session.execute(query):
+        row = totals[(win.bucket(as_day(d)), team)]
+        row[0] += int(resolved)
+        row[1] += int(linked)
+    return [share_row(p, t or None, n, k) for (p, t), (n, k) in sorted(totals.items())]
 
 
 def reuse(session: Session, win: Window) -> list[ReuseKpis]:

@@ -11,9 +11,11 @@ from app.services.audit import record
 from app.services.feedback import target_team
 from app.services.refs import article_id
 from app.services.visibility import Visibility
+from db.fix_rollups import linked
 from db.kpi_rollups import link_added
 from db.models import Article, SolutionLink, utcnow
 from db.session import page
+from db.ticket_rollups import ticket_linked
 
 
 def link_solution(
@@ -35,6 +37,8 @@ def link_solution(
         session.add(row)
         session.flush()
         link_added(session, row)
+        linked(session, row)
+        ticket_linked(session, row)
         record(
             session,
             principal,

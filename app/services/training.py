@@ -6,20 +6,8 @@ GROUP BY; definitions in docs/KPIS.md."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    and_,
-    exists,
-    func,
-    or_,
-    select,
-    true,
-    tuple_,
-    union_all,
-)
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from app.schemas.training import TeachArticle, Training, TrainingTopic
@@ -30,11 +18,9 @@ from app.services.visibility import Visibility
 from db.models import (
     ApiKey,
     Article,
-    EscalatedTicket,
     EscalationOutcome,
     Feedback,
     FixDay,
-    FixPair,
     SolutionLink,
     utcnow,
 )
@@ -46,64 +32,30 @@ ARTICLES_PER_TOPIC = 3
 ARTICLE_PREFIX = "article:"
 
 
-def _escalated(source: Any, ticket: Any) -> ColumnElement[bool]:
-    """The ticket reached second level: an outcome was recorded, or a suggestion escalated
-    (the `escalated_tickets` rollup, one primary-key probe)."""
-    return exists().where(
-        EscalatedTicket.ticket_source == source, EscalatedTicket.ticket_id == ticket
-    )
-
-
 def _first_level_how_to() -> ColumnElement[bool]:
     """A how-to open to first level (front matter `first_level` absent or true)."""
     flag = Article.front_matter["first_level"].as_boolean()
     return and_(Article.kind == "article", or_(flag.is_(None), flag.is_(True)))
 
 
-def _fix_offered(win: Window) -> Select[str, int]:
-    """(slug, tickets): escalated tickets whose first suggestion offering this how-to first
-    among the articles shown, saying resolve_at_first_level, fell in the range (the
-    `fix_days` rollup: ~days x how-tos rows)."""
+def first_level_topics(session: Session, win: Window) -> list[TrainingTopic]:
+    """How-tos behind escalations first level could have solved, most tickets first: the
+    escalated tickets whose case for a first-level how-to (first offered, or linked) dates
+    from the range (the `fix_days` rollup: ~days x how-tos rows)."""
     day = FixDay
-    return (
-        select(day.slug.label("slug"), func.sum(day.tickets).label("tickets"))
+    # Summed per how-to first (~how-tos rows), then joined: neither database then probes
+    # the range's days once per article.
+    per_slug = (
+        select(day.slug, func.sum(day.tickets).label("tickets"))
         .where(day.day >= win.start, day.day <= win.end)
         .group_by(day.slug)
+        .subquery()
     )
-
-
-def _solved_by_first_level(win: Window) -> Select[str, int]:
-    """(slug, tickets): escalated tickets linked in the range to a first-level how-to, but
-    for those `_fix_offered` counts already (a ticket counts once per how-to)."""
-    link = SolutionLink
-    offered_in_range = exists().where(
-        FixPair.ticket_source == link.ticket_source,
-        FixPair.ticket_id == link.ticket_id,
-        FixPair.slug == link.article_slug,
-        win.within(FixPair.first_at),
-    )
-    return (
-        select(link.article_slug.label("slug"), func.count().label("tickets"))
-        .join(Article, Article.slug == link.article_slug)
-        .where(
-            win.within(link.created_at),
-            _first_level_how_to(),
-            _escalated(link.ticket_source, link.ticket_id),
-            ~offered_in_range,
-        )
-        .group_by(link.article_slug)
-    )
-
-
-def first_level_topics(session: Session, win: Window) -> list[TrainingTopic]:
-    """How-tos behind escalations first level could have solved, most tickets first."""
-    cases = union_all(_fix_offered(win), _solved_by_first_level(win)).subquery()
-    count = func.sum(cases.c.tickets).label("tickets")
     query = (
-        select(Article.slug, Article.title, Article.team, count)
-        .join(cases, cases.c.slug == Article.slug)
-        .group_by(Article.slug, Article.title, Article.team)
-        .order_by(count.desc(), Article.slug)
+        select(Article.slug, Article.title, Article.team, per_slug.c.tickets)
+        .join(per_slug, per_slug.c.slug == Article.slug)
+        .where(_first_level_how_to())
+        .order_by(per_slug.c.tickets.desc(), Article.slug)
         .limit(MAX_TOPICS)
     )
     if win.team:

@@ -23,11 +23,13 @@ from db.models.polls import ConnectorPoll
 from db.models.pulses import Pulse
 from db.models.rollups import (
     EscalatedTicket,
+    FirstSuggestion,
     FixDay,
     FixPair,
     SearchDay,
     SuggestionConfirmed,
     SuggestionDay,
+    TicketDay,
 )
 from db.models.routing import RoutingModelRow
 
@@ -43,6 +45,7 @@ __all__ = [
     "EscalatedTicket",
     "EscalationOutcome",
     "Feedback",
+    "FirstSuggestion",
     "FixDay",
     "FixPair",
     "InboundDelivery",
@@ -61,6 +64,7 @@ __all__ = [
     "Task",
     "TeamEndpoint",
     "Ticket",
+    "TicketDay",
     "ToolTicket",
     "UtcDateTime",
     "as_utc",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String
+from sqlalchemy import Date, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UtcDateTime
@@ -60,8 +60,10 @@ class SearchDay(Base):
 
 
 class FixPair(Base):
-    """A ticket and a how-to that a first-level suggestion for it showed first among the
-    articles (`article:<slug>`), with the time of the first such suggestion."""
+    """A ticket and a how-to first level had as a fix for it: the how-to a first-level
+    suggestion showed first among the articles (`article:<slug>`), or the one the ticket
+    was linked to; when it was first offered and when linked (either may be absent). The
+    case dates from the earlier of the two (`since`)."""
 
     __tablename__ = "fix_pairs"
     __table_args__ = CLUSTERED
@@ -69,12 +71,13 @@ class FixPair(Base):
     ticket_source: Mapped[str] = mapped_column(String(100), primary_key=True)
     ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     slug: Mapped[str] = mapped_column(String(500), primary_key=True)
-    first_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    first_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    linked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class FixDay(Base):
-    """Per UTC day and how-to: the escalated tickets whose first suggestion offering that
-    how-to as their first-level fix fell on that day (`FixPair` of an `EscalatedTicket`)."""
+    """Per UTC day and how-to: the escalated tickets whose case for that how-to dates from
+    that day (`FixPair.since` of an `EscalatedTicket`)."""
 
     __tablename__ = "fix_days"
     __table_args__ = CLUSTERED
@@ -82,6 +85,22 @@ class FixDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     slug: Mapped[str] = mapped_column(String(500), primary_key=True)
     tickets: Mapped[int] = mapped_column(Integer)
+
+
+class FirstSuggestion(Base):
+    """A ticket's first recorded suggestion (lowest event id), of any caller (`company`
+    "") and of each firm's own callers: what routing accuracy bands an outcome by."""
+
+    __tablename__ = "first_suggestions"
+    __table_args__ = CLUSTERED
+
+    ticket_source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    company: Mapped[str] = mapped_column(String(200), primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("suggestion_events.id", ondelete="CASCADE"), index=True
+    )
+    confidence: Mapped[float | None] = mapped_column(Float)
 
 
 class EscalatedTicket(Base):
@@ -93,3 +112,16 @@ class EscalatedTicket(Base):
 
     ticket_source: Mapped[str] = mapped_column(String(100), primary_key=True)
     ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class TicketDay(Base):
+    """Resolved tickets per UTC day of resolution and ticket team ("" for none), and those
+    with at least one solution link: the link rate's numerator and denominator."""
+
+    __tablename__ = "ticket_days"
+    __table_args__ = CLUSTERED
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    team: Mapped[str] = mapped_column(String(100), primary_key=True)
+    resolved: Mapped[int] = mapped_column(Integer)
+    linked: Mapped[int] = mapped_column(Integer)

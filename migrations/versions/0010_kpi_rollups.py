@@ -1,8 +1,9 @@
 """KPI rollups per day, confirmed suggestions, fixes offered, escalated tickets (issue 12)
 
-The rollups are filled from the events already stored (`db.kpi_rollups.rebuild`), so an
-upgraded database shows the same figures as before; `stellwerk db rebuild-kpi-rollups`
-does the same at any time.
+The rollups are filled from the events already stored by 0011 (`db.kpi_rollups.rebuild`
+writes the rollups of the code's own time, which 0011 completes), so an upgraded database
+shows the same figures as before; `stellwerk db rebuild-kpi-rollups` does the same at any
+time.
 
 Revision ID: 0010
 Revises: 0009
@@ -13,9 +14,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
-
-from db.kpi_rollups import rebuild
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -92,7 +90,6 @@ def upgrade() -> None:
     for table, column in RANGE_INDEXES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.create_index(batch_op.f(f"ix_{table}_{column}"), [column], unique=False)
-    rebuild(Session(bind=op.get_bind()))
 
 
 def downgrade() -> None:
