@@ -18,6 +18,15 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT.parent / "shared" / "data"
 SUPPORT_TICKETS = DATA_DIR / "tickets" / "support-tickets-en-de.jsonl"
 ENDAVA_DIR = DATA_DIR / "routing" / "endava-47k"
+# The retrieval sets in shared/data/retrieval that selections and rules are chosen on.
+RETRIEVAL_SETS = (
+    "covid-faq-de",
+    "covid-faq-en",
+    "xquad-de",
+    "xquad-de-en",
+    "gitbugs-seamonkey",
+    "gitbugs-hadoop",
+)
 MODEL_CACHE = REPO_ROOT / "var" / "models"
 DEFAULT_MODEL = "multilingual-e5-small"
 MAX_WORDS = 180

@@ -38,18 +38,11 @@ from app.services.gaps_eval import (
 )
 from app.services.gaps_vectors import dataset_vectors
 from app.settings import Settings
-from bench.common import DATA_DIR
+from bench.common import DATA_DIR, RETRIEVAL_SETS
 from index.embedder import Embedder
 from ingest.beir import load_beir
 
-SETS = (
-    "covid-faq-de",
-    "covid-faq-en",
-    "xquad-de",
-    "xquad-de-en",
-    "gitbugs-seamonkey",
-    "gitbugs-hadoop",
-)
+SETS = RETRIEVAL_SETS
 # Cuts tried for the ceiling: the centred and TF-IDF similarities both lie in [-1, 1].
 CEILING_CUTS = np.linspace(-0.2, 1.0, 49)
 

@@ -27,7 +27,7 @@ import numpy as np
 from app import components
 from app.services.retrieval_eval import DEPTH
 from app.settings import Settings
-from bench.common import BEFORE_STOPWORDS, DATA_DIR, percentile
+from bench.common import BEFORE_STOPWORDS, DATA_DIR, RETRIEVAL_SETS, percentile
 from bench.retrieval_lists import LIST_DEPTH, QueryLists, SetLists, collect
 from index.fusion import (
     FusionWeights,
@@ -41,14 +41,7 @@ from index.fusion import (
 )
 from index.metrics import ndcg_at
 
-SETS = (
-    "covid-faq-de",
-    "covid-faq-en",
-    "xquad-de",
-    "xquad-de-en",
-    "gitbugs-seamonkey",
-    "gitbugs-hadoop",
-)
+SETS = RETRIEVAL_SETS
 TODAY = FusionWeights(dense=1.0, lexical=1.1, agreement_floor=1.0)
 LEXICAL = [0.7, 0.9, 1.1, 1.3]
 FLOORS = [0.0, 0.3, 1.0]
