@@ -21,13 +21,14 @@ class FusionWeights:
     """How much each retriever counts; chosen by measurement (docs/BENCHMARKS.md, issue 17).
 
     Chosen by `bench/retrieval_lodo.py` for the largest smallest gain over the better
-    single retriever across the retrieval sets (grid: lexical 0.7-1.3, agreement floor 0,
-    0.3, 1, full trust from 0/20/40 query groups), and checked leave-one-dataset-out. Short
-    queries whose lists disagree lean on dense search; whole reports keep BM25's weight.
+    single retriever across the six retrieval sets, on the shipped engine's (onnx-int8)
+    lists (grid: lexical 0.7-1.3, agreement floor 0, 0.3, 1, full trust from 0/20/40 query
+    groups), and checked leave-one-dataset-out. Short queries whose lists disagree lean on
+    dense search; whole reports keep BM25's weight.
     """
 
     dense: float = 1.0
-    lexical: float = 0.9
+    lexical: float = 0.7
     # Share of the lexical trust kept when the two lists' heads share no document.
     agreement_floor: float = 0.0
     # Query length (term groups) from which BM25 counts fully whatever the lists say; a

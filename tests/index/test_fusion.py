@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from index.fusion import (
+    FUSION_CANDIDATES,
     FusionWeights,
     Ranked,
     confidence_fusion,
@@ -28,15 +29,17 @@ def test_standardised_scores_have_zero_mean() -> None:
     assert standardised([0.5, 0.5]) == [0.0, 0.0]
 
 
-def _fused(lexical: list[Ranked], coverage: float = 1.0) -> list[str]:
+def _fused(lexical: list[Ranked], coverage: float = 1.0, candidates: int = 10) -> list[str]:
     fused = confidence_fusion(
-        _dense(), lexical, coverage=coverage, weights=FusionWeights(), candidates=10
+        _dense(), lexical, coverage=coverage, weights=FusionWeights(), candidates=candidates
     )
     return ranked_keys(fused)
 
 
 def test_a_lone_exact_match_lifts_a_document() -> None:
-    assert _fused([Ranked("d3", 10.0, 3)])[0] == "d3"
+    # An error code found in one document of the list the service reads (FUSION_CANDIDATES
+    # deep) stands about sqrt(candidates) spreads out, above dense's clear favourite.
+    assert _fused([Ranked("d3", 10.0, 3)], candidates=FUSION_CANDIDATES)[0] == "d3"
 
 
 def test_a_barely_known_query_cannot_override_the_dense_ranking() -> None:
@@ -57,7 +60,12 @@ def test_long_queries_keep_their_lexical_weight() -> None:
     dense = [Ranked(f"d{i}", 0.80 - 0.001 * i, i) for i in range(10)]
     lexical = [Ranked("d7", 80.0, 7)] + [Ranked(f"d{i}", 20.0, i) for i in range(7)]
     fused = confidence_fusion(
-        dense, lexical, coverage=0.95, weights=FusionWeights(), candidates=10, groups=50
+        dense,
+        lexical,
+        coverage=0.95,
+        weights=FusionWeights(),
+        candidates=FUSION_CANDIDATES,
+        groups=50,
     )
     assert ranked_keys(fused)[0] == "d7"
 
