@@ -1,7 +1,9 @@
-"""The gap miner's merge cut across seeds: the covered median (shipped) against the KS point.
+"""The gap miner's rules across seeds: merge cuts, and (--detections) detection scores and
+cluster similarities.
 
     STELLWERK_EMBEDDING_ENGINE=onnx-int8 .venv/bin/python -m bench.gap_rules \\
-        --cache-dir /tmp/gaps4-vectors [--seeds 0 1 2 3 4 5] [--sets covid-faq-de ...]
+        --cache-dir /tmp/gaps4-vectors [--seeds 0 1 2 3 4 5] [--sets covid-faq-de ...] \\
+        [--detections]
 
 `stellwerk eval gaps` removes one seeded fifth of a corpus; a rule chosen on that one draw
 may only fit it. For every set and seed this scores both systems of the evaluation
@@ -11,6 +13,12 @@ any single cut reaches on the truly uncovered queries (`ceiling`, over a grid of
 the rules' own: no merge rule can do better). The vectors come from the `--cache-dir` of
 the evaluation, so only what is not cached is encoded. Figures: docs/BENCHMARKS.md,
 "Knowledge gaps".
+
+With `--detections`, each set and seed is instead scored under every pair of a detection
+score (`DETECTIONS`: the shipped one, and dense + BM25 of bench.gap_lexical) and a cluster
+similarity (`SIMILARITIES`: the shipped centred cosine, and its mean with a TF-IDF cosine
+of key terms), the cut and merge rules as shipped, beside TF-IDF in the same computation:
+F1 and ARI of each, and per pair the worst case over the draws (`detection_summary`).
 """
 
 from __future__ import annotations
@@ -26,8 +34,9 @@ import numpy.typing as npt
 
 from app import components
 from app.services.gaps_clusters import cluster
-from app.services.gaps_cut import Coverage, cluster_cut, separating_cut
+from app.services.gaps_cut import Coverage, above_mean_cut, cluster_cut, separating_cut
 from app.services.gaps_eval import (
+    GapTask,
     MergeRule,
     SystemInputs,
     _ari,
@@ -39,8 +48,10 @@ from app.services.gaps_eval import (
 from app.services.gaps_vectors import dataset_vectors
 from app.settings import Settings
 from bench.common import DATA_DIR, RETRIEVAL_SETS
+from bench.gap_lexical import detection_scores, lexical_scores, mixed_similarity
 from index.embedder import Embedder
-from ingest.beir import load_beir
+from ingest.beir import BeirDataset, load_beir
+from ingest.ticket_vectors import ticket_passage_texts
 
 SETS = RETRIEVAL_SETS
 # Cuts tried for the ceiling: the centred and TF-IDF similarities both lie in [-1, 1].
@@ -141,15 +152,147 @@ def summary(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+DETECTIONS = ("above mean (shipped)", "dense + BM25")
+SIMILARITIES = ("centred cosine (shipped)", "centred + key terms")
+
+
+def _remaining(
+    dataset: BeirDataset, task: GapTask, max_words: int
+) -> tuple[list[str], list[str], npt.NDArray[np.int64], list[str]]:
+    """The judged queries' texts, the remaining documents' passage texts with the column
+    of the document each belongs to, and the remaining documents' texts."""
+    passages: list[str] = []
+    column: list[int] = []
+    documents: list[str] = []
+    for document, gone in zip(dataset.documents, task.removed, strict=True):
+        if gone:
+            continue
+        for text in ticket_passage_texts(document.title, document.description, max_words):
+            passages.append(text)
+            column.append(len(documents))
+        documents.append(f"{document.title}\n{document.description}")
+    texts = list(dataset.queries.values())
+    queries = [texts[i] for i in task.queries]
+    return queries, passages, np.asarray(column, dtype=np.int64), documents
+
+
+def detection_sweep(
+    folder: Path,
+    embedder: Embedder,
+    *,
+    seeds: Sequence[int],
+    remove_fraction: float = 0.2,
+    max_words: int = 180,
+    cache_dir: Path | None = None,
+) -> list[dict[str, Any]]:
+    """One row per seed: figures of every (detection, similarity) pair and of TF-IDF."""
+    dataset = load_beir(folder)
+    vectors = dataset_vectors(dataset, embedder, max_words=max_words, cache_dir=cache_dir)
+    rows = []
+    for seed in seeds:
+        task = gap_task(dataset, remove_fraction, seed)
+        shipped = stellwerk_inputs(task, vectors)
+        queries, passages, column, documents = _remaining(dataset, task, max_words)
+        assert shipped.detect is not None
+        detect = {
+            DETECTIONS[0]: shipped.detect,
+            # above_article_mean is idempotent: the shipped score standardises as the raw one
+            DETECTIONS[1]: detection_scores(
+                shipped.detect, lexical_scores(queries, passages, column)
+            ),
+        }
+        similar = {
+            SIMILARITIES[0]: (shipped.scores, shipped.vectors),
+            SIMILARITIES[1]: mixed_similarity(queries, documents, shipped.scores, shipped.vectors),
+        }
+        figures = {
+            f"{d} / {c}": score_system(
+                task, scores, cluster_vectors, detect=detect[d], cut_rule=above_mean_cut
+            )
+            for d in DETECTIONS
+            for c, (scores, cluster_vectors) in similar.items()
+        }
+        tfidf = tfidf_inputs(dataset, task)
+        rows.append(
+            {
+                "dataset": dataset.name,
+                "seed": seed,
+                "uncovered": int(task.truly_uncovered.sum()),
+                "pairs": figures,
+                "tfidf": score_system(task, tfidf.scores, tfidf.vectors),
+            }
+        )
+    return rows
+
+
+def detection_summary(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per (detection, similarity) pair over all rows: worst F1 and ARI, the smallest margin
+    to TF-IDF on each, how often each is not above TF-IDF, how often both are above."""
+    out = {}
+    for name in rows[0]["pairs"] if rows else []:
+        f1 = [r["pairs"][name]["f1"] for r in rows]
+        ari = [r["pairs"][name]["ari"] or 0.0 for r in rows]
+        f1_margin = [v - r["tfidf"]["f1"] for v, r in zip(f1, rows, strict=True)]
+        ari_margin = [v - (r["tfidf"]["ari"] or 0.0) for v, r in zip(ari, rows, strict=True)]
+        out[name] = {
+            "worst_f1": round(min(f1), 4),
+            "worst_f1_margin": round(min(f1_margin), 4),
+            "f1_not_above": sum(m <= 0 for m in f1_margin),
+            "mean_f1": round(float(np.mean(f1)), 4),
+            "worst_ari": round(min(ari), 4),
+            "worst_ari_margin": round(min(ari_margin), 4),
+            "ari_below": sum(m < 0 for m in ari_margin),
+            "ari_not_above": sum(m <= 0 for m in ari_margin),
+            "mean_ari": round(float(np.mean(ari)), 4),
+            "both_above": sum(f > 0 and a > 0 for f, a in zip(f1_margin, ari_margin, strict=True)),
+            "draws": len(rows),
+        }
+    return out
+
+
+def _detections_main(args: argparse.Namespace, embedder: Embedder, max_words: int) -> None:
+    rows: list[dict[str, Any]] = []
+    print("set seed uncovered | pair: F1 / ARI ... | tfidf F1 / ARI")
+    for name in args.sets:
+        found = detection_sweep(
+            DATA_DIR / "retrieval" / name,
+            embedder,
+            seeds=args.seeds,
+            max_words=max_words,
+            cache_dir=args.cache_dir,
+        )
+        for row in found:
+            cells = [f"{p}: {v['f1']} / {v['ari']}" for p, v in row["pairs"].items()]
+            tfidf = row["tfidf"]
+            print(
+                f"{name} {row['seed']} {row['uncovered']} | "
+                + " | ".join(cells)
+                + f" | tfidf {tfidf['f1']} / {tfidf['ari']}",
+                flush=True,
+            )
+        rows += found
+    print(json.dumps(detection_summary(rows), indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(rows) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache-dir", type=Path, required=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
     parser.add_argument("--sets", nargs="+", default=list(SETS))
     parser.add_argument("--json", type=Path, help="Also write every row to this file.")
+    parser.add_argument(
+        "--detections",
+        action="store_true",
+        help="Compare detection scores and cluster similarities instead of merge rules.",
+    )
     args = parser.parse_args()
     settings = Settings()
     embedder = components.load_configured_embedder(settings)
+    if args.detections:
+        _detections_main(args, embedder, settings.chunk_max_words)
+        return
     rows: list[dict[str, Any]] = []
     print("set seed uncovered | " + " | ".join(f"{n} ARI sw / tfidf" for n in RULES) + " | ceiling")
     for name in args.sets:

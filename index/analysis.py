@@ -117,6 +117,11 @@ class Analyzer:
             elif token not in self.stopwords and len(token) > 1:
                 yield self.word_variants(token)
 
+    def tokens(self, text: str) -> list[str]:
+        """The text's tokens (words and identifiers) normalised, before stems and stop words:
+        the units a query is made of."""
+        return [m.group(0) for m in _TOKEN.finditer(_normalise(text))]
+
     def document_terms(self, text: str) -> list[str]:
         """Every term of a document, with repeats (term frequency counts)."""
         return [term for group in self._token_groups(text) for term in group]

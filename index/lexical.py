@@ -285,6 +285,13 @@ class LexicalIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self._passage_ids[row], float(scores[row])) for row in top]
 
+    def scores(self, text: str) -> npt.NDArray[np.float32]:
+        """BM25 of every row for `text` (rows in the order passages were added; while none
+        was removed, row i is the i-th passage added). A read-only view: do not write."""
+        if self._alive_count == 0:
+            return np.zeros(len(self._passage_ids), dtype=np.float32)
+        return self._scores(text)
+
     def _scores(self, text: str) -> npt.NDArray[np.float32]:
         """BM25 of every row for `text`, before any filter. One /suggest searches the same
         text several times under different filters (its solutions, the first-level how-to)

@@ -9,7 +9,17 @@ import pytest
 
 from app.services.gaps_cut import coverage_of
 from app.services.gaps_eval import evaluate_gaps
-from bench.gap_rules import RULES, ceiling, ks_merge, summary, sweep
+from bench.gap_rules import (
+    DETECTIONS,
+    RULES,
+    SIMILARITIES,
+    ceiling,
+    detection_summary,
+    detection_sweep,
+    ks_merge,
+    summary,
+    sweep,
+)
 from tests.app.test_gaps_eval import _beir
 from tests.fakes import HashingEmbedder
 
@@ -54,3 +64,34 @@ def test_summary_counts_margins_per_rule() -> None:
     found = summary([row(0.5, 0.3), row(0.4, 0.4), row(0.2, 0.3)])["median"]
     assert found["below"] == 1 and found["level"] == 1 and found["above"] == 1
     assert found["worst_margin"] == -0.1 and found["worst_ari"] == 0.2
+
+
+def test_the_detection_sweep_scores_the_shipped_pair_as_the_evaluation_does(
+    tmp_path: Path,
+) -> None:
+    folder = _beir(tmp_path / "set")
+    rows = detection_sweep(folder, HashingEmbedder(), seeds=[0, 1], max_words=100)
+    assert set(rows[0]["pairs"]) == {f"{d} / {s}" for d in DETECTIONS for s in SIMILARITIES}
+    for row in rows:
+        shipped = evaluate_gaps(
+            folder, HashingEmbedder(), remove_fraction=0.2, seed=row["seed"], max_words=100
+        )["systems"]
+        assert row["pairs"][f"{DETECTIONS[0]} / {SIMILARITIES[0]}"] == shipped["stellwerk"]
+        assert row["tfidf"] == shipped["tfidf"]
+    # Ten distinct topics: at seed 0 dense + BM25 finds exactly the removed documents'
+    # queries, and the key terms keep their two pairs apart.
+    for similarity in SIMILARITIES:
+        found = rows[0]["pairs"][f"{DETECTIONS[1]} / {similarity}"]
+        assert found["f1"] == 1.0 and found["ari"] == 1.0
+    summary = detection_summary(rows)
+    assert all(found["draws"] == 2 for found in summary.values())
+
+
+def test_the_detection_summary_takes_the_worst_draw_and_counts_margins() -> None:
+    def row(f1: float, ari: float, tf_f1: float, tf_ari: float) -> dict[str, object]:
+        return {"pairs": {"p": {"f1": f1, "ari": ari}}, "tfidf": {"f1": tf_f1, "ari": tf_ari}}
+
+    found = detection_summary([row(0.5, 0.6, 0.4, 0.3), row(0.3, 0.2, 0.35, 0.2)])["p"]
+    assert found["worst_f1"] == 0.3 and found["worst_f1_margin"] == -0.05
+    assert found["f1_not_above"] == 1 and found["ari_below"] == 0
+    assert found["ari_not_above"] == 1 and found["both_above"] == 1

@@ -180,3 +180,25 @@ def test_spellings_one_edit_away_skip_short_words_and_identifiers() -> None:
     assert "kamera" not in near
     assert one_edit_away("mous") == set()
     assert one_edit_away("win10") == set()
+
+
+def test_scores_are_every_rows_bm25_in_the_order_passages_were_added(
+    lexical: LexicalIndex,
+) -> None:
+    found = lexical.scores("Drucker Update")
+    assert found.shape == (5,)
+    # Row i is the i-th passage added (ids 1..5 here): the same scores a search returns.
+    by_search = dict(lexical.search("Drucker Update", k=5))
+    assert {pid: float(found[pid - 1]) for pid in by_search} == pytest.approx(by_search)
+    assert all(found[pid - 1] == 0 for pid in range(1, 6) if pid not in by_search)
+    assert LexicalIndex().scores("Drucker").shape == (0,)
+
+
+def test_tokens_are_the_normalised_words_and_identifiers_of_a_text() -> None:
+    assert Analyzer().tokens("Der Drucker, KB5034441 auf srv-01.corp!") == [
+        "der",
+        "drucker",
+        "kb5034441",
+        "auf",
+        "srv-01.corp",
+    ]
