@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.embedder import DEFAULT_ENGINE, EngineName
+from index.embedder import DEFAULT_ENGINE_CHOICE, EngineChoice
 
 
 class Settings(BaseSettings):
@@ -77,11 +77,12 @@ class Settings(BaseSettings):
     embedding_max_seq_length: int = Field(
         default=512, ge=16, le=8192, description="Token window of the model; longer text is cut."
     )
-    embedding_engine: EngineName = Field(
-        default=DEFAULT_ENGINE,
+    embedding_engine: EngineChoice = Field(
+        default=DEFAULT_ENGINE_CHOICE,
         description=(
             "What runs the embedding models (the main and the routing's second one): "
-            "onnx-int8 (ONNX Runtime, dynamic int8 weights; fastest), onnx (ONNX Runtime, "
+            "auto (onnx-int8 where the CPU has int8 dot products, VNNI/AMX or Arm's, and onnx "
+            "elsewhere), onnx-int8 (ONNX Runtime, dynamic int8 weights), onnx (ONNX Runtime, "
             "fp32) or torch (sentence-transformers). The ONNX engines export each model once "
             "into the model cache on first start. See docs/BENCHMARKS.md for the measurement."
         ),

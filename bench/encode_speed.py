@@ -29,10 +29,10 @@ import numpy as np
 from bench.common import DEFAULT_MODEL, MODEL_CACHE, format_table, load_note, print_json_line
 from bench.corpus import held_out_queries
 from index.embedder import (
-    DEFAULT_ENGINE,
     Embedder,
     SentenceTransformerEmbedder,
     Vectors,
+    default_engine,
     load_embedder,
     resolve_model,
 )
@@ -268,16 +268,16 @@ def report(
             rows,
         )
     )
-    default_ms = statistics.median(query_ms[(DEFAULT_ENGINE, 1)])
-    default_rate = statistics.median(passage_rate[(DEFAULT_ENGINE, 1)])
+    default_ms = statistics.median(query_ms[(default_engine(), 1)])
+    default_rate = statistics.median(passage_rate[(default_engine(), 1)])
     print_json_line(
         "encode_speed",
         {
-            "default_engine": DEFAULT_ENGINE,
+            "default_engine": default_engine(),
             "query_speedup": round(base_query / default_ms, 2),
             "passage_speedup": round(default_rate / base_passage, 2),
-            "cosine_min": round(agreement[DEFAULT_ENGINE][0], 4),
-            "cosine_mean": round(agreement[DEFAULT_ENGINE][1], 4),
+            "cosine_min": round(agreement[default_engine()][0], 4),
+            "cosine_mean": round(agreement[default_engine()][1], 4),
         },
     )
 

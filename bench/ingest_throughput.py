@@ -2,7 +2,8 @@
 
 Three sides, alternated round by round: the bare torch model (`model.encode`, all texts in
 one call), the pipeline on torch, and the pipeline on the default engine
-(`index.embedder.DEFAULT_ENGINE`); the ratios to the bare torch model are the figures.
+(`index.embedder.default_engine()`, what `auto` picks on this CPU); the ratios to the bare
+torch model are the figures.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bench.common import (
     print_json_line,
 )
 from db.session import create_db_engine, migrate, session_factory
-from index.embedder import DEFAULT_ENGINE, Embedder, SentenceTransformerEmbedder, load_embedder
+from index.embedder import Embedder, SentenceTransformerEmbedder, default_engine, load_embedder
 from ingest.index_sync import refresh_snapshot
 from ingest.pipeline import ingest_tickets, ticket_chunks
 from ingest.tickets import ResolvedTicket
@@ -116,7 +117,7 @@ def main() -> None:
     default = load_embedder(
         args.model,
         cache_dir=MODEL_CACHE,
-        engine=DEFAULT_ENGINE,
+        engine=default_engine(),
         batch_size=BATCH_SIZE,
         threads=args.threads,
     )
@@ -134,7 +135,7 @@ def main() -> None:
         ours_default.append(run_ours(default, tickets))
         print(
             f"round {round_number}: baseline {baseline[-1]:.1f} s, ours (torch) "
-            f"{ours[-1].total:.1f} s, ours ({DEFAULT_ENGINE}) {ours_default[-1].total:.1f} s"
+            f"{ours[-1].total:.1f} s, ours ({default_engine()}) {ours_default[-1].total:.1f} s"
         )
     best = min(ours, key=lambda t: t.total)
     best_default = min(ours_default, key=lambda t: t.total)
@@ -156,7 +157,7 @@ def report(
         ["model.encode, torch (baseline)", texts, baseline, texts / baseline, 1.0],
         ["ingest_tickets + snapshot, torch", texts, ours.total, texts / ours.total, ratio],
         [
-            f"ingest_tickets + snapshot, {DEFAULT_ENGINE}",
+            f"ingest_tickets + snapshot, {default_engine()}",
             texts,
             ours_default.total,
             texts / ours_default.total,
@@ -167,7 +168,7 @@ def report(
     print(
         f"ours = ingest {ours.ingest_seconds:.1f} s + snapshot {ours.snapshot_seconds:.1f} s; "
         f"throughput ratio ours/baseline {ratio:.2f} (target >= {TARGET_RATIO}: "
-        f"{'met' if ratio >= TARGET_RATIO else 'NOT met'}); {DEFAULT_ENGINE} against the "
+        f"{'met' if ratio >= TARGET_RATIO else 'NOT met'}); {default_engine()} against the "
         f"torch pipeline {ours.total / ours_default.total:.2f}x; {load_note()}"
     )
     print_json_line(
@@ -181,7 +182,7 @@ def report(
             "ours_snapshot_seconds": round(ours.snapshot_seconds, 2),
             "ratio": round(ratio, 3),
             "target_ratio": TARGET_RATIO,
-            "default_engine": DEFAULT_ENGINE,
+            "default_engine": default_engine(),
             "default_seconds": round(ours_default.total, 2),
             "default_ratio": round(ratio_default, 3),
             "default_over_torch_pipeline": round(ours.total / ours_default.total, 2),

@@ -46,7 +46,7 @@ from bench.index_kinds import stored_vectors
 from bench.index_memory import rss_bytes
 from bench.search_latency import real_passages
 from index.dense import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, DenseIndex
-from index.embedder import DEFAULT_ENGINE, Vectors, load_embedder
+from index.embedder import Vectors, default_engine, load_embedder
 
 K = 10
 RECALL_TARGET = 0.95
@@ -191,7 +191,7 @@ def main() -> None:
     if args.load_only is not None:
         load_only(args.load_only, args.query_file)
         return
-    workdir = args.workdir / DEFAULT_ENGINE
+    workdir = args.workdir / default_engine()
     workdir.mkdir(parents=True, exist_ok=True)
     print(load_note())
     real_vectors = (
@@ -289,7 +289,7 @@ def main() -> None:
         {
             "size": args.size,
             "real": len(real_vectors),
-            "engine": DEFAULT_ENGINE,
+            "engine": default_engine(),
             "synthetic": args.synthetic,
             "exact_p50_ms": round(percentile(exact_times, 0.5), 3),
             "exact_p95_ms": round(percentile(exact_times, 0.95), 3),

@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from index.encoder_gate import EncoderGate, Lane, bulk_threads, encode_in_lanes, process_gate
 from index.errors import ModelUnavailable
+from index.int8_support import this_cpu_has_int8_dot_product
 
 log = logging.getLogger("stellwerk.embedder")
 
@@ -24,11 +25,23 @@ BUILTIN_MODELS = ("multilingual-e5-small", "all-minilm-l6-v2")
 
 EngineName = Literal["onnx-int8", "onnx", "torch"]
 ENGINES: Final[tuple[str, ...]] = get_args(EngineName)
-# Still torch: onnx-int8 measured 3.2x torch's query speed (one thread, heavy load) and hybrid
-# nDCG@10 within 0.005 (docs/BENCHMARKS.md, "Encode engines"), but its routing figures are not
-# measured yet, and one end-to-end ticket's team vote moves from above the 45 % threshold to
-# 44 % on it (tests/test_end_to_end.py); switch once routing is re-measured on int8.
-DEFAULT_ENGINE: Final[EngineName] = "onnx-int8"
+# What a setting may say: an engine, or `auto`, which picks by the CPU (resolve_engine).
+EngineChoice = Literal["auto", "onnx-int8", "onnx", "torch"]
+DEFAULT_ENGINE_CHOICE: Final[EngineChoice] = "auto"
+
+
+def resolve_engine(choice: EngineChoice, *, int8_fast: bool | None = None) -> EngineName:
+    """The engine a choice means here: `auto` is onnx-int8 on a CPU with int8 dot products
+    and onnx (fp32) elsewhere (index.int8_support); other choices are taken as they are."""
+    if choice != "auto":
+        return choice
+    fast = this_cpu_has_int8_dot_product() if int8_fast is None else int8_fast
+    return "onnx-int8" if fast else "onnx"
+
+
+def default_engine() -> EngineName:
+    """The engine `auto` picks on this machine (what the service runs unless told)."""
+    return resolve_engine(DEFAULT_ENGINE_CHOICE)
 
 
 class Embedder(Protocol):
@@ -222,7 +235,7 @@ def load_embedder(
     name: str,
     *,
     cache_dir: Path,
-    engine: EngineName = DEFAULT_ENGINE,
+    engine: EngineChoice = DEFAULT_ENGINE_CHOICE,
     batch_size: int = 32,
     max_seq_length: int = 512,
     threads: int = 0,
@@ -230,9 +243,14 @@ def load_embedder(
     """Load the configured model on the chosen engine; one call per process is enough.
 
     The ONNX engines export the model's folder once into ``cache_dir`` (a one-time cost,
-    logged with its duration) and then run it without torch.
+    logged with its duration) and then run it without torch. `auto` picks the engine by
+    the CPU (`resolve_engine`).
     """
     spec = resolve_model(name, cache_dir)
+    if engine == "auto":
+        engine = resolve_engine(engine)
+        reason = "has" if engine == "onnx-int8" else "lacks"
+        log.info("engine auto: %s (this CPU %s int8 dot products)", engine, reason)
     log.info("loading embedding model %s from %s (%s)", spec.model_id, spec.path, engine)
     if engine == "torch":
         return SentenceTransformerEmbedder(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Article, Passage
 from db.session import create_db_engine, session_factory
-from index.embedder import DEFAULT_ENGINE
+from index.embedder import default_engine
 from index.snapshot import current_snapshot_dir, load_snapshot
 from ingest.index_sync import open_searcher
 from tests.conftest import MODEL_CACHE, REPO_ROOT
@@ -110,7 +110,7 @@ def test_killed_ingest_leaves_previous_snapshot_and_rerun_completes(tmp_path: Pa
         data_dir / "index",
         expected_model_id=MODEL_ID,
         expected_dim=384,
-        expected_engine=DEFAULT_ENGINE,
+        expected_engine=default_engine(),
     )
     assert loaded is not None
     with factory() as session:
@@ -119,7 +119,7 @@ def test_killed_ingest_leaves_previous_snapshot_and_rerun_completes(tmp_path: Pa
             index_dir=data_dir / "index",
             dim=384,
             model_id=MODEL_ID,
-            engine=DEFAULT_ENGINE,
+            engine=default_engine(),
             exact_max=10**6,
         )
         committed = set(session.scalars(select(Passage.id)))
@@ -144,7 +144,7 @@ def test_killed_ingest_leaves_previous_snapshot_and_rerun_completes(tmp_path: Pa
         data_dir / "index",
         expected_model_id=MODEL_ID,
         expected_dim=384,
-        expected_engine=DEFAULT_ENGINE,
+        expected_engine=default_engine(),
     )
     assert after is not None
     assert set(after[0].ids().tolist()) == passages
