@@ -83,7 +83,9 @@ class Settings(BaseSettings):
             "What runs the embedding models (the main and the routing's second one): "
             "auto (onnx-int8 where the CPU has int8 dot products, VNNI/AMX or Arm's, and onnx "
             "elsewhere), onnx-int8 (ONNX Runtime, dynamic int8 weights), onnx (ONNX Runtime, "
-            "fp32) or torch (sentence-transformers). The ONNX engines export each model once "
+            "fp32), onnx-int8-queries (int8 for what requests encode, fp32 for stored passages: "
+            "torch's ranking quality at int8's query speed, fp32's ingest speed) or torch "
+            "(sentence-transformers). The ONNX engines export each model once "
             "into the model cache on first start. See docs/BENCHMARKS.md for the measurement."
         ),
     )

@@ -23,10 +23,11 @@ Vectors = npt.NDArray[np.float32]
 
 BUILTIN_MODELS = ("multilingual-e5-small", "all-minilm-l6-v2")
 
-EngineName = Literal["onnx-int8", "onnx", "torch"]
+# onnx-int8-queries: int8 for what requests encode, fp32 for stored passages (split_embedder).
+EngineName = Literal["onnx-int8", "onnx", "torch", "onnx-int8-queries"]
 ENGINES: Final[tuple[str, ...]] = get_args(EngineName)
 # What a setting may say: an engine, or `auto`, which picks by the CPU (resolve_engine).
-EngineChoice = Literal["auto", "onnx-int8", "onnx", "torch"]
+EngineChoice = Literal["auto", "onnx-int8", "onnx", "torch", "onnx-int8-queries"]
 DEFAULT_ENGINE_CHOICE: Final[EngineChoice] = "auto"
 
 
@@ -264,11 +265,19 @@ def load_embedder(
         files = materialize_onnx(Path(spec.path), cache_dir, name=spec.model_id)
     except BundledModelError as exc:
         raise ModelUnavailable(f"Cannot run {spec.path!r} on {engine}: {exc}") from exc
-    return OnnxEmbedder(
-        spec,
-        files,
-        quantized=engine == "onnx-int8",
-        batch_size=batch_size,
-        max_seq_length=max_seq_length,
-        threads=threads,
-    )
+
+    def onnx(quantized: bool) -> OnnxEmbedder:
+        return OnnxEmbedder(
+            spec,
+            files,
+            quantized=quantized,
+            batch_size=batch_size,
+            max_seq_length=max_seq_length,
+            threads=threads,
+        )
+
+    if engine == "onnx-int8-queries":
+        from index.split_embedder import SplitEmbedder
+
+        return SplitEmbedder(queries=onnx(quantized=True), passages=onnx(quantized=False))
+    return onnx(quantized=engine == "onnx-int8")

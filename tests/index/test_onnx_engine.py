@@ -141,3 +141,21 @@ def test_sessions_share_the_tables_and_give_the_graphs_own_vectors(
         feed = np.array([text_ids], dtype=np.int64)
         own = plain.run(None, {"input_ids": feed, "attention_mask": np.ones_like(feed)})[0][0]
         assert np.allclose(own, vector, atol=1e-5)
+
+
+def test_the_split_engine_stores_torch_vectors_and_encodes_requests_in_int8(
+    int8_embedder: Embedder, torch_embedder: SentenceTransformerEmbedder
+) -> None:
+    split = load_embedder(
+        "multilingual-e5-small", cache_dir=MODEL_CACHE, engine="onnx-int8-queries"
+    )
+    # Stored passages: fp32, so torch's vectors; the snapshot records what embedded them.
+    assert split.engine == "onnx"
+    passages = split.encode_documents(PASSAGES)
+    reference = torch_embedder.encode_documents(PASSAGES)
+    assert float((passages * reference).sum(axis=1).min()) >= 0.9999
+    # What a request encodes: int8, the same vectors as the int8 engine's.
+    assert np.allclose(split.encode_queries(QUERIES), int8_embedder.encode_queries(QUERIES))
+    question, as_text = split.encode_query_with_documents(QUERIES[1], [QUERIES[1]])
+    ref_question, ref_text = int8_embedder.encode_query_with_documents(QUERIES[1], [QUERIES[1]])
+    assert np.allclose(question, ref_question) and np.allclose(as_text, ref_text)
