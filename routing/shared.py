@@ -27,8 +27,9 @@ from routing.errors import RoutingModelCorrupt
 from routing.staged import RoutingModel
 from routing.store import RoutingManifest, _MovedModulesUnpickler
 
-# Any constant the replicas share; "stellwerk-train" as bytes, within a signed bigint.
-TRAINER_LOCK = 0x5354_574B_5452_4149 & 0x7FFF_FFFF_FFFF_FFFF
+# The lease's key, computed in SQL: one per schema, so that deployments (or test workers)
+# sharing a database in schemas of their own do not wait for each other's trainer.
+TRAINER_LOCK = "hashtextextended('stellwerk-train:' || current_schema(), 0)"
 
 
 @contextmanager
@@ -43,16 +44,14 @@ def trainer_lease(session: Session) -> Iterator[bool]:
     engine = bind.engine
     with engine.connect() as connection:
         granted = bool(
-            connection.execute(
-                text("SELECT pg_try_advisory_lock(:k)"), {"k": TRAINER_LOCK}
-            ).scalar()
+            connection.execute(text(f"SELECT pg_try_advisory_lock({TRAINER_LOCK})")).scalar()
         )
         connection.commit()
         try:
             yield granted
         finally:
             if granted:
-                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": TRAINER_LOCK})
+                connection.execute(text(f"SELECT pg_advisory_unlock({TRAINER_LOCK})"))
                 connection.commit()
 
 

@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.state import app_state
 from db.models import RoutingModelRow
+from db.session import create_db_engine, session_factory
 from ingest.pipeline import ingest_tickets
 from ingest.tickets import ResolvedTicket
 from routing.config import RoutingConfig
 from routing.service import Router
-from routing.shared import TRAINER_LOCK, newest_version
+from routing.shared import TRAINER_LOCK, newest_version, trainer_lease
 from tests.auth_helpers import factory_of
+from tests.conftest import _postgres_schema_url
 from tests.fakes import HashingEmbedder
 from tests.routing.helpers import synthetic_tickets
 
@@ -75,14 +77,29 @@ def test_only_the_lease_holder_trains(postgres: sessionmaker[Session], tmp_path:
     embedder = _history(factory)
     replica = _replica(tmp_path / "a", embedder)
     with factory() as holder:  # another replica is training
-        holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": TRAINER_LOCK})
+        holder.execute(text(f"SELECT pg_advisory_lock({TRAINER_LOCK})"))
         assert not replica.retrain(factory, embedder)
         assert replica.status().last_outcome == "skipped"
         assert replica.model is None
-        holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": TRAINER_LOCK})
+        holder.execute(text(f"SELECT pg_advisory_unlock({TRAINER_LOCK})"))
         holder.commit()
     assert replica.retrain(factory, embedder)
     assert replica.version is not None
+
+
+@pytest.mark.postgres
+def test_the_lease_is_per_schema(postgres: sessionmaker[Session], migrated_schema_sql: str) -> None:
+    """Deployments sharing a database in schemas of their own (the test workers do) each
+    have a trainer; within one schema there is one."""
+    for other_url in _postgres_schema_url(migrated_schema_sql):
+        engine = create_db_engine(other_url)
+        other = session_factory(engine)
+        with postgres() as a, postgres() as a_again, other() as b, trainer_lease(a) as granted:
+            assert granted
+            with trainer_lease(a_again) as same_schema, trainer_lease(b) as other_schema:
+                assert not same_schema
+                assert other_schema
+        engine.dispose()
 
 
 def test_ready_names_the_routing_version(
