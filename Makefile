@@ -39,8 +39,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# One pytest worker per core (pytest-xdist): the suite is mostly CPU-bound model work,
+# so two cores take it in a little over half the serial time.
 test: lint chromium
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # The browser journeys keep a PNG of each page for the README.
 screenshots: install chromium
