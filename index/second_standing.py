@@ -19,51 +19,58 @@ from index.embedder import Vectors
 
 
 class SecondVectors:
-    """Second-model vectors of passages, by passage id, grouped by their document."""
+    """Second-model vectors of passages, kept per document as one matrix (its passages'
+    rows), so a query scores its candidates with one product."""
 
     def __init__(self, model_id: str) -> None:
         self.model_id = model_id
-        self._vectors: dict[int, Vectors] = {}
         self._doc_of: dict[int, str] = {}
-        self._passages: dict[str, set[int]] = {}
+        self._passages: dict[str, dict[int, Vectors]] = {}
+        self._matrices: dict[str, Vectors] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._vectors)
+        return len(self._doc_of)
 
     def add(self, passages: Mapping[int, tuple[str, Vectors]]) -> None:
         """Passage id -> (its document's key, its normalised vector)."""
         with self._lock:
+            touched = set()
             for passage_id, (doc_key, vector) in passages.items():
-                self._vectors[passage_id] = np.asarray(vector, dtype=np.float32)
                 self._doc_of[passage_id] = doc_key
-                self._passages.setdefault(doc_key, set()).add(passage_id)
+                members = self._passages.setdefault(doc_key, {})
+                members[passage_id] = np.asarray(vector, dtype=np.float32)
+                touched.add(doc_key)
+            self._restack(touched)
 
     def remove(self, passage_ids: Iterable[int]) -> None:
         with self._lock:
+            touched = set()
             for passage_id in passage_ids:
-                if self._vectors.pop(passage_id, None) is None:
-                    continue
-                doc_key = self._doc_of.pop(passage_id)
-                members = self._passages[doc_key]
-                members.discard(passage_id)
-                if not members:
-                    del self._passages[doc_key]
+                doc_key = self._doc_of.pop(passage_id, None)
+                if doc_key is not None:
+                    self._passages[doc_key].pop(passage_id, None)
+                    touched.add(doc_key)
+            self._restack(touched)
+
+    def _restack(self, doc_keys: Iterable[str]) -> None:
+        for doc_key in doc_keys:
+            members = self._passages.get(doc_key)
+            if members:
+                self._matrices[doc_key] = np.stack(list(members.values()))
+            else:
+                self._passages.pop(doc_key, None)
+                self._matrices.pop(doc_key, None)
 
     def cosines(self, query: Vectors, doc_keys: Sequence[str]) -> dict[str, float]:
         """Each given document's best passage cosine to the query; documents without a
         second vector are left out."""
         with self._lock:
-            keys = [key for key in doc_keys if key in self._passages]
-            if not keys:
-                return {}
-            owners: list[int] = []
-            rows: list[Vectors] = []
-            for position, key in enumerate(keys):
-                for passage_id in self._passages[key]:
-                    owners.append(position)
-                    rows.append(self._vectors[passage_id])
-        scores = np.stack(rows) @ np.asarray(query, dtype=np.float32).reshape(-1)
-        best = np.full(len(keys), -np.inf)
-        np.maximum.at(best, np.asarray(owners), scores)
+            keys = [key for key in doc_keys if key in self._matrices]
+            matrices = [self._matrices[key] for key in keys]
+        if not keys:
+            return {}
+        starts = np.cumsum([0] + [len(m) for m in matrices[:-1]])
+        scores = np.concatenate(matrices) @ np.asarray(query, dtype=np.float32).reshape(-1)
+        best = np.maximum.reduceat(scores, starts)
         return {key: float(value) for key, value in zip(keys, best, strict=True)}
