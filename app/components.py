@@ -25,6 +25,26 @@ def load_configured_embedder(settings: Settings, name: str | None = None) -> Emb
     )
 
 
+def load_search_second_model(settings: Settings, loaded: Embedder | None = None) -> Embedder | None:
+    """The search's second model (index.second_standing); None when turned off. `loaded`
+    is used when it is that model (the router's, say), so the process holds it once."""
+    if not settings.search_second_model:
+        return None
+    wanted = resolve_model(settings.search_second_model, settings.resolved_model_cache_dir)
+    if loaded is not None and loaded.model_id == wanted.model_id:
+        return loaded
+    return load_configured_embedder(settings, settings.search_second_model)
+
+
+def router_second_embedder(settings: Settings, search_second: Embedder | None) -> Embedder | None:
+    """The search's second model for the router too, when both settings name the same
+    model; else None (the router loads its own on first use)."""
+    if search_second is None or not settings.routing_second_model:
+        return None
+    wanted = resolve_model(settings.routing_second_model, settings.resolved_model_cache_dir)
+    return search_second if wanted.model_id == search_second.model_id else None
+
+
 def load_second_model(settings: Settings, embedder: Embedder | None = None) -> SecondModel | None:
     """The routing classifier's second embedding model, loaded on first use; None when it
     is turned off. `embedder` is an already loaded model to use instead of the configured.

@@ -32,7 +32,12 @@ from app.api import (
     training,
 )
 from app.buckets import buckets_from
-from app.components import load_configured_embedder, open_router
+from app.components import (
+    load_configured_embedder,
+    load_search_second_model,
+    open_router,
+    router_second_embedder,
+)
 from app.database import engine_from_settings
 from app.errors import install_error_handlers
 from app.failure_limiter import FailureLimiter
@@ -83,6 +88,7 @@ def create_app(
             with factory.begin() as session:
                 prune_events(session, settings.event_retention_days)
             model = embedder or load_configured_embedder(settings)
+            search_second = load_search_second_model(settings, second_embedder)
             with factory() as session:
                 searcher, manifest = open_searcher(
                     session,
@@ -91,13 +97,18 @@ def create_app(
                     model_id=model.model_id,
                     engine=model.engine,
                     exact_max=settings.index_exact_max_vectors,
+                    second_model_id=search_second.model_id if search_second else None,
                 )
             log.info(
                 "index ready: %d passages (%s)",
                 len(searcher),
                 "from snapshot" if manifest else "built from the database",
             )
-            router = open_router(settings, model, second_embedder=second_embedder)
+            router = open_router(
+                settings,
+                model,
+                second_embedder=second_embedder or router_second_embedder(settings, search_second),
+            )
 
             def retrain_router(changes: int = 0) -> None:
                 # Every replica sees every change; one training per state of the data.
@@ -119,6 +130,7 @@ def create_app(
                 default_system=settings.search_system,
                 on_change=retrain_router,
                 on_refresh=lambda: router.sync(factory),
+                second_embedder=search_second,
             )
             live_index.on_timing = router.on_timing = state.metrics.observe_stage
             deliveries = None

@@ -133,6 +133,14 @@ class Settings(BaseSettings):
             "each can be trusted for the query), dense, bm25, or rrf (reciprocal rank fusion)."
         ),
     )
+    search_second_model: str = Field(
+        default="all-minilm-l6-v2",
+        description=(
+            "Second embedding model the hybrid ranking reads where query and document are "
+            "English (same choices as the embedding model; empty turns it off). Passages "
+            "stored before it was set get its vectors with `stellwerk index rebuild`."
+        ),
+    )
     snapshots_kept: int = Field(
         default=2, ge=1, description="Index snapshots kept on disk; older ones are deleted."
     )

@@ -8,6 +8,10 @@ background load; the ratio hybrid/dense is the figure to read.
 "hybrid before" runs in the same loop on the same dense index, with the lexical analysis
 and fusion weights main had before issue 17 (its hand-written stop-word list, no list
 agreement), so the ratio now/before compares both under the same load.
+
+`--second` runs the shipped default: the search's second model (all-MiniLM-L6-v2) encodes
+the English real passages (their copies get perturbed copies of those vectors) and every
+English query, and "hybrid" ranks with it; its query encode is counted in "+encode".
 """
 
 from __future__ import annotations
@@ -33,13 +37,14 @@ from bench.common import (
     print_json_line,
 )
 from bench.corpus import held_out_queries, perturbed, real_tickets
-from index.analysis import Analyzer
+from index.analysis import Analyzer, guess_language
 from index.dense import DenseIndex, IndexKind
 from index.embedder import Vectors, load_embedder
 from index.fusion import FusionWeights
 from index.lexical import LexicalIndex
 from index.query_vector import query_vectors
 from index.searcher import FacetIndex, FilterValue, PassageMeta, Searcher
+from index.second_standing import SecondVectors
 from ingest.facets import article_facets, ticket_facets
 from ingest.pipeline import article_chunks, read_article_dir, ticket_chunks
 
@@ -51,6 +56,7 @@ FILTERS: dict[str, dict[str, FilterValue]] = {
     "kind=article (selective)": {"kind": "article"},
 }
 CACHE_FILE = "real-passages.npz"
+SECOND_MODEL = "all-minilm-l6-v2"
 # The fusion weights of main before issue 17 (its analysis: bench.common.BEFORE_STOPWORDS).
 BEFORE_WEIGHTS = FusionWeights(
     dense=1.0,
@@ -95,7 +101,7 @@ def _real_passage_rows(tickets: int) -> tuple[list[str], list[str], list[dict[st
 def real_passages(workdir: Path, tickets: int, model: str, threads: int) -> RealPassages:
     """Encode the real passages once; later runs with the same folder reuse the vectors."""
     texts, doc_keys, facets = _real_passage_rows(tickets)
-    cache = workdir / CACHE_FILE
+    cache = workdir / (CACHE_FILE if model != SECOND_MODEL else f"{model}-{CACHE_FILE}")
     if cache.exists():
         with np.load(cache, allow_pickle=False) as data:
             if str(data["model"]) == model and int(data["count"]) == len(texts):
@@ -108,10 +114,35 @@ def real_passages(workdir: Path, tickets: int, model: str, threads: int) -> Real
     return RealPassages(texts, doc_keys, facets, vectors)
 
 
-def build_searcher(real: RealPassages, size: int, kind: IndexKind, sigma: float) -> Searcher:
-    """Real passages, then perturbed copies (same text and facets, noisy vector) up to size."""
+def english_passages(real: RealPassages) -> np.ndarray:
+    """Which real passages are of an English document, as ingest decides
+    (ingest.second_passages.is_english: the stated language, else the document's words)."""
+    texts: dict[str, list[str]] = {}
+    for key, text in zip(real.doc_keys, real.texts, strict=True):
+        texts.setdefault(key, []).append(text)
+    english = {}
+    for key, facets in zip(real.doc_keys, real.facets, strict=True):
+        if key not in english:
+            stated = facets.get("language") or guess_language(" ".join(texts[key])) or ""
+            english[key] = stated.split("-")[0] == "en"
+    return np.array([english[key] for key in real.doc_keys])
+
+
+def build_searcher(
+    real: RealPassages,
+    size: int,
+    kind: IndexKind,
+    sigma: float,
+    second: RealPassages | None = None,
+) -> Searcher:
+    """Real passages, then perturbed copies (same text and facets, noisy vector) up to size;
+    with `second`, English passages carry that model's vectors (perturbed for copies)."""
     rng = np.random.default_rng(0)
+    second_rng = np.random.default_rng(1)  # the main vectors stay those of a run without
     searcher = Searcher(DenseIndex(real.vectors.shape[1], kind))
+    english = english_passages(real) if second is not None else None
+    if second is not None:
+        searcher.use_second(SecondVectors(SECOND_MODEL))
     count = len(real.texts)
     batch = 10_000
     for start in range(0, size, batch):
@@ -133,7 +164,17 @@ def build_searcher(real: RealPassages, size: int, kind: IndexKind, sigma: float)
             for position, source in zip(positions.tolist(), sources.tolist(), strict=True)
         ]
         texts = [real.texts[source] for source in sources.tolist()]
-        searcher.add(metas, vectors, texts)
+        second_vectors = None
+        if second is not None and english is not None:
+            chosen = english[sources]
+            extra = second.vectors[sources[chosen]]
+            copied = copies[chosen]
+            if copied.any():
+                extra = extra.copy()
+                extra[copied] = perturbed(extra[copied], sigma, second_rng)
+            ids = (positions[chosen] + 1).tolist()
+            second_vectors = dict(zip(ids, extra, strict=True))
+        searcher.add(metas, vectors, texts, second=second_vectors)
     return searcher
 
 
@@ -200,7 +241,7 @@ def measure_filter(
     searcher: Searcher,
     before: Searcher,
     facets: FacetIndex,
-    queries: list[tuple[str, Vectors]],
+    queries: list[tuple[str, Vectors, Vectors | None]],
     encode_ms: list[float],
     warmup: int,
     kind: str,
@@ -216,12 +257,14 @@ def measure_filter(
     short = 0
     allowed = facets.allowed(filters) if filters else None
     available = len(allowed) if allowed is not None else len(searcher)
-    for position, (text, vector) in enumerate(queries):
+    for position, (text, vector, second) in enumerate(queries):
         started = time.perf_counter()
         dense = searcher.search_documents(vector, K, filters or None, text=text, system="dense")
         dense_time = _ms(started)
         started = time.perf_counter()
-        searcher.search_documents(vector, K, filters or None, text=text, system="hybrid")
+        searcher.search_documents(
+            vector, K, filters or None, text=text, system="hybrid", second_query=second
+        )
         hybrid_time = _ms(started)
         started = time.perf_counter()
         before.search_documents(vector, K, filters or None, text=text, system="hybrid")
@@ -278,6 +321,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="torch threads for encoding.")
     parser.add_argument("--reuse", type=Path, help="Folder of an earlier run (encoded passages).")
     parser.add_argument(
+        "--second", action="store_true", help=f"hybrid with the second model ({SECOND_MODEL})"
+    )
+    parser.add_argument(
         "--before",
         choices=("issue17", "languages"),
         default="issue17",
@@ -332,15 +378,30 @@ def main() -> None:
     print(f"work folder: {workdir}  (pass --reuse {workdir} to skip re-encoding)")
     print(load_note())
     real = real_passages(workdir, args.tickets, args.model, args.threads)
+    second = (
+        real_passages(workdir, args.tickets, SECOND_MODEL, args.threads) if args.second else None
+    )
     held_out = held_out_queries(args.warmup + args.queries)
     embedder = load_embedder(args.model, cache_dir=MODEL_CACHE, threads=args.threads)
+    second_embedder = (
+        load_embedder(SECOND_MODEL, cache_dir=MODEL_CACHE, threads=args.threads)
+        if args.second
+        else None
+    )
     query_vectors(embedder, held_out[0].text())  # warm-up
-    queries: list[tuple[str, Vectors]] = []
+    if second_embedder is not None:
+        second_embedder.encode_queries([held_out[0].text()])
+    queries: list[tuple[str, Vectors, Vectors | None]] = []
     encode_ms: list[float] = []
     for query in held_out:
         started = time.perf_counter()
-        # As /search does: both roles in one pass (index.query_vector).
-        queries.append((query.text(), query_vectors(embedder, query.text()).ranking))
+        # As /search does: both roles in one pass (index.query_vector), and the second
+        # model's vector of an English query (ingest.live_index.LiveIndex.second_vector).
+        vector = query_vectors(embedder, query.text()).ranking
+        second_vector = None
+        if second_embedder is not None and guess_language(query.text()) == "en":
+            second_vector = second_embedder.encode_queries([query.text()])[0]
+        queries.append((query.text(), vector, second_vector))
         encode_ms.append(_ms(started))
     encode_ms = encode_ms[args.warmup :]
     print(
@@ -357,7 +418,9 @@ def main() -> None:
     figures: list[FilterFigures] = []
     for kind in [k.strip() for k in args.kinds.split(",") if k.strip()]:
         started = time.perf_counter()
-        searcher = build_searcher(real, args.size, "hnsw" if kind == "hnsw" else "flat", args.sigma)
+        searcher = build_searcher(
+            real, args.size, "hnsw" if kind == "hnsw" else "flat", args.sigma, second
+        )
         print(f"{kind}: built in {time.perf_counter() - started:.1f} s; {load_note()}")
         before = before_searcher(searcher, real, args.size, args.before)
         facets = facet_index(searcher, args.size)
@@ -385,6 +448,7 @@ def main() -> None:
         "search_latency",
         {
             "size": args.size,
+            "second_model": SECOND_MODEL if args.second else None,
             "real_passages": min(args.size, len(real.texts)),
             "synthetic_passages": synthetic,
             "sigma": args.sigma,

@@ -165,6 +165,7 @@ def confidence_fusion(
     candidates: int = FUSION_CANDIDATES,
     groups: int = 0,
     languages: Mapping[str, str] | None = None,
+    second: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
     """Dense standing plus lexical evidence, the latter trusted as far as the query is known.
 
@@ -183,9 +184,13 @@ def confidence_fusion(
       BM25's noise there cannot override the cross-lingual dense ranking; a query in the
       corpus's language has coverage near 1 and BM25 counts fully.
 
-    One weight pair for every collection, chosen jointly on four sets (German, German to
-    English, two duplicate-bug sets) for the largest worst-case gain over the better
-    single retriever; figures in docs/BENCHMARKS.md.
+    - second: a second dense model's cosines (index.second_standing), given for the
+      candidates where query and document are English; their dense standing is the mean of
+      both models' standings (z_dense and the second cosines standardised among them), a
+      mean rather than a fitted weight.
+
+    One weight pair for every collection, chosen on all six retrieval sets for the largest
+    worst-case gain over the better single retriever; figures in docs/BENCHMARKS.md.
     """
     dense = dense[:candidates]
     lexical = lexical[:candidates]
@@ -193,6 +198,11 @@ def confidence_fusion(
         zip((r.doc_key for r in dense), standardised([r.score for r in dense]), strict=True)
     )
     floor = min(dense_z.values(), default=0.0)
+    if second:
+        keys = dict.fromkeys([r.doc_key for r in dense] + [r.doc_key for r in lexical])
+        english = [key for key in keys if key in second]
+        for key, z in zip(english, standardised([second[k] for k in english]), strict=True):
+            dense_z[key] = (dense_z.get(key, floor) + z) / 2
     fused = {key: weights.dense * z for key, z in dense_z.items()}
     trust = lexical_trust(coverage, list_agreement(dense, lexical), weights, groups)
     evidence = (

@@ -21,6 +21,7 @@ from index.fusion import (
 )
 from index.language_offset import LanguageCentroids
 from index.lexical import LexicalIndex
+from index.second_standing import SecondVectors
 
 FilterValue = str | Sequence[str]
 
@@ -150,6 +151,7 @@ class Searcher:
         self._meta: dict[int, PassageMeta] = {}
         self._facets = FacetIndex()
         self._languages = LanguageCentroids(index.dim)
+        self._second: SecondVectors | None = None
         self._lock = threading.RLock()
         # The change-feed position (ingest.index_sync): every change up to `watermark` is
         # applied; on PostgreSQL changes of transactions from `txid_floor` on are re-read
@@ -174,6 +176,16 @@ class Searcher:
         with self._lock:
             return len(self._index)
 
+    @property
+    def second(self) -> SecondVectors | None:
+        """The second model's passage vectors (English passages), if the search uses one."""
+        return self._second
+
+    def use_second(self, second: SecondVectors | None) -> None:
+        """Rank English candidates by a second model too (index.second_standing)."""
+        with self._lock:
+            self._second = second
+
     def meta(self, passage_id: int) -> PassageMeta | None:
         return self._meta.get(passage_id)
 
@@ -194,9 +206,20 @@ class Searcher:
             ids = np.array([meta.passage_id for meta in counted], dtype=np.int64)
             self._languages.add([_language(m) for m in counted], self._index.stored_vectors(ids))
 
-    def add(self, metas: Sequence[PassageMeta], vectors: Vectors, texts: Sequence[str]) -> None:
-        """Add passages to both indexes; `texts` are what the lexical index analyses."""
+    def add(
+        self,
+        metas: Sequence[PassageMeta],
+        vectors: Vectors,
+        texts: Sequence[str],
+        *,
+        second: Mapping[int, Vectors] | None = None,
+    ) -> None:
+        """Add passages to both indexes; `texts` are what the lexical index analyses,
+        `second` the second model's vectors by passage id (those that have one)."""
         with self._lock:
+            if second and self._second is not None:
+                doc_of = {m.passage_id: m.doc_key for m in metas}
+                self._second.add({pid: (doc_of[pid], v) for pid, v in second.items()})
             keep = [m.passage_id not in self._meta for m in metas]
             fresh = [m for m, new in zip(metas, keep, strict=True) if new]
             if len(fresh) != len(metas):
@@ -219,6 +242,8 @@ class Searcher:
             self._languages.remove(languages, self._index.stored_vectors(ids))
             self._index.remove(ids)
             self._lexical.remove(present)
+            if self._second is not None:
+                self._second.remove(present)
             for pid in present:
                 self._facets.remove(self._meta.pop(pid))
 
@@ -228,6 +253,8 @@ class Searcher:
             orphans = [int(i) for i in self._index.ids() if int(i) not in self._meta]
             self._index.remove(np.array(orphans, dtype=np.int64))
             self._lexical.remove(orphans)
+            if self._second is not None:
+                self._second.remove(orphans)
             return orphans
 
     def search_passages(
@@ -279,12 +306,14 @@ class Searcher:
         *,
         text: str | None = None,
         system: System = "dense",
+        second_query: Vectors | None = None,
     ) -> list[DocumentHit]:
         """The k best documents for a query, each scored by its best passage.
 
         `system` picks the ranking: `dense` (embeddings), `bm25` (lexical), `hybrid` (both,
         fused by confidence) or `rrf` (both, reciprocal rank fusion). Filters apply inside
-        each retriever, before anything is cut to k.
+        each retriever, before anything is cut to k. `second_query`, the query by the second
+        model (given for an English query), adds that model's standing to `hybrid`.
         """
         with self._lock:
             allowed = self._facets.allowed(filters) if filters else None
@@ -307,6 +336,10 @@ class Searcher:
         if offsets:
             dense_ranked = self._centred(dense_ranked, offsets)
         lexical_ranked = _ranked(lexical)
+        second = None
+        if system == "hybrid" and second_query is not None and self._second is not None:
+            candidates = [r.doc_key for r in dense_ranked[:depth] + lexical_ranked[:depth]]
+            second = self._second.cosines(second_query, list(dict.fromkeys(candidates)))
         if system == "dense":
             order, scores = (
                 [r.doc_key for r in dense_ranked],
@@ -331,6 +364,7 @@ class Searcher:
                     languages=self._languages_of(lexical_ranked[:depth])
                     if offsets and self.weights.lexical_by_language
                     else None,
+                    second=second,
                 )
             )
             order = ranked_keys(scores)

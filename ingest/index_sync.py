@@ -17,6 +17,7 @@ from index.dense import DenseIndex, choose_kind
 from index.embedder import Vectors
 from index.errors import SnapshotMismatch
 from index.searcher import PassageMeta, Searcher
+from index.second_standing import SecondVectors
 from index.snapshot import Manifest, load_snapshot, write_snapshot
 from ingest.chunking import Chunk
 from ingest.facets import article_facets, ticket_facets
@@ -35,12 +36,18 @@ class StoredPassages:
     metas: list[PassageMeta] = field(default_factory=list)
     vectors: Vectors = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     texts: list[str] = field(default_factory=list)
+    # The second model's vectors by passage id (English passages that have them).
+    second: dict[int, Vectors] = field(default_factory=dict)
 
 
 def _stored_passages(
-    session: Session, passage_ids: Sequence[int] | None, model_id: str
+    session: Session,
+    passage_ids: Sequence[int] | None,
+    model_id: str,
+    second_model_id: str | None = None,
 ) -> StoredPassages:
-    """Metadata, stored vectors and texts of the given passages (all when None)."""
+    """Metadata, stored vectors and texts of the given passages (all when None), and the
+    vectors of `second_model_id` where a passage has them."""
     stored = StoredPassages()
     blobs: list[bytes] = []
     id_batches: Iterable[Sequence[int] | None] = (
@@ -48,7 +55,15 @@ def _stored_passages(
         if passage_ids is None
         else [passage_ids[i : i + _BATCH] for i in range(0, len(passage_ids), _BATCH)]
     )
-    columns = (Passage.id, Passage.model_id, Passage.embedding, Passage.heading_path, Passage.text)
+    columns = (
+        Passage.id,
+        Passage.model_id,
+        Passage.embedding,
+        Passage.heading_path,
+        Passage.text,
+        Passage.second_model_id,
+        Passage.second_embedding,
+    )
     for ids in id_batches:
         article_query = (
             select(*columns, Article).join(Article, Passage.article_id == Article.id)
@@ -59,15 +74,37 @@ def _stored_passages(
         if ids is not None:
             article_query = article_query.where(Passage.id.in_(ids))
             ticket_query = ticket_query.where(Passage.id.in_(ids))
-        rows: list[tuple[int, str, bytes, list[str], str, str, dict[str, str]]] = [
-            (pid, model, blob, path, text, f"article:{article.id}", article_facets(article))
-            for pid, model, blob, path, text, article in session.execute(article_query)
+        rows: list[tuple[int, str, bytes, list[str], str, str, dict[str, str], bytes | None]] = [
+            (
+                pid,
+                model,
+                blob,
+                path,
+                text,
+                f"article:{article.id}",
+                article_facets(article),
+                _second_blob(second_model_id, second_model, second_blob),
+            )
+            for pid, model, blob, path, text, second_model, second_blob, article in session.execute(
+                article_query
+            )
         ]
         rows += [
-            (pid, model, blob, path, text, f"ticket:{ticket.id}", ticket_facets(ticket))
-            for pid, model, blob, path, text, ticket in session.execute(ticket_query)
+            (
+                pid,
+                model,
+                blob,
+                path,
+                text,
+                f"ticket:{ticket.id}",
+                ticket_facets(ticket),
+                _second_blob(second_model_id, second_model, second_blob),
+            )
+            for pid, model, blob, path, text, second_model, second_blob, ticket in session.execute(
+                ticket_query
+            )
         ]
-        for pid, passage_model, blob, path, text, doc_key, facets in rows:
+        for pid, passage_model, blob, path, text, doc_key, facets, second in rows:
             if passage_model != model_id:
                 raise SnapshotMismatch(
                     f"Passage {pid} was embedded with {passage_model!r}, the configured "
@@ -76,9 +113,15 @@ def _stored_passages(
             stored.metas.append(PassageMeta(pid, doc_key, facets))
             stored.texts.append(Chunk(tuple(path), None, text).embedding_text())
             blobs.append(blob)
+            if second is not None:
+                stored.second[pid] = np.frombuffer(second, dtype=np.float32)
     if blobs:
         stored.vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
     return stored
+
+
+def _second_blob(wanted: str | None, model: str | None, blob: bytes | None) -> bytes | None:
+    return blob if wanted is not None and model == wanted else None
 
 
 def ensure_same_model(session: Session, model_id: str) -> None:
@@ -96,16 +139,31 @@ def _latest_seq(session: Session) -> int:
     return int(session.scalar(select(func.max(IndexChange.seq))) or 0)
 
 
-def build_searcher(session: Session, *, dim: int, model_id: str, exact_max: int) -> Searcher:
-    """A fresh searcher from the database alone (the stored vectors)."""
+def build_searcher(
+    session: Session,
+    *,
+    dim: int,
+    model_id: str,
+    exact_max: int,
+    second_model_id: str | None = None,
+) -> Searcher:
+    """A fresh searcher from the database alone (the stored vectors); with
+    `second_model_id`, English candidates are ranked by that model too."""
     floor = oldest_open_transaction(session)
     watermark = _latest_seq(session)
-    stored = _stored_passages(session, None, model_id)
+    stored = _stored_passages(session, None, model_id, second_model_id)
     index = DenseIndex(dim, choose_kind(len(stored.metas), exact_max))
     searcher = Searcher(index, watermark=watermark)
+    if second_model_id is not None:
+        searcher.use_second(SecondVectors(second_model_id))
     searcher.txid_floor = floor
     if stored.metas:
-        searcher.add(stored.metas, stored.vectors.reshape(len(stored.metas), dim), stored.texts)
+        searcher.add(
+            stored.metas,
+            stored.vectors.reshape(len(stored.metas), dim),
+            stored.texts,
+            second=stored.second,
+        )
     return searcher
 
 
@@ -151,29 +209,57 @@ def catch_up(session: Session, searcher: Searcher, model_id: str) -> int:
     added = [pid for pid, op in last_op.items() if op == "add"]
     searcher.remove(removed)
     if added:
-        stored = _stored_passages(session, added, model_id)
+        second_model_id = searcher.second.model_id if searcher.second is not None else None
+        stored = _stored_passages(session, added, model_id, second_model_id)
         if stored.metas:
             searcher.add(
-                stored.metas, stored.vectors.reshape(len(stored.metas), searcher.dim), stored.texts
+                stored.metas,
+                stored.vectors.reshape(len(stored.metas), searcher.dim),
+                stored.texts,
+                second=stored.second,
             )
     searcher.watermark = max(searcher.watermark, int(fresh[-1][0]))
     return len(fresh)
 
 
 def open_searcher(
-    session: Session, *, index_dir: Path, dim: int, model_id: str, engine: str, exact_max: int
+    session: Session,
+    *,
+    index_dir: Path,
+    dim: int,
+    model_id: str,
+    engine: str,
+    exact_max: int,
+    second_model_id: str | None = None,
 ) -> tuple[Searcher, Manifest | None]:
-    """Load the current snapshot and bring it up to date; build from the database if none."""
+    """Load the current snapshot and bring it up to date; build from the database if none.
+
+    A snapshot holds the main model's index; the second model's vectors (`second_model_id`)
+    are read from the database with the passages' metadata.
+    """
     loaded = load_snapshot(
         index_dir, expected_model_id=model_id, expected_dim=dim, expected_engine=engine
     )
     if loaded is None:
-        return build_searcher(session, dim=dim, model_id=model_id, exact_max=exact_max), None
+        searcher = build_searcher(
+            session,
+            dim=dim,
+            model_id=model_id,
+            exact_max=exact_max,
+            second_model_id=second_model_id,
+        )
+        return searcher, None
     index, lexical, manifest = loaded
     searcher = Searcher(index, lexical, watermark=manifest.watermark)
     searcher.txid_floor = manifest.extra.get(TXID_FLOOR)
     present = [int(i) for i in index.ids()]
-    searcher.set_metadata(_stored_passages(session, present, model_id).metas)
+    stored = _stored_passages(session, present, model_id, second_model_id)
+    searcher.set_metadata(stored.metas)
+    if second_model_id is not None:
+        second = SecondVectors(second_model_id)
+        doc_of = {meta.passage_id: meta.doc_key for meta in stored.metas}
+        second.add({pid: (doc_of[pid], vector) for pid, vector in stored.second.items()})
+        searcher.use_second(second)
     dropped = searcher.drop_unknown()
     if dropped:
         log.info("dropped %d passages deleted since the snapshot", len(dropped))

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from index.analysis import guess_language
 from index.embedder import Embedder, Vectors
 from index.fusion import System
 from index.preference import candidates_for, prefer
@@ -36,15 +37,19 @@ class LiveIndex:
         default_system: System = "hybrid",
         on_change: Callable[[int], None] | None = None,
         on_refresh: Callable[[], None] | None = None,
+        second_embedder: Embedder | None = None,
     ) -> None:
         """`on_change(n)` runs after a refresh replayed n > 0 changes (the router retrains);
         `on_refresh()` after every refresh that looked (the router checks for a newer model
-        another replica trained)."""
+        another replica trained). `second_embedder`, the search's second model, ranks
+        English candidates of an English query too (index.second_standing); writers embed
+        English passages with it."""
         self._searcher = searcher
         self.on_change = on_change
         self.on_refresh = on_refresh
         self.default_system: System = default_system
         self.embedder = embedder
+        self.second_embedder = second_embedder
         self._factory = factory
         self._refresh_seconds = refresh_seconds
         self._last_refresh = time.monotonic()
@@ -141,6 +146,19 @@ class LiveIndex:
         self._timed("encode", started)
         return vectors
 
+    def second_vector(self, text: str) -> Vectors | None:
+        """The query by the second model, when it counts: a second model, English passages
+        with its vectors, and an English query (by its words)."""
+        second = self._searcher.second
+        if self.second_embedder is None or second is None or not len(second):
+            return None
+        if guess_language(text) != "en":
+            return None
+        started = time.perf_counter()
+        vector: Vectors = self.second_embedder.encode_queries([text])[0]
+        self._timed("encode", started)
+        return vector
+
     def _ranked(
         self,
         vectors: QueryVectors | None,
@@ -150,7 +168,10 @@ class LiveIndex:
         system: System,
     ) -> list[DocumentHit]:
         vector = vectors.ranking if vectors is not None else None
+        second = self.second_vector(text) if system == "hybrid" else None
         started = time.perf_counter()
-        hits = self._searcher.search_documents(vector, k, filters, text=text, system=system)
+        hits = self._searcher.search_documents(
+            vector, k, filters, text=text, system=system, second_query=second
+        )
         self._timed("search", started)
         return hits

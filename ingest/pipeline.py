@@ -18,6 +18,7 @@ from index.embedder import Embedder
 from ingest.chunking import Chunk, chunk_sections, chunk_ticket
 from ingest.errors import InvalidArticle, SkippedRecord
 from ingest.markdown import ParsedArticle, content_hash, parse_article
+from ingest.second_passages import encode_second
 from ingest.store import delete_article, save_ticket
 from ingest.tickets import ResolvedTicket
 from ingest.versions import write_version
@@ -124,11 +125,13 @@ def ingest_articles(
     show_progress: bool = False,
     group_passages: int = DEFAULT_GROUP_PASSAGES,
     skipped: list[SkippedRecord] | None = None,
+    second: Embedder | None = None,
 ) -> IngestReport:
     """Bring the database in line with a folder of articles, re-embedding only changes.
 
     With `skipped`, invalid files are listed there and left out; their articles stay as
-    they are (a file that is there but broken is not a deleted article).
+    they are (a file that is there but broken is not a deleted article). With `second`,
+    English articles' passages get that model's vectors too (ingest.second_passages).
     """
     started = time.perf_counter()
     parsed = read_article_dir(directory, skipped=skipped)
@@ -152,8 +155,9 @@ def ingest_articles(
         for group in _groups(counts, group_passages):
             group_chunks = [chunk for i in group for chunk in chunks[i]]
             vectors = _split(_embed(embedder, group_chunks), [counts[i] for i in group])
+            seconds = encode_second(second, [(changed[i].meta.language, chunks[i]) for i in group])
             with factory() as session, session.begin():
-                for i, article_vectors in zip(group, vectors, strict=True):
+                for i, article_vectors, article_second in zip(group, vectors, seconds, strict=True):
                     # Docs-as-code: the review happened where the files live, so a file's
                     # status applies as it is, through the same versions as the API.
                     _, _, created = write_version(
@@ -166,6 +170,7 @@ def ingest_articles(
                         model_id=embedder.model_id,
                         origin="files",
                         reviewer="files",
+                        second=article_second,
                     )
                     report.added += created
                     report.updated += not created
@@ -204,8 +209,10 @@ def ingest_tickets(
     show_progress: bool = False,
     total: int | None = None,
     group_passages: int = DEFAULT_GROUP_PASSAGES,
+    second: Embedder | None = None,
 ) -> IngestReport:
-    """Upsert resolved tickets by (source, id), masking personal data first."""
+    """Upsert resolved tickets by (source, id), masking personal data first; with `second`,
+    English tickets' passages get that model's vectors too (ingest.second_passages)."""
     started = time.perf_counter()
     report = IngestReport()
     with tqdm(total=total, unit="ticket", disable=not show_progress) as bar:
@@ -214,7 +221,7 @@ def ingest_tickets(
             unique = {(t.source, t.id): t.masked() for t in batch}
             duplicates = len(batch) - len(unique)
             _ingest_ticket_batch(
-                factory, embedder, unique, max_words, group_passages, report, bar.update
+                factory, embedder, unique, max_words, group_passages, report, bar.update, second
             )
             bar.update(duplicates)
     report.seconds = time.perf_counter() - started
@@ -229,6 +236,7 @@ def _ingest_ticket_batch(
     group_passages: int,
     report: IngestReport,
     advance: Callable[[int], object],
+    second: Embedder | None,
 ) -> None:
     with factory() as session:
         rows = session.execute(
@@ -246,6 +254,7 @@ def _ingest_ticket_batch(
     for group in _groups(counts, group_passages):
         group_chunks = [chunk for i in group for chunk in chunks[i]]
         vectors = _split(_embed(embedder, group_chunks), [counts[i] for i in group])
+        seconds = encode_second(second, [(tickets[changed[i]].language, chunks[i]) for i in group])
         with factory() as session, session.begin():
             keys = [changed[i] for i in group]
             existing = {
@@ -254,7 +263,7 @@ def _ingest_ticket_batch(
                     select(Ticket).where(tuple_(Ticket.source, Ticket.external_id).in_(keys))
                 )
             }
-            for i, ticket_vectors in zip(group, vectors, strict=True):
+            for i, ticket_vectors, ticket_second in zip(group, vectors, seconds, strict=True):
                 key = changed[i]
                 save_ticket(
                     session,
@@ -264,6 +273,7 @@ def _ingest_ticket_batch(
                     vectors=ticket_vectors,
                     model_id=embedder.model_id,
                     existing=existing.get(key),
+                    second=ticket_second,
                 )
                 if key in existing:
                     report.updated += 1

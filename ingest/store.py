@@ -13,6 +13,7 @@ from db.ticket_rollups import place, ticket_saved
 from index.embedder import Vectors
 from ingest.chunking import Chunk
 from ingest.markdown import ParsedArticle
+from ingest.second_passages import SecondEncoding
 from ingest.tickets import ResolvedTicket
 
 
@@ -28,8 +29,9 @@ def add_passages(
     model_id: str,
     article: Article | None = None,
     ticket: Ticket | None = None,
+    second: SecondEncoding | None = None,
 ) -> list[Passage]:
-    if len(chunks) != len(vectors):
+    if len(chunks) != len(vectors) or (second is not None and len(second.vectors) != len(chunks)):
         raise ValueError("one vector per chunk expected")
     passages = [
         Passage(
@@ -41,6 +43,12 @@ def add_passages(
             text=chunk.text,
             model_id=model_id,
             embedding=np.asarray(vector, dtype=np.float32).tobytes(),
+            second_model_id=second.model_id if second is not None else None,
+            second_embedding=(
+                np.asarray(second.vectors[position], dtype=np.float32).tobytes()
+                if second is not None
+                else None
+            ),
         )
         for position, (chunk, vector) in enumerate(zip(chunks, vectors, strict=True))
     ]
@@ -66,6 +74,7 @@ def save_article(
     model_id: str,
     origin: str,
     status: str = "published",
+    second: SecondEncoding | None = None,
 ) -> tuple[Article, bool]:
     """Create or replace an article and its passages; returns (article, created).
 
@@ -101,7 +110,14 @@ def save_article(
     if status == "published":
         if vectors is None:
             raise ValueError("a published article needs its passage vectors")
-        add_passages(session, chunks=chunks, vectors=vectors, model_id=model_id, article=article)
+        add_passages(
+            session,
+            chunks=chunks,
+            vectors=vectors,
+            model_id=model_id,
+            article=article,
+            second=second,
+        )
     return article, created
 
 
@@ -120,6 +136,7 @@ def save_ticket(
     vectors: Vectors,
     model_id: str,
     existing: Ticket | None,
+    second: SecondEncoding | None = None,
 ) -> Ticket:
     ticket = existing
     before = None if existing is None else place(existing.resolved_at, existing.team)
@@ -140,5 +157,7 @@ def save_ticket(
     ticket.ingested_at = utcnow()
     session.flush()
     ticket_saved(session, ticket, before, created=existing is None)
-    add_passages(session, chunks=chunks, vectors=vectors, model_id=model_id, ticket=ticket)
+    add_passages(
+        session, chunks=chunks, vectors=vectors, model_id=model_id, ticket=ticket, second=second
+    )
     return ticket

@@ -12,6 +12,7 @@ from db.models import Article, ArticleVersion, utcnow
 from index.embedder import Vectors
 from ingest.chunking import Chunk
 from ingest.markdown import ParsedArticle
+from ingest.second_passages import SecondEncoding
 from ingest.store import drop_passages, save_article
 
 
@@ -100,6 +101,7 @@ def write_version(
     origin: str,
     reviewer: str | None = None,
     note: str | None = None,
+    second: SecondEncoding | None = None,
 ) -> tuple[Article, ArticleVersion, bool]:
     """Record a new version and apply it as far as its state allows; (article, version, new).
 
@@ -118,6 +120,7 @@ def write_version(
             model_id=model_id,
             origin=origin,
             status=state,
+            second=second if state == "published" else None,
         )
     version = add_version(
         session,

@@ -31,6 +31,11 @@ from tests.paths import MODEL_CACHE as MODEL_CACHE
 from tests.paths import REPO_ROOT as REPO_ROOT
 from tests.paths import SHARED_DATA as SHARED_DATA
 
+# The search's second model (index.second_standing) loads a real model at every app start
+# and writes its vectors for every English document; the suite runs without it, and the
+# tests of it turn it on (tests/app/test_search_real_model.py, tests/test_serve.py).
+os.environ.setdefault("STELLWERK_SEARCH_SECOND_MODEL", "")
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "STELLWERK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

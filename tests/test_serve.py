@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -34,6 +35,7 @@ def test_serve_answers_health_ready_and_writes(tmp_path: Path) -> None:
         "HF_HUB_OFFLINE": "1",
     }
     env.pop("STELLWERK_DATABASE_URL", None)
+    env.pop("STELLWERK_SEARCH_SECOND_MODEL", None)  # the shipped default: on
     created_key = subprocess.run(
         [sys.executable, "-m", "app", "keys", "create", "--role", "admin", "--name", "ops"],
         cwd=REPO_ROOT,
@@ -75,7 +77,10 @@ def test_serve_answers_health_ready_and_writes(tmp_path: Path) -> None:
             time.sleep(0.25)
         assert httpx.get(f"{base}/health").json() == {"status": "ok"}
         markdown = article_markdown(
-            "Scanner meldet Papierstau", "## Lösung\nEinzug reinigen.", team="workplace"
+            "Scanner meldet Papierstau",
+            "## Lösung\nEinzug reinigen.",
+            team="workplace",
+            language="de",
         )
         body = {"slug": "scanner", "markdown": markdown}
         assert httpx.post(f"{base}/articles", json=body).status_code == 401
@@ -88,8 +93,34 @@ def test_serve_answers_health_ready_and_writes(tmp_path: Path) -> None:
         query = {"query": "scanner paper jam"}
         hits = httpx.post(f"{base}/search", json=query, headers=auth).json()["hits"]
         assert hits[0]["id"] == "article:scanner"
+        # An English article goes live with the second model's vectors too.
+        english = article_markdown(
+            "Laptop does not wake from sleep",
+            "## Solution\nHold the power button for ten seconds, then update the BIOS.",
+            team="workplace",
+        )
+        body = {"slug": "laptop-sleep", "markdown": english}
+        assert httpx.post(f"{base}/articles", json=body, headers=auth).status_code == 201
+        version = f"{base}/articles/laptop-sleep/versions/1"
+        assert httpx.post(f"{version}/submit", headers=auth).status_code == 200
+        assert httpx.post(f"{version}/publish", headers=reviewer).status_code == 200
+        query = {"query": "my laptop does not wake up from sleep"}
+        hits = httpx.post(f"{base}/search", json=query, headers=auth).json()["hits"]
+        assert hits[0]["id"] == "article:laptop-sleep"
         docs = httpx.get(f"http://127.0.0.1:{port}/docs")
         assert docs.status_code == 200
     finally:
         server.terminate()
         server.wait(timeout=30)
+    status = subprocess.run(
+        [sys.executable, "-m", "app", "index", "status"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert re.search(
+        r"second vectors \(search second model all-minilm-l6-v2\): [1-9]\d* by all-minilm-l6-v2",
+        status.stdout,
+    ), status.stdout

@@ -63,6 +63,7 @@ def publish(
         number=number,
         embedder=live.embedder,
         max_words=settings.chunk_max_words,
+        second=live.second_embedder,
     )
     live.refresh(force=True)
     with factory() as session:

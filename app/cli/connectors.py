@@ -169,6 +169,7 @@ def import_command(
                     max_words=ctx.settings.chunk_max_words,
                     restart=restart,
                     progress=progress,
+                    second=ctx.search_second(),
                 )
             resumed = " (resumed)" if summary.resumed else ""
             typer.echo(

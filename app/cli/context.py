@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
@@ -30,6 +30,16 @@ class Context:
     settings: Settings
     engine: Engine
     factory: sessionmaker[Session]
+    _second: list[Embedder | None] = field(default_factory=list)
+
+    def search_second(self) -> Embedder | None:
+        """The search's second model (STELLWERK_SEARCH_SECOND_MODEL), loaded on first use;
+        None when turned off."""
+        if not self._second:
+            if self.settings.search_second_model:
+                typer.echo(f"loading model {self.settings.search_second_model} ...", err=True)
+            self._second.append(components.load_search_second_model(self.settings))
+        return self._second[0]
 
 
 @contextmanager
@@ -61,7 +71,11 @@ def load_cli_embedder(settings: Settings) -> Embedder:
 
 def train_router(ctx: Context, embedder: Embedder) -> RouterStatus:
     """Retrain the team router from the database; a failed training keeps the old model."""
-    router = components.open_router(ctx.settings, embedder)
+    router = components.open_router(
+        ctx.settings,
+        embedder,
+        second_embedder=components.router_second_embedder(ctx.settings, ctx.search_second()),
+    )
     router.retrain(ctx.factory, embedder)
     return router.status()
 
@@ -112,6 +126,7 @@ def live_parts(ctx: Context, embedder: Embedder) -> tuple[LiveIndex, Router]:
     from ingest.index_sync import open_searcher
     from ingest.live_index import LiveIndex
 
+    second = ctx.search_second()
     with ctx.factory() as session:
         searcher, _ = open_searcher(
             session,
@@ -120,6 +135,7 @@ def live_parts(ctx: Context, embedder: Embedder) -> tuple[LiveIndex, Router]:
             model_id=embedder.model_id,
             engine=embedder.engine,
             exact_max=ctx.settings.index_exact_max_vectors,
+            second_model_id=second.model_id if second is not None else None,
         )
     live = LiveIndex(
         searcher,
@@ -127,7 +143,12 @@ def live_parts(ctx: Context, embedder: Embedder) -> tuple[LiveIndex, Router]:
         factory=ctx.factory,
         refresh_seconds=ctx.settings.index_refresh_seconds,
         default_system=ctx.settings.search_system,
+        second_embedder=second,
     )
-    router = components.open_router(ctx.settings, embedder)
+    router = components.open_router(
+        ctx.settings,
+        embedder,
+        second_embedder=components.router_second_embedder(ctx.settings, second),
+    )
     router.sync(ctx.factory, background=False)
     return live, router

@@ -168,6 +168,7 @@ def eval_retrieval_command(
                 default_system=settings.search_system,
                 show_progress=True,
                 cache_dir=cache_dir,
+                second=components.load_search_second_model(settings),
             )
         if as_json:
             typer.echo(json.dumps(result))

@@ -16,15 +16,22 @@ index_cli = typer.Typer(help="Inspect and rebuild the search index.", no_args_is
 
 @index_cli.command("rebuild")
 def index_rebuild_command() -> None:
-    """Recreate the index from the database alone, re-embedding what another model embedded."""
+    """Recreate the index from the database alone, re-embedding what another model embedded
+    (and giving English passages the search's second model's vectors where they lack them)."""
 
     def run() -> None:
-        from ingest.reindex import reembed_stale_passages
+        from ingest.reindex import fill_second_vectors, reembed_stale_passages
 
         with cli_context() as ctx:
             embedder = command_embedder(ctx, check_model=False)
             count = reembed_stale_passages(ctx.factory, embedder, show_progress=sys.stderr.isatty())
             typer.echo(f"re-embedded {count} passages with {embedder.model_id}")
+            second = ctx.search_second()
+            if second is not None:
+                filled = fill_second_vectors(ctx.factory, second, show_progress=sys.stderr.isatty())
+                typer.echo(
+                    f"second vectors: {filled} English passages embedded by {second.model_id}"
+                )
             save_snapshot(ctx, embedder, rebuild=True)
 
     fail_cleanly(run)
@@ -40,6 +47,15 @@ def index_status_command() -> None:
             tickets = session.scalar(select(func.count()).select_from(Ticket)) or 0
             passages = session.scalar(select(func.count()).select_from(Passage)) or 0
             typer.echo(f"database: {articles} articles, {tickets} tickets, {passages} passages")
+            by_model = session.execute(
+                select(Passage.second_model_id, func.count())
+                .where(Passage.second_model_id.is_not(None))
+                .group_by(Passage.second_model_id)
+                .order_by(Passage.second_model_id)
+            ).all()
+            configured = ctx.settings.search_second_model or "off"
+            held = ", ".join(f"{count} by {model}" for model, count in by_model) or "none"
+            typer.echo(f"second vectors (search second model {configured}): {held}")
             snapshot = current_snapshot_dir(ctx.settings.index_dir)
             if snapshot is None:
                 typer.echo("snapshot: none (the service builds the index from the database)")

@@ -80,6 +80,7 @@ def ingest_article_folder(
         show_progress=sys.stderr.isatty(),
         group_passages=ctx.settings.ingest_batch_passages,
         skipped=skipped,
+        second=ctx.search_second(),
     )
     _audit_ingest(ctx, "ingest.articles", str(directory), report, len(skipped or []))
     typer.echo(report.summary("articles"))
@@ -116,6 +117,7 @@ def ingest_ticket_file(
         show_progress=sys.stderr.isatty(),
         total=len(tickets),
         group_passages=ctx.settings.ingest_batch_passages,
+        second=ctx.search_second(),
     )
     _audit_ingest(ctx, "ingest.tickets", str(path), report, len(skipped or []))
     typer.echo(report.summary("tickets"))

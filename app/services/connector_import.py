@@ -49,6 +49,7 @@ def import_history(
     max_words: int,
     restart: bool = False,
     progress: Callable[[int, int | None], None] | None = None,
+    second: Embedder | None = None,
 ) -> ImportSummary:
     with factory() as session:
         row = get_connector(session, name)
@@ -62,7 +63,7 @@ def import_history(
         summary.total = page.total if page.total is not None else summary.total
         closed = [t for t in page.tickets if t.closed]
         resolved = [t.resolved(source=name, team=group_map.get(t.group or "")) for t in closed]
-        report = ingest_tickets(factory, embedder, resolved, max_words=max_words)
+        report = ingest_tickets(factory, embedder, resolved, max_words=max_words, second=second)
         summary.tickets += len(resolved)
         summary.added += report.added
         summary.updated += report.updated

@@ -19,6 +19,7 @@ from db.session import transaction
 from index.embedder import Embedder
 from ingest.markdown import ParsedArticle, parse_article
 from ingest.pipeline import article_chunks
+from ingest.second_passages import encode_second
 from ingest.store import delete_article, save_article
 from ingest.versions import (
     add_version,
@@ -170,8 +171,10 @@ def publish(
     number: int,
     embedder: Embedder,
     max_words: int,
+    second: Embedder | None = None,
 ) -> None:
-    """in_review -> published, by an owner who is not the author; the version goes live.
+    """in_review -> published, by an owner who is not the author; the version goes live
+    (English passages embedded by the search's `second` model too).
 
     The passages are embedded between two transactions: the checks read, then the write
     transaction opens only once the vectors exist. A write transaction kept open while the
@@ -183,6 +186,7 @@ def publish(
         _, _, parsed = _publishable(session, principal, slug, number)
     chunks = article_chunks(parsed, max_words)
     vectors = embedder.encode_documents([chunk.embedding_text() for chunk in chunks])
+    (second_vectors,) = encode_second(second, [(parsed.meta.language, chunks)])
     with transaction(factory) as session:
         article, version, current = _publishable(session, principal, slug, number)
         if current.content_hash != parsed.content_hash:
@@ -195,6 +199,7 @@ def publish(
             model_id=embedder.model_id,
             origin=article.origin,
             status="published",
+            second=second_vectors,
         )
         newest = latest_version(session, article)
         article.latest_hash = newest.content_hash if newest else None

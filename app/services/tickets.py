@@ -64,7 +64,9 @@ def push_ticket(
 ) -> TicketWriteResult:
     """Upsert one resolved ticket by (source, id), audited, searchable when this returns."""
     principal.require("integration", "admin")
-    report = ingest_tickets(factory, live.embedder, [ticket], max_words=max_words)
+    report = ingest_tickets(
+        factory, live.embedder, [ticket], max_words=max_words, second=live.second_embedder
+    )
     with transaction(factory) as session:
         action = "ticket.create" if report.added else "ticket.update"
         if report.added or report.updated:

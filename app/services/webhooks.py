@@ -345,7 +345,13 @@ def _closed(
     team = config.group_map.get(ticket.group or "")
     resolved = ticket.resolved(source=config.name, team=team)
     # Upsert by (source, number): a reopened and closed again ticket is updated, not added.
-    ingest_tickets(factory, live.embedder, [resolved], max_words=settings.chunk_max_words)
+    ingest_tickets(
+        factory,
+        live.embedder,
+        [resolved],
+        max_words=settings.chunk_max_words,
+        second=live.second_embedder,
+    )
     live.refresh(force=True)
     scope = _delivery(factory, config, inbound, "stored")
     with scope as session:

@@ -107,6 +107,9 @@ class Passage(Base):
     text: Mapped[str] = mapped_column(Text)
     model_id: Mapped[str] = mapped_column(String(200))
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    # The search's second model (index.second_standing): English passages only, else None.
+    second_model_id: Mapped[str | None] = mapped_column(String(200))
+    second_embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     article: Mapped[Article | None] = relationship(back_populates="passages")
     ticket: Mapped[Ticket | None] = relationship(back_populates="passages")

@@ -10,7 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from index.embedder import SentenceTransformerEmbedder
+from db.session import create_db_engine, session_factory
+from index.embedder import Embedder, SentenceTransformerEmbedder
+from ingest.reindex import fill_second_vectors
 from tests.auth_helpers import bearer
 from tests.knowledge_base import KnowledgeBase, copy_knowledge_base, kb_settings
 
@@ -26,6 +28,28 @@ def demo_client(
     data_dir = copy_knowledge_base(demo_knowledge_base, tmp_path_factory.mktemp("s") / "data")
     settings = kb_settings(data_dir).model_copy(update={"connector_worker": False})
     with TestClient(create_app(settings, embedder=real_embedder)) as client:
+        client.headers.update(bearer(demo_knowledge_base.keys["admin"]))
+        yield client
+
+
+@pytest.fixture(scope="module")
+def second_client(
+    demo_knowledge_base: KnowledgeBase,
+    real_embedder: SentenceTransformerEmbedder,
+    real_second_embedder: Embedder,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[TestClient]:
+    """The demo knowledge base with the search's second model on (the shipped default),
+    its English passages given their second vectors as `stellwerk index rebuild` does."""
+    data_dir = copy_knowledge_base(demo_knowledge_base, tmp_path_factory.mktemp("s2") / "data")
+    settings = kb_settings(data_dir).model_copy(
+        update={"connector_worker": False, "search_second_model": "all-minilm-l6-v2"}
+    )
+    engine = create_db_engine(settings.resolved_database_url)
+    assert fill_second_vectors(session_factory(engine), real_second_embedder) > 0
+    engine.dispose()
+    app = create_app(settings, embedder=real_embedder, second_embedder=real_second_embedder)
+    with TestClient(app) as client:
         client.headers.update(bearer(demo_knowledge_base.keys["admin"]))
         yield client
 
@@ -68,3 +92,36 @@ def test_a_german_question_finds_the_english_article_that_answers_it(
     hits = _hits(demo_client, "Outlook fragt ständig nach Passwort")
     top3 = [hit["id"] for hit in hits[:3]]
     assert "article:outlook-asks-repeatedly-for-password" in top3, top3
+
+
+@pytest.mark.parametrize(
+    ("query", "answers"),
+    [
+        (
+            "Outlook keeps prompting me for my password",
+            {"article:outlook-asks-repeatedly-for-password", "ticket:demo:DEMO-1005"},
+        ),
+        ("my webcam stays black in Teams meetings", {"ticket:demo:DEMO-1043"}),
+        (
+            "I deleted a file by accident, can I get it back",
+            {"article:restore-deleted-file-from-backup"},
+        ),
+    ],
+)
+def test_an_english_question_is_ranked_by_the_second_model_too(
+    demo_client: TestClient, second_client: TestClient, query: str, answers: set[str]
+) -> None:
+    """The first hit still answers the question (an article or the resolved ticket of the
+    same problem), and the English candidates' scores moved by the second model."""
+    with_second = _hits(second_client, query)
+    assert with_second[0]["id"] in answers, [hit["id"] for hit in with_second]
+    without = {hit["id"]: hit["score"] for hit in _hits(demo_client, query)}
+    assert with_second[0]["score"] != without.get(with_second[0]["id"])
+
+
+def test_a_german_question_is_ranked_as_without_the_second_model(
+    demo_client: TestClient, second_client: TestClient
+) -> None:
+    query = "Drucker im 3. OG druckt nur leere Seiten"
+    with_second = [(hit["id"], hit["score"]) for hit in _hits(second_client, query)]
+    assert with_second == [(hit["id"], hit["score"]) for hit in _hits(demo_client, query)]

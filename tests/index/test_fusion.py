@@ -157,3 +157,27 @@ def test_bm25_evidence_within_each_language() -> None:
         dense, lexical, coverage=1.0, weights=weights, candidates=20, languages=languages
     )
     assert ranked_keys(fused)[0] == "en0"
+
+
+def test_the_second_model_can_reorder_english_candidates() -> None:
+    # e5 puts d0 narrowly first; the second model sees d1 far ahead of every other English
+    # candidate: the mean of both standings ranks d1 first.
+    second = {"d0": 0.40, "d1": 0.80, "d2": 0.41, "d3": 0.40, "d4": 0.39, "d5": 0.40}
+    without = confidence_fusion(_dense(), [], coverage=1.0, weights=FusionWeights())
+    fused = confidence_fusion(_dense(), [], coverage=1.0, weights=FusionWeights(), second=second)
+    assert ranked_keys(without)[0] == "d0"
+    assert ranked_keys(fused)[0] == "d1"
+
+
+def test_candidates_without_a_second_cosine_keep_their_dense_standing() -> None:
+    # Only d4 and d5 are English: d0-d3 are scored as without the second model; between d4
+    # and d5 the second model's order counts too (d5 rises, d4 falls).
+    without = confidence_fusion(_dense(), [], coverage=1.0, weights=FusionWeights())
+    fused = confidence_fusion(
+        _dense(), [], coverage=1.0, weights=FusionWeights(), second={"d4": 0.1, "d5": 0.9}
+    )
+    assert {k: fused[k] for k in ("d0", "d1", "d2", "d3")} == {
+        k: without[k] for k in ("d0", "d1", "d2", "d3")
+    }
+    assert fused["d5"] > without["d5"]
+    assert fused["d4"] < without["d4"]

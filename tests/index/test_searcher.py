@@ -7,6 +7,7 @@ import pytest
 
 from index.dense import DenseIndex
 from index.searcher import FacetIndex, PassageMeta, Searcher
+from index.second_standing import SecondVectors
 
 
 def _unit(*values: float) -> np.ndarray:
@@ -91,3 +92,42 @@ def test_facet_answers_are_cached_and_follow_adds_and_removes() -> None:
 def _ids(found: np.ndarray | None) -> list[int]:
     assert found is not None
     return [int(i) for i in found]
+
+
+def _english_searcher() -> Searcher:
+    """Three English tickets; e5 (dimension 3) narrowly prefers ticket:1, the second model
+    (dimension 2) clearly ticket:2."""
+    searcher = Searcher(DenseIndex(3))
+    searcher.use_second(SecondVectors("second"))
+    metas = [PassageMeta(i, f"ticket:{i}", {"language": "en"}) for i in (1, 2, 3)]
+    vectors = np.vstack([_unit(1, 0.30, 0), _unit(1, 0.35, 0), _unit(0.2, 1, 0)])
+    second = {1: _unit(0, 1), 2: _unit(1, 0.05), 3: _unit(0.1, 1)}
+    searcher.add(metas, vectors, ["disk full", "disk quota", "printer jam"], second=second)
+    return searcher
+
+
+def test_an_english_query_is_ranked_by_the_second_model_too() -> None:
+    searcher = _english_searcher()
+    query = _unit(1, 0.2, 0)
+
+    def first(second_query: np.ndarray | None = None) -> str:
+        hits = searcher.search_documents(
+            query, 3, text="screen", system="hybrid", second_query=second_query
+        )
+        return hits[0].doc_key
+
+    assert first() == "ticket:1"
+    assert first(second_query=_unit(1, 0)) == "ticket:2"
+    searcher.remove([2])
+    assert searcher.second is not None and len(searcher.second) == 2
+    assert first(second_query=_unit(1, 0)) == "ticket:1"
+
+
+def test_a_document_stands_by_its_best_passage_for_the_second_model() -> None:
+    second = SecondVectors("second")
+    second.add({1: ("article:a", _unit(1, 0)), 2: ("article:a", _unit(0, 1))})
+    second.add({3: ("ticket:b", _unit(1, 1))})
+    cosines = second.cosines(_unit(0, 1), ["article:a", "ticket:b", "ticket:none"])
+    assert cosines == pytest.approx({"article:a": 1.0, "ticket:b": 2**-0.5})
+    second.remove([2])
+    assert second.cosines(_unit(0, 1), ["article:a"]) == pytest.approx({"article:a": 0.0})

@@ -151,6 +151,7 @@ def review_step(
             number=number,
             embedder=live.embedder,
             max_words=settings.chunk_max_words,
+            second=live.second_embedder,
         )
         live.refresh(force=True)  # searchable at once, as after the API's publish
     else:

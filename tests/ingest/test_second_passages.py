@@ -1,0 +1,113 @@
+"""The search's second model: English documents' passages get its vectors, at ingest and
+filled in later, and every searcher attaches them (build, catch-up)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.models import Passage
+from ingest import reindex
+from ingest.chunking import Chunk
+from ingest.index_sync import build_searcher, catch_up
+from ingest.pipeline import ingest_tickets
+from ingest.second_passages import encode_second, is_english
+from ingest.tickets import ResolvedTicket
+from tests.fakes import HashingEmbedder
+
+ENGLISH = ResolvedTicket(
+    id="en", title="The printer is offline", description="It has not printed since the update."
+)
+GERMAN = ResolvedTicket(
+    id="de", title="Der Drucker ist offline", description="Seit dem Update druckt er nicht mehr."
+)
+STATED = ResolvedTicket(id="stated", title="SAP GUI 0x80070005", description="", language="en")
+
+
+def _chunk(text: str) -> Chunk:
+    return Chunk((), None, text)
+
+
+def test_english_by_the_stated_language_else_by_its_words() -> None:
+    assert is_english("en", [_chunk("Der Drucker ist offline")])
+    assert is_english("en-GB", [_chunk("")])
+    assert not is_english("de", [_chunk("The printer is offline")])
+    assert is_english(None, [_chunk("The printer is offline and it does not print")])
+    assert not is_english(None, [_chunk("Der Drucker ist offline und druckt nicht")])
+    assert not is_english(None, [_chunk("SAP GUI 0x80070005")])
+
+
+def test_only_english_documents_are_encoded_in_one_call() -> None:
+    second = HashingEmbedder(dim=16, model_id="second-16")
+    english = [_chunk("the printer is offline"), _chunk("it does not print")]
+    encoded = encode_second(second, [("de", [_chunk("Drucker")]), ("en", english), ("en", [])])
+    assert encoded[0] is None and encoded[2] is None
+    assert encoded[1] is not None and encoded[1].model_id == "second-16"
+    assert encoded[1].vectors.shape == (2, 16)
+    assert second.encoded_documents == 2
+    assert encode_second(None, [("en", english)]) == [None]
+
+
+def _second_rows(factory: sessionmaker[Session]) -> dict[str, str | None]:
+    with factory() as session:
+        passages = session.scalars(select(Passage).order_by(Passage.id)).all()
+        return {p.ticket.external_id: p.second_model_id for p in passages if p.ticket}
+
+
+def test_ingest_stores_second_vectors_for_english_tickets_only(
+    factory: sessionmaker[Session],
+) -> None:
+    main, second = HashingEmbedder(), HashingEmbedder(dim=16, model_id="second-16")
+    ingest_tickets(factory, main, [ENGLISH, GERMAN, STATED], max_words=180, second=second)
+    assert _second_rows(factory) == {"en": "second-16", "de": None, "stated": "second-16"}
+    with factory() as session:
+        searcher = build_searcher(
+            session, dim=main.dim, model_id=main.model_id, exact_max=1000, second_model_id="x"
+        )
+        assert searcher.second is not None and len(searcher.second) == 0  # another model's
+        searcher = build_searcher(
+            session,
+            dim=main.dim,
+            model_id=main.model_id,
+            exact_max=1000,
+            second_model_id="second-16",
+        )
+    assert searcher.second is not None and len(searcher.second) == 2
+
+
+def test_filled_in_vectors_reach_a_running_searcher(
+    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main, second = HashingEmbedder(), HashingEmbedder(dim=16, model_id="second-16")
+    more = [
+        ResolvedTicket(id=f"en{n}", title=f"VPN {n} drops", description="It drops every hour.")
+        for n in range(4)
+    ]
+    ingest_tickets(factory, main, [ENGLISH, GERMAN, *more], max_words=180)  # no second model
+    with factory() as session:
+        searcher = build_searcher(
+            session,
+            dim=main.dim,
+            model_id=main.model_id,
+            exact_max=1000,
+            second_model_id="second-16",
+        )
+    assert searcher.second is not None and len(searcher.second) == 0
+    monkeypatch.setattr(reindex, "BATCH", 2)  # documents read in several batches
+    assert reindex.fill_second_vectors(factory, second) == 5
+    assert reindex.fill_second_vectors(factory, second) == 0
+    assert _second_rows(factory)["de"] is None
+    with factory() as session:
+        catch_up(session, searcher, main.model_id)
+    assert len(searcher.second) == 5
+    assert len(searcher) == 6  # the main index keeps the passages it had
+    with factory() as session:
+        passage = session.scalars(
+            select(Passage).where(Passage.second_model_id.is_not(None))
+        ).first()
+        assert passage is not None and passage.second_embedding is not None
+        text = Chunk(tuple(passage.heading_path), passage.anchor, passage.text).embedding_text()
+        stored = np.frombuffer(passage.second_embedding, dtype=np.float32)
+    assert np.array_equal(stored, second.encode_documents([text])[0])
