@@ -104,6 +104,19 @@ def create_app(
                 len(searcher),
                 "from snapshot" if manifest else "built from the database",
             )
+            if searcher.second is not None:
+                log.info(
+                    "search second model %s: %d passages with its vectors",
+                    searcher.second.model_id,
+                    len(searcher.second),
+                )
+                if len(searcher) and not len(searcher.second):
+                    log.warning(
+                        "no passage has vectors of the search's second model %s: English "
+                        "documents are ranked without it until `stellwerk index rebuild` "
+                        "fills them in (a knowledge base without English needs none)",
+                        searcher.second.model_id,
+                    )
             router = open_router(
                 settings,
                 model,

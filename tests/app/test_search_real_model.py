@@ -3,7 +3,9 @@ base: the first hit among articles and tickets is the one that solves the proble
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -125,3 +127,33 @@ def test_a_german_question_is_ranked_as_without_the_second_model(
     query = "Drucker im 3. OG druckt nur leere Seiten"
     with_second = [(hit["id"], hit["score"]) for hit in _hits(second_client, query)]
     assert with_second == [(hit["id"], hit["score"]) for hit in _hits(demo_client, query)]
+
+
+def test_the_service_says_when_no_passage_has_the_second_models_vectors(
+    demo_knowledge_base: KnowledgeBase,
+    real_embedder: SentenceTransformerEmbedder,
+    real_second_embedder: Embedder,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A knowledge base stored before the second model was on: the start says how to fill
+    the vectors in, and after `index rebuild`'s fill it counts them instead."""
+    data_dir = copy_knowledge_base(demo_knowledge_base, tmp_path / "data")
+    settings = kb_settings(data_dir).model_copy(
+        update={"connector_worker": False, "search_second_model": "all-minilm-l6-v2"}
+    )
+
+    def start() -> list[str]:
+        caplog.clear()
+        app = create_app(settings, embedder=real_embedder, second_embedder=real_second_embedder)
+        with caplog.at_level(logging.INFO, logger="stellwerk"), TestClient(app):
+            return [r.getMessage() for r in caplog.records if "second model" in r.getMessage()]
+
+    before = start()
+    assert any("index rebuild" in message for message in before), before
+    engine = create_db_engine(settings.resolved_database_url)
+    filled = fill_second_vectors(session_factory(engine), real_second_embedder)
+    engine.dispose()
+    after = start()
+    assert not any("index rebuild" in message for message in after), after
+    assert any(f": {filled} passages with its vectors" in message for message in after), after
