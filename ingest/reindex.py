@@ -129,15 +129,19 @@ def fill_second_vectors(
             if filled:
                 with factory() as session, session.begin():
                     for pid, vector in filled:
-                        session.execute(
+                        updated = session.scalar(
                             update(Passage)
                             .where(Passage.id == pid)
                             .values(
                                 second_model_id=second.model_id,
                                 second_embedding=np.asarray(vector, dtype=np.float32).tobytes(),
                             )
+                            .returning(Passage.id)
                         )
-                    session.add_all(IndexChange(passage_id=pid, op="add") for pid, _ in filled)
-            done += len(filled)
+                        # A passage deleted since it was read is not logged as added: the
+                        # replay keeps each passage's last operation, its removal.
+                        if updated is not None:
+                            session.add(IndexChange(passage_id=pid, op="add"))
+                            done += 1
             bar.update(len(rows))
     return done

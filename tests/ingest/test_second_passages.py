@@ -3,17 +3,20 @@ filled in later, and every searcher attaches them (build, catch-up)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Passage
+from db.models import Passage, Ticket
 from ingest import reindex
 from ingest.chunking import Chunk
 from ingest.index_sync import build_searcher, catch_up
 from ingest.pipeline import ingest_tickets
 from ingest.second_passages import encode_second, is_english
+from ingest.store import drop_passages
 from ingest.tickets import ResolvedTicket
 from tests.fakes import HashingEmbedder
 
@@ -111,3 +114,32 @@ def test_filled_in_vectors_reach_a_running_searcher(
         text = Chunk(tuple(passage.heading_path), passage.anchor, passage.text).embedding_text()
         stored = np.frombuffer(passage.second_embedding, dtype=np.float32)
     assert np.array_equal(stored, second.encode_documents([text])[0])
+
+
+def test_a_document_deleted_while_its_vectors_are_encoded_leaves_every_index(
+    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main, second = HashingEmbedder(), HashingEmbedder(dim=16, model_id="second-16")
+    ingest_tickets(factory, main, [ENGLISH], max_words=180)
+    with factory() as session:
+        searcher = build_searcher(
+            session,
+            dim=main.dim,
+            model_id=main.model_id,
+            exact_max=1000,
+            second_model_id="second-16",
+        )
+    assert len(searcher) == 1
+
+    def delete_then_encode(*args: Any, **kwargs: Any) -> Any:
+        with factory() as session, session.begin():  # another writer, meanwhile
+            ticket = session.scalars(select(Ticket)).one()
+            drop_passages(session, ticket)
+            session.delete(ticket)
+        return encode_second(*args, **kwargs)
+
+    monkeypatch.setattr("ingest.reindex.encode_second", delete_then_encode)
+    assert reindex.fill_second_vectors(factory, second) == 0
+    with factory() as session:
+        catch_up(session, searcher, main.model_id)
+    assert len(searcher) == 0
