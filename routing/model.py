@@ -347,8 +347,10 @@ class TeamClassifier:
         self.teams = sorted(set(teams))
         if len(self.teams) < 2:
             raise ValueError("A classifier needs tickets of at least two teams.")
-        if self.config.meta not in ("pooled", "logistic"):
-            raise ValueError(f"Unknown meta-model {self.config.meta!r}: pooled or logistic.")
+        if self.config.meta not in ("pooled", "per_team", "logistic"):
+            raise ValueError(
+                f"Unknown meta-model {self.config.meta!r}: pooled, per_team or logistic."
+            )
         if second is not None and len(second) != len(vectors):
             raise ValueError(f"{len(second)} second-model vectors for {len(vectors)} tickets.")
         self.learners = tuple(

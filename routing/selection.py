@@ -2,8 +2,9 @@
 
 Candidates are meta-models over subsets of the base learners' out-of-fold scores: the
 neighbour vote alone, the lexical linear models alone (TF-IDF + linear SVMs), the two
-blended, and the full stack, pooled (one weight per learner) or logistic (per-team weights),
-with and without the second model's learners. Each is scored by its held-out log-loss on
+blended, and the full stack, pooled (one weight per learner), per-team (those weights with
+a penalised deviation per team) or logistic (every learner's score of every team), with and
+without the second model's learners. Each is scored by its held-out log-loss on
 grouped folds (near-duplicates stay on one side); the lowest wins. Since the simpler
 stages are candidates, the chosen model is never worse than them on this measure beyond
 the noise of the folds, and the report says by how much each lost.
@@ -66,7 +67,7 @@ def candidates(
     fit takes minutes.
     """
     second = tuple(name for name in learners if name.endswith("_second"))
-    per_team_weights = tickets is None or len(learners) * teams * teams <= tickets
+    logistic_fits = tickets is None or len(learners) * teams * teams <= tickets
     first = tuple(name for name in learners if name not in second)
     if only is not None:
         return [Candidate("stacked", tuple(learners), only)]
@@ -77,11 +78,13 @@ def candidates(
         simple = (("vote", vote), ("lexical", lexical), ("lexical+vote", lexical + vote))
         found += [Candidate(name, subset, "pooled") for name, subset in simple if subset]
         found.append(Candidate("stacked_pooled", first, "pooled"))
-        if per_team_weights:
+        found.append(Candidate("stacked_per_team", first, "per_team"))
+        if logistic_fits:
             found.append(Candidate("stacked", first, "logistic"))
     if second:
         found.append(Candidate("stacked_pooled+second", first + second, "pooled"))
-        if per_team_weights:
+        found.append(Candidate("stacked_per_team+second", first + second, "per_team"))
+        if logistic_fits:
             found.append(Candidate("stacked+second", first + second, "logistic"))
     unique: dict[tuple[tuple[str, ...], str], Candidate] = {}
     for candidate in found:  # "lexical+vote" without a vote learner is "lexical"
