@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy import func, or_, select
@@ -74,37 +75,16 @@ def _stored_passages(
         if ids is not None:
             article_query = article_query.where(Passage.id.in_(ids))
             ticket_query = ticket_query.where(Passage.id.in_(ids))
-        rows: list[tuple[int, str, bytes, list[str], str, str, dict[str, str], bytes | None]] = [
-            (
-                pid,
-                model,
-                blob,
-                path,
-                text,
-                f"article:{article.id}",
-                article_facets(article),
-                _second_blob(second_model_id, second_model, second_blob),
-            )
-            for pid, model, blob, path, text, second_model, second_blob, article in session.execute(
-                article_query
-            )
+        owned: list[tuple[Sequence[Any], str, dict[str, str]]] = [
+            (row, f"article:{row.Article.id}", article_facets(row.Article))
+            for row in session.execute(article_query)
         ]
-        rows += [
-            (
-                pid,
-                model,
-                blob,
-                path,
-                text,
-                f"ticket:{ticket.id}",
-                ticket_facets(ticket),
-                _second_blob(second_model_id, second_model, second_blob),
-            )
-            for pid, model, blob, path, text, second_model, second_blob, ticket in session.execute(
-                ticket_query
-            )
+        owned += [
+            (row, f"ticket:{row.Ticket.id}", ticket_facets(row.Ticket))
+            for row in session.execute(ticket_query)
         ]
-        for pid, passage_model, blob, path, text, doc_key, facets, second in rows:
+        for row, doc_key, facets in owned:
+            pid, passage_model, blob, path, text, second_model, second_blob = row[:7]
             if passage_model != model_id:
                 raise SnapshotMismatch(
                     f"Passage {pid} was embedded with {passage_model!r}, the configured "
@@ -113,15 +93,11 @@ def _stored_passages(
             stored.metas.append(PassageMeta(pid, doc_key, facets))
             stored.texts.append(Chunk(tuple(path), None, text).embedding_text())
             blobs.append(blob)
-            if second is not None:
-                stored.second[pid] = np.frombuffer(second, dtype=np.float32)
+            if second_model_id is not None and second_model == second_model_id and second_blob:
+                stored.second[pid] = np.frombuffer(second_blob, dtype=np.float32)
     if blobs:
         stored.vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
     return stored
-
-
-def _second_blob(wanted: str | None, model: str | None, blob: bytes | None) -> bytes | None:
-    return blob if wanted is not None and model == wanted else None
 
 
 def ensure_same_model(session: Session, model_id: str) -> None:

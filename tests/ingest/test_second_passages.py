@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Passage, Ticket
+from index.searcher import Searcher
 from ingest import reindex
 from ingest.chunking import Chunk
 from ingest.index_sync import build_searcher, catch_up
@@ -59,24 +60,28 @@ def _second_rows(factory: sessionmaker[Session]) -> dict[str, str | None]:
         return {p.ticket.external_id: p.second_model_id for p in passages if p.ticket}
 
 
+def _searcher(
+    factory: sessionmaker[Session], main: HashingEmbedder, second_model_id: str = "second-16"
+) -> Searcher:
+    with factory() as session:
+        return build_searcher(
+            session,
+            dim=main.dim,
+            model_id=main.model_id,
+            exact_max=1000,
+            second_model_id=second_model_id,
+        )
+
+
 def test_ingest_stores_second_vectors_for_english_tickets_only(
     factory: sessionmaker[Session],
 ) -> None:
     main, second = HashingEmbedder(), HashingEmbedder(dim=16, model_id="second-16")
     ingest_tickets(factory, main, [ENGLISH, GERMAN, STATED], max_words=180, second=second)
     assert _second_rows(factory) == {"en": "second-16", "de": None, "stated": "second-16"}
-    with factory() as session:
-        searcher = build_searcher(
-            session, dim=main.dim, model_id=main.model_id, exact_max=1000, second_model_id="x"
-        )
-        assert searcher.second is not None and len(searcher.second) == 0  # another model's
-        searcher = build_searcher(
-            session,
-            dim=main.dim,
-            model_id=main.model_id,
-            exact_max=1000,
-            second_model_id="second-16",
-        )
+    other = _searcher(factory, main, second_model_id="x")
+    assert other.second is not None and len(other.second) == 0  # another model's vectors
+    searcher = _searcher(factory, main)
     assert searcher.second is not None and len(searcher.second) == 2
 
 
@@ -89,14 +94,7 @@ def test_filled_in_vectors_reach_a_running_searcher(
         for n in range(4)
     ]
     ingest_tickets(factory, main, [ENGLISH, GERMAN, *more], max_words=180)  # no second model
-    with factory() as session:
-        searcher = build_searcher(
-            session,
-            dim=main.dim,
-            model_id=main.model_id,
-            exact_max=1000,
-            second_model_id="second-16",
-        )
+    searcher = _searcher(factory, main)
     assert searcher.second is not None and len(searcher.second) == 0
     monkeypatch.setattr(reindex, "BATCH", 2)  # documents read in several batches
     assert reindex.fill_second_vectors(factory, second) == 5
@@ -121,14 +119,7 @@ def test_a_document_deleted_while_its_vectors_are_encoded_leaves_every_index(
 ) -> None:
     main, second = HashingEmbedder(), HashingEmbedder(dim=16, model_id="second-16")
     ingest_tickets(factory, main, [ENGLISH], max_words=180)
-    with factory() as session:
-        searcher = build_searcher(
-            session,
-            dim=main.dim,
-            model_id=main.model_id,
-            exact_max=1000,
-            second_model_id="second-16",
-        )
+    searcher = _searcher(factory, main)
     assert len(searcher) == 1
 
     def delete_then_encode(*args: Any, **kwargs: Any) -> Any:
