@@ -26,6 +26,23 @@ def _free_port() -> int:
         return port
 
 
+def _publish(
+    base: str, slug: str, markdown: str, author: dict[str, str], reviewer: dict[str, str]
+) -> None:
+    """Create an article as `author`, submit it, and have `reviewer` approve it."""
+    body = {"slug": slug, "markdown": markdown}
+    assert httpx.post(f"{base}/articles", json=body, headers=author).status_code == 201
+    version = f"{base}/articles/{slug}/versions/1"
+    assert httpx.post(f"{version}/submit", headers=author).status_code == 200
+    assert httpx.post(f"{version}/publish", headers=reviewer).status_code == 200
+
+
+def _first_hit(base: str, query: str, auth: dict[str, str]) -> str:
+    hits = httpx.post(f"{base}/search", json={"query": query}, headers=auth).json()["hits"]
+    first: str = hits[0]["id"]
+    return first
+
+
 def test_serve_answers_health_ready_and_writes(tmp_path: Path) -> None:
     port = _free_port()
     env = {
@@ -84,29 +101,19 @@ def test_serve_answers_health_ready_and_writes(tmp_path: Path) -> None:
         )
         body = {"slug": "scanner", "markdown": markdown}
         assert httpx.post(f"{base}/articles", json=body).status_code == 401
-        created = httpx.post(f"{base}/articles", json=body, headers=auth)
-        assert created.status_code == 201
         # Nothing goes live without review: the author submits, another admin approves.
-        version = f"{base}/articles/scanner/versions/1"
-        assert httpx.post(f"{version}/submit", headers=auth).status_code == 200
-        assert httpx.post(f"{version}/publish", headers=reviewer).status_code == 200
-        query = {"query": "scanner paper jam"}
-        hits = httpx.post(f"{base}/search", json=query, headers=auth).json()["hits"]
-        assert hits[0]["id"] == "article:scanner"
+        _publish(base, "scanner", markdown, auth, reviewer)
+        assert _first_hit(base, "scanner paper jam", auth) == "article:scanner"
         # An English article goes live with the second model's vectors too.
         english = article_markdown(
             "Laptop does not wake from sleep",
             "## Solution\nHold the power button for ten seconds, then update the BIOS.",
             team="workplace",
         )
-        body = {"slug": "laptop-sleep", "markdown": english}
-        assert httpx.post(f"{base}/articles", json=body, headers=auth).status_code == 201
-        version = f"{base}/articles/laptop-sleep/versions/1"
-        assert httpx.post(f"{version}/submit", headers=auth).status_code == 200
-        assert httpx.post(f"{version}/publish", headers=reviewer).status_code == 200
-        query = {"query": "my laptop does not wake up from sleep"}
-        hits = httpx.post(f"{base}/search", json=query, headers=auth).json()["hits"]
-        assert hits[0]["id"] == "article:laptop-sleep"
+        _publish(base, "laptop-sleep", english, auth, reviewer)
+        assert _first_hit(base, "my laptop does not wake up from sleep", auth) == (
+            "article:laptop-sleep"
+        )
         docs = httpx.get(f"http://127.0.0.1:{port}/docs")
         assert docs.status_code == 200
     finally:
