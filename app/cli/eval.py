@@ -25,6 +25,9 @@ def _print_summary(result: dict[str, Any]) -> None:
             f"{name} {figures[name]}"
             for name in ("accuracy", "macro_f1", "top3_accuracy", "accuracy_at_80_coverage", "ece")
         )
+        noise = figures.get("ece_noise")
+        if noise:
+            cells += f" (±{noise['standard_error']}, calibrated floor {noise['if_calibrated']})"
         typer.echo(f"  {system:11} {cells}")
         for language, sub in figures.get("by_language", {}).items():
             typer.echo(f"    {language}: accuracy {sub['accuracy']} (n={sub['n']})")

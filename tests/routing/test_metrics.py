@@ -84,3 +84,34 @@ def test_reliability_table_lists_stated_against_observed_per_band() -> None:
         {"band": "0.6-0.7", "tickets": 2, "confidence": 0.63, "accuracy": 1.0},
         {"band": "0.9-1.0", "tickets": 2, "confidence": 0.95, "accuracy": 0.5},
     ]
+
+
+def test_the_batched_ece_is_the_ece_of_each_row() -> None:
+    from routing.metrics import _ece_rows
+
+    rng = np.random.default_rng(3)
+    conf = rng.random((4, 50))
+    hits = (rng.random((4, 50)) < 0.6).astype(np.float64)
+    batched = _ece_rows(conf, hits, 10)
+    for row in range(4):
+        single = expected_calibration_error(conf[row].tolist(), hits[row].astype(bool).tolist())
+        assert batched[row] == pytest.approx(single)
+
+
+def test_ece_noise_shrinks_with_the_tickets_and_spots_a_calibrated_floor() -> None:
+    from routing.metrics import ece_noise
+
+    rng = np.random.default_rng(5)
+    few, many = (rng.uniform(0.2, 0.9, size=n) for n in (100, 5_000))
+    small = ece_noise(few.tolist(), (rng.random(100) < few).tolist())
+    large = ece_noise(many.tolist(), (rng.random(5_000) < many).tolist())
+    assert large["standard_error"] < small["standard_error"] / 3
+    assert large["if_calibrated"] < small["if_calibrated"] / 3
+    assert 0.02 < small["if_calibrated"] < 0.15
+
+
+def test_a_routing_report_says_how_noisy_its_ece_is() -> None:
+    probabilities = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.2, 0.8]])
+    report = routing_report(probabilities, ["a", "b"], ["a", "b", "b", "b"])
+    assert report["ece_noise"]["standard_error"] > 0
+    assert report["ece_noise"]["if_calibrated"] > 0
