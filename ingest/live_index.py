@@ -54,6 +54,9 @@ class LiveIndex:
         self._refresh_seconds = refresh_seconds
         self._last_refresh = time.monotonic()
         self._refresh_lock = threading.Lock()
+        # The last second-model query: /suggest ranks the solutions and the first-level
+        # how-to by the same ticket text, which the second model would encode twice.
+        self._last_second: tuple[str, str, Vectors] | None = None
         # Told how long encoding and searching take ("encode", "search"; the app's metrics).
         self.on_timing: Callable[[str, float], None] | None = None
 
@@ -148,15 +151,21 @@ class LiveIndex:
 
     def second_vector(self, text: str) -> Vectors | None:
         """The query by the second model, when it counts: a second model, English passages
-        with its vectors, and an English query (by its words)."""
+        with its vectors, and an English query (by its words). The last text's vector is
+        kept, so one ticket's searches encode it once."""
         second = self._searcher.second
         if self.second_embedder is None or second is None or not len(second):
             return None
         if guess_language(text) != "en":
             return None
+        model_id = self.second_embedder.model_id
+        last = self._last_second  # one read: another request may replace it meanwhile
+        if last is not None and last[0] == model_id and last[1] == text:
+            return last[2]
         started = time.perf_counter()
         vector: Vectors = self.second_embedder.encode_queries([text])[0]
         self._timed("encode", started)
+        self._last_second = (model_id, text, vector)
         return vector
 
     def _ranked(

@@ -134,3 +134,28 @@ def test_a_document_deleted_while_its_vectors_are_encoded_leaves_every_index(
     with factory() as session:
         catch_up(session, searcher, main.model_id)
     assert len(searcher) == 0
+
+
+def test_one_tickets_searches_encode_its_second_query_once(
+    factory: sessionmaker[Session],
+) -> None:
+    """/suggest ranks the solutions and the first-level how-to by the same ticket text."""
+    from index.query_vector import query_vectors
+    from ingest.live_index import LiveIndex
+
+    main, second = HashingEmbedder(), HashingEmbedder(dim=16, model_id="second-16")
+    ingest_tickets(factory, main, [ENGLISH, GERMAN], max_words=180, second=second)
+    live = LiveIndex(
+        _searcher(factory, main),
+        embedder=main,
+        factory=factory,
+        refresh_seconds=60.0,
+        second_embedder=second,
+    )
+    text = "The printer is offline again since the update"
+    vectors = query_vectors(main, text)
+    first = live.search_by_vectors(vectors, text, 2)
+    assert live.search_by_vectors(vectors, text, 1) == first[:1]
+    assert second.encoded_queries == 1
+    live.search_by_vectors(vectors, "The printer does not print at all", 2)
+    assert second.encoded_queries == 2
