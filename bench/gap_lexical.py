@@ -17,9 +17,9 @@ search are on one scale; an article's score is its best passage's.
 
 The detection rule measured with it (`detection_scores`): each signal above each
 article's mean over the candidates, in units of its spread over the whole matrix, the two
-added; the coverage cut as shipped (gaps_cut.above_mean_cut). (The clustering similarity
-measured beside it here, the mean of the centred cosine and a TF-IDF cosine of key terms,
-is shipped: app/services/gaps_terms.py.)
+added; the coverage cut as shipped (gaps_cut.above_mean_cut). The clustering similarity
+measured (`mixed_similarity`): the mean of the centred dense cosine and the TF-IDF cosine
+over the analyser's terms (key terms), fitted on the articles and the candidates.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse  # type: ignore[import-untyped]
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from app.services.gaps_cut import above_article_mean
+from index.analysis import Analyzer
 from index.lexical import LexicalIndex
 
 Scores = npt.NDArray[np.float32]
@@ -126,3 +128,25 @@ def detection_scores(dense: npt.NDArray[np.floating], lexical: npt.NDArray[np.fl
     """Dense cosines and lexical scores, each standardised on this knowledge base, added:
     an article covers a ticket when the two together say it stands out for it."""
     return np.asarray(standardised(dense) + standardised(lexical), dtype=np.float32)
+
+
+def mixed_similarity(
+    queries: Sequence[str],
+    documents: Sequence[str],
+    dense_scores: npt.NDArray[np.floating],
+    dense_vectors: npt.NDArray[np.floating],
+) -> tuple[Scores, Scores]:
+    """(queries x documents) scores and (queries x dim) vectors whose dot products are the
+    mean of the dense cosine (as given) and the TF-IDF cosine over the analyser's terms,
+    fitted on the documents and the queries (a missing topic's words are in no article)."""
+    analyzer = Analyzer()
+    vectorizer = TfidfVectorizer(analyzer=analyzer.document_terms, sublinear_tf=True)
+    vectorizer.fit([*documents, *queries])
+    words = vectorizer.transform(queries)
+    lexical = np.asarray((words @ vectorizer.transform(documents).T).toarray(), dtype=np.float32)
+    half = np.float32(np.sqrt(0.5))
+    vectors = np.hstack(
+        [half * np.asarray(dense_vectors, dtype=np.float32), half * words.toarray()]
+    )
+    scores = 0.5 * np.asarray(dense_scores, dtype=np.float32) + 0.5 * lexical
+    return np.asarray(scores, dtype=np.float32), np.asarray(vectors, dtype=np.float32)

@@ -16,9 +16,9 @@ the evaluation, so only what is not cached is encoded. Figures: docs/BENCHMARKS.
 
 With `--detections`, each set and seed is instead scored under every pair of a detection
 score (`DETECTIONS`: the shipped one, and dense + BM25 of bench.gap_lexical) and a cluster
-similarity (`SIMILARITIES`: the centred cosine alone, and its mean with the key terms'
-cosine, shipped: gaps_terms), the cut and merge rules as shipped, beside TF-IDF in the same
-computation: F1 and ARI of each, and per pair the worst case over the draws (`detection_summary`).
+similarity (`SIMILARITIES`: the shipped centred cosine, and its mean with a TF-IDF cosine
+of key terms), the cut and merge rules as shipped, beside TF-IDF in the same computation:
+F1 and ARI of each, and per pair the worst case over the draws (`detection_summary`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app import components
-from app.services.gaps_clusters import Terms, cluster
+from app.services.gaps_clusters import cluster
 from app.services.gaps_cut import Coverage, above_mean_cut, cluster_cut, separating_cut
 from app.services.gaps_eval import (
     GapTask,
@@ -48,7 +48,7 @@ from app.services.gaps_eval import (
 from app.services.gaps_vectors import dataset_vectors
 from app.settings import Settings
 from bench.common import DATA_DIR, RETRIEVAL_SETS
-from bench.gap_lexical import detection_scores, lexical_scores
+from bench.gap_lexical import detection_scores, lexical_scores, mixed_similarity
 from index.embedder import Embedder
 from ingest.beir import BeirDataset, load_beir
 from ingest.ticket_vectors import ticket_passage_texts
@@ -69,15 +69,12 @@ RULES: dict[str, MergeRule] = {"median": cluster_cut, "ks": ks_merge}
 
 
 def ceiling(
-    vectors: npt.NDArray[np.float32],
-    truth: npt.NDArray[np.int64],
-    also: Sequence[float] = (),
-    terms: Terms | None = None,
+    vectors: npt.NDArray[np.float32], truth: npt.NDArray[np.int64], also: Sequence[float] = ()
 ) -> float:
     """The best ARI of the clusters of these (truly uncovered) rows over `CEILING_CUTS`
     and the cuts in `also` (the rules' own, so that no rule beats the grid between steps)."""
     cuts = [*CEILING_CUTS.tolist(), *also]
-    scores = [_ari(cluster(vectors, float(cut), terms=terms), truth) for cut in cuts]
+    scores = [_ari(cluster(vectors, float(cut)), truth) for cut in cuts]
     return max((s for s in scores if s is not None), default=0.0)
 
 
@@ -89,7 +86,6 @@ def _figures(task: Any, inputs: SystemInputs, rule: MergeRule) -> dict[str, Any]
         detect=inputs.detect,
         cut_rule=inputs.cut_rule,
         merge_rule=rule,
-        terms=inputs.terms,
     )
 
 
@@ -109,7 +105,7 @@ def sweep(
     for seed in seeds:
         task = gap_task(dataset, remove_fraction, seed)
         systems = {
-            "stellwerk": stellwerk_inputs(dataset, task, vectors),
+            "stellwerk": stellwerk_inputs(task, vectors),
             "tfidf": tfidf_inputs(dataset, task),
         }
         true_rows = np.flatnonzero(task.truly_uncovered)
@@ -120,10 +116,7 @@ def sweep(
         }
         top = {
             sys: ceiling(
-                inp.vectors[true_rows],
-                truth,
-                [figures[n][sys]["cluster_cut"] for n in RULES],
-                None if inp.terms is None else inp.terms[true_rows],
+                inp.vectors[true_rows], truth, [figures[n][sys]["cluster_cut"] for n in RULES]
             )
             for sys, inp in systems.items()
         }
@@ -160,27 +153,27 @@ def summary(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 DETECTIONS = ("above mean (shipped)", "dense + BM25")
-SIMILARITIES = ("centred cosine", "centred + key terms (shipped)")
+SIMILARITIES = ("centred cosine (shipped)", "centred + key terms")
 
 
 def _remaining(
     dataset: BeirDataset, task: GapTask, max_words: int
-) -> tuple[list[str], list[str], npt.NDArray[np.int64]]:
-    """The judged queries' texts, and the remaining documents' passage texts with the
-    column of the document each belongs to."""
+) -> tuple[list[str], list[str], npt.NDArray[np.int64], list[str]]:
+    """The judged queries' texts, the remaining documents' passage texts with the column
+    of the document each belongs to, and the remaining documents' texts."""
     passages: list[str] = []
     column: list[int] = []
-    documents = 0
+    documents: list[str] = []
     for document, gone in zip(dataset.documents, task.removed, strict=True):
         if gone:
             continue
         for text in ticket_passage_texts(document.title, document.description, max_words):
             passages.append(text)
-            column.append(documents)
-        documents += 1
+            column.append(len(documents))
+        documents.append(f"{document.title}\n{document.description}")
     texts = list(dataset.queries.values())
     queries = [texts[i] for i in task.queries]
-    return queries, passages, np.asarray(column, dtype=np.int64)
+    return queries, passages, np.asarray(column, dtype=np.int64), documents
 
 
 def detection_sweep(
@@ -198,8 +191,8 @@ def detection_sweep(
     rows = []
     for seed in seeds:
         task = gap_task(dataset, remove_fraction, seed)
-        shipped = stellwerk_inputs(dataset, task, vectors)
-        queries, passages, column = _remaining(dataset, task, max_words)
+        shipped = stellwerk_inputs(task, vectors)
+        queries, passages, column, documents = _remaining(dataset, task, max_words)
         assert shipped.detect is not None
         detect = {
             DETECTIONS[0]: shipped.detect,
@@ -209,20 +202,15 @@ def detection_sweep(
             ),
         }
         similar = {
-            SIMILARITIES[0]: stellwerk_inputs(dataset, task, vectors, with_terms=False),
-            SIMILARITIES[1]: shipped,
+            SIMILARITIES[0]: (shipped.scores, shipped.vectors),
+            SIMILARITIES[1]: mixed_similarity(queries, documents, shipped.scores, shipped.vectors),
         }
         figures = {
             f"{d} / {c}": score_system(
-                task,
-                inputs.scores,
-                inputs.vectors,
-                detect=detect[d],
-                cut_rule=above_mean_cut,
-                terms=inputs.terms,
+                task, scores, cluster_vectors, detect=detect[d], cut_rule=above_mean_cut
             )
             for d in DETECTIONS
-            for c, inputs in similar.items()
+            for c, (scores, cluster_vectors) in similar.items()
         }
         tfidf = tfidf_inputs(dataset, task)
         rows.append(

@@ -37,7 +37,6 @@ from app.services.gaps_sources import (
     article_passages,
     candidates,
 )
-from app.services.gaps_terms import key_terms, with_key_terms
 from app.services.kpis_sql import window
 from app.services.visibility import Visibility
 from db.models import utcnow
@@ -125,7 +124,7 @@ def mine_gaps(
     )
     if len(pool) < 2 or len(articles.slugs) < 2:
         return empty  # no runner-up to compare with: no cut can be derived
-    # Detection on cosines above each article's mean; clusters on centred vectors and key terms
+    # Detection on cosines above each article's mean; clusters on centred vectors
     # (gaps_cut explains both; docs/BENCHMARKS.md measures them).
     mean = np.concatenate([articles.vectors, pool.vectors]).mean(axis=0)
     raw, spread_scores = article_scores(pool.vectors, articles, mean)
@@ -134,17 +133,8 @@ def mine_gaps(
     flagged = uncovered(coverage, cut)
     rows = np.flatnonzero(flagged)
     spread = replace(pool, vectors=centred(pool.vectors, mean))
-    # Clusters, and the merge cut they are read at, in the mean of the centred cosine and
-    # the key terms' cosine (gaps_terms).
-    terms = key_terms(pool.texts, articles.texts) if rows.size else None
-    merge = cluster_cut(coverage_of(with_key_terms(spread_scores, terms)), ~flagged)
-    labels = (
-        cluster(
-            spread.vectors[rows], merge, terms=terms.candidates[rows] if terms is not None else None
-        )
-        if rows.size
-        else np.zeros(0, dtype=np.int64)
-    )
+    merge = cluster_cut(coverage_of(spread_scores), ~flagged)
+    labels = cluster(spread.vectors[rows], merge) if rows.size else np.zeros(0, dtype=np.int64)
     best_cosine = raw.max(axis=1)
     member_words = [words(f"{pool.titles[r]} {pool.resolutions[r]}") for r in rows]
     position = {int(r): i for i, r in enumerate(rows)}

@@ -27,7 +27,7 @@ import numpy.typing as npt
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score
 
-from app.services.gaps_clusters import Terms, cluster
+from app.services.gaps_clusters import cluster
 from app.services.gaps_cut import (
     Coverage,
     above_article_mean,
@@ -38,7 +38,6 @@ from app.services.gaps_cut import (
     coverage_of,
     uncovered,
 )
-from app.services.gaps_terms import key_terms, with_key_terms
 from app.services.gaps_vectors import DatasetVectors, dataset_vectors
 from index.embedder import Embedder
 from ingest.beir import BeirDataset, load_beir
@@ -105,13 +104,12 @@ def score_system(
     detect: npt.NDArray[np.floating] | None = None,
     cut_rule: Callable[[Coverage], float] = coverage_cut,
     merge_rule: MergeRule = cluster_cut,
-    terms: Terms | None = None,
 ) -> dict[str, Any]:
     """Figures of one system from its (judged queries x remaining documents) similarities,
-    the (judged queries x dim) vectors it clusters by (in the same similarity, with the
-    queries' key `terms` when it has them), and the scores it detects uncovered queries by
-    (default: the similarities themselves). `cut_rule` reads the coverage cut from `detect`;
-    `merge_rule` is the production one unless a bench compares another (bench.gap_rules)."""
+    the (judged queries x dim) vectors it clusters by (in the same similarity), and the
+    scores it detects uncovered queries by (default: the similarities themselves).
+    `cut_rule` reads the coverage cut from `detect`; `merge_rule` is the production one
+    unless a bench compares another (bench.gap_rules)."""
     coverage = coverage_of(scores if detect is None else detect)
     cut = cut_rule(coverage)
     flagged = uncovered(coverage, cut)
@@ -123,11 +121,7 @@ def score_system(
     f1 = 2 * precision * recall / (precision + recall) if hits else 0.0
     true_rows = np.flatnonzero(truth)
     flagged_rows = np.flatnonzero(flagged)
-
-    def groups(rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        return cluster(query_vectors[rows], merge, terms=None if terms is None else terms[rows])
-
-    flagged_labels = groups(flagged_rows)
+    flagged_labels = cluster(query_vectors[flagged_rows], merge)
     flagged_true = truth[flagged_rows]
     return {
         "cut": round(cut, 4),
@@ -136,7 +130,7 @@ def score_system(
         "precision": round(precision, 4),
         "recall": round(recall, 4),
         "f1": round(f1, 4),
-        "ari": _ari(groups(true_rows), task.removed_answer[true_rows]),
+        "ari": _ari(cluster(query_vectors[true_rows], merge), task.removed_answer[true_rows]),
         "ari_flagged": _ari(
             flagged_labels[flagged_true], task.removed_answer[flagged_rows[flagged_true]]
         ),
@@ -164,54 +158,25 @@ class SystemInputs:
     vectors: npt.NDArray[np.float32]
     detect: npt.NDArray[np.floating] | None = None
     cut_rule: Callable[[Coverage], float] = coverage_cut
-    terms: Terms | None = None  # the queries' key terms (gaps_terms), clustered beside
 
 
-def texts(dataset: BeirDataset, task: GapTask) -> tuple[list[str], list[str]]:
-    """The judged queries' texts and the remaining documents' (title and body)."""
-    documents = [
-        f"{d.title}\n{d.description}"
-        for d, gone in zip(dataset.documents, task.removed, strict=True)
-        if not gone
-    ]
-    every_query = list(dataset.queries.values())
-    return [every_query[i] for i in task.queries], documents
-
-
-def stellwerk_inputs(
-    dataset: BeirDataset, task: GapTask, vectors: DatasetVectors, *, with_terms: bool = True
-) -> SystemInputs:
+def stellwerk_inputs(task: GapTask, vectors: DatasetVectors) -> SystemInputs:
     """The production path (as gaps.mine_gaps reads it): detection on cosines above
-    each article's mean, clusters on centred vectors and key terms (without them when
-    `with_terms` is False, which bench.gap_rules compares against)."""
+    each article's mean, clusters on centred vectors."""
     kept = ~task.removed[vectors.owner]
     queries = vectors.queries[task.queries]
     raw = _best_passages(task, vectors, queries, vectors.passages[kept])
     mean = np.concatenate([vectors.passages[kept], queries]).mean(axis=0)
     spread_queries = centred(queries, mean)
     spread = _best_passages(task, vectors, spread_queries, centred(vectors.passages[kept], mean))
-    terms = key_terms(*texts(dataset, task)) if with_terms else None
-    return SystemInputs(
-        with_key_terms(spread, terms),
-        spread_queries,
-        above_article_mean(raw),
-        above_mean_cut,
-        terms=terms.candidates if terms is not None else None,
-    )
+    return SystemInputs(spread, spread_queries, above_article_mean(raw), above_mean_cut)
 
 
-def stellwerk_figures(
-    dataset: BeirDataset, task: GapTask, vectors: DatasetVectors
-) -> dict[str, Any]:
+def stellwerk_figures(task: GapTask, vectors: DatasetVectors) -> dict[str, Any]:
     """The production path's figures from the dataset's vectors."""
-    inputs = stellwerk_inputs(dataset, task, vectors)
+    inputs = stellwerk_inputs(task, vectors)
     return score_system(
-        task,
-        inputs.scores,
-        inputs.vectors,
-        detect=inputs.detect,
-        cut_rule=inputs.cut_rule,
-        terms=inputs.terms,
+        task, inputs.scores, inputs.vectors, detect=inputs.detect, cut_rule=inputs.cut_rule
     )
 
 
@@ -220,7 +185,9 @@ def tfidf_inputs(dataset: BeirDataset, task: GapTask, *, fit_queries: bool = Fal
     holds them), each query's cosine to each document. A query about a removed topic may
     share no word with the corpus and so has no vector to cluster by; `fit_queries` fits
     on the queries too (a stronger baseline, docs/BENCHMARKS.md)."""
-    query_texts, remaining = texts(dataset, task)
+    texts = [f"{d.title}\n{d.description}" for d in dataset.documents]
+    remaining = [t for t, gone in zip(texts, task.removed, strict=True) if not gone]
+    query_texts = [list(dataset.queries.values())[i] for i in task.queries]
     vectorizer = TfidfVectorizer(sublinear_tf=True)
     vectorizer.fit(remaining + query_texts if fit_queries else remaining)
     corpus = vectorizer.transform(remaining)
@@ -262,7 +229,7 @@ def evaluate_gaps(
         "remove_fraction": remove_fraction,
         "seed": seed,
         "systems": {
-            "stellwerk": stellwerk_figures(dataset, task, vectors),
+            "stellwerk": stellwerk_figures(task, vectors),
             "tfidf": tfidf_figures(dataset, task),
         },
     }

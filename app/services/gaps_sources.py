@@ -29,7 +29,6 @@ from db.models import (
     Ticket,
 )
 from index.embedder import Vectors
-from ingest.ticket_vectors import ticket_text
 
 # Searches are encoded when the gaps are mined (they keep no vector): the most recent ones
 # only, so one mining run costs a bounded amount of encoder time.
@@ -51,9 +50,6 @@ class Candidates:
     times: list[datetime | None]
     escalated: list[bool]
     vectors: Vectors
-    # What each row says, for its key terms (gaps_terms): a ticket's title and description
-    # (what its vectors embed), a search's query.
-    texts: list[str]
 
     def __len__(self) -> int:
         return len(self.refs)
@@ -66,7 +62,6 @@ class ArticlePassages:
     vectors: Vectors
     article: np.ndarray  # article position (0..articles-1) of each passage
     slugs: list[str]
-    texts: list[str]  # each article's title and body, for its key terms (gaps_terms)
 
 
 def _normalised(vectors: Vectors) -> Vectors:
@@ -104,7 +99,6 @@ def article_passages(session: Session, visibility: Visibility, model_id: str) ->
         vectors,
         np.asarray([renumber[position[a]] for a, _ in rows], dtype=np.int64),
         [articles[i].slug for i in present],
-        [ticket_text(articles[i].title, articles[i].body) for i in present],
     )
 
 
@@ -180,7 +174,6 @@ def candidates(
     kinds: list[str] = []
     titles: list[str] = []
     resolutions: list[str] = []
-    texts: list[str] = []
     teams: list[str | None] = []
     languages: list[str | None] = []
     times: list[datetime | None] = []
@@ -193,7 +186,6 @@ def candidates(
                 Ticket.source,
                 Ticket.external_id,
                 Ticket.title,
-                Ticket.description,
                 Ticket.resolution,
                 Ticket.team,
                 Ticket.language,
@@ -205,7 +197,7 @@ def candidates(
         embedded, sums = _ticket_vectors(session, window, model_id)
         row_of = {int(ticket_id): row for row, ticket_id in enumerate(embedded)}
         chosen: list[int] = []
-        for row_id, source, external, title, description, resolution, team, language, at in tickets:
+        for row_id, source, external, title, resolution, team, language, at in tickets:
             if row_id not in row_of:
                 continue  # not embedded with this model: a reindex is due, skip it
             chosen.append(row_of[row_id])
@@ -213,7 +205,6 @@ def candidates(
             kinds.append("ticket")
             titles.append(title)
             resolutions.append(resolution or "")
-            texts.append(ticket_text(title, description))
             teams.append(team)
             languages.append(language)
             times.append(at)
@@ -228,7 +219,6 @@ def candidates(
             kinds.append("search")
             titles.append(query)
             resolutions.append("")
-            texts.append(query)
             teams.append(None)
             languages.append(None)
             times.append(at)
@@ -239,9 +229,7 @@ def candidates(
         if blocks
         else np.zeros((0, 0), dtype=np.float32)
     )
-    return Candidates(
-        refs, kinds, titles, resolutions, teams, languages, times, flags, vectors, texts
-    )
+    return Candidates(refs, kinds, titles, resolutions, teams, languages, times, flags, vectors)
 
 
 def _searches(

@@ -3,7 +3,7 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,8 +13,6 @@ from fastapi.testclient import TestClient
 
 from app.auth import Principal
 from app.main import create_app
-from app.services import gaps
-from app.services.gaps_terms import KeyTerms, key_terms
 from app.services.reviews import pending_versions
 from app.settings import Settings
 from index.embedder import SentenceTransformerEmbedder
@@ -152,24 +150,3 @@ def test_the_weeks_digest_lists_the_gap_as_new(kb_client: TestClient) -> None:
     assert before.json()["new_gaps"] == []
     other = kb_client.get("/api/v1/digests/team/network", params={"week": today})
     assert other.json()["new_gaps"] == []  # the gap is workplace's
-
-
-@pytest.mark.slow
-def test_the_miner_reads_key_terms_from_tickets_and_articles(
-    kb_client: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The clusters' second similarity is fitted on what the vectors embed: each ticket's
-    title and description, each article's title and body (gaps_terms)."""
-    read: list[tuple[list[str], list[str]]] = []
-
-    def reading(candidates: Sequence[str], articles: Sequence[str]) -> KeyTerms | None:
-        read.append((list(candidates), list(articles)))
-        return key_terms(candidates, articles)
-
-    monkeypatch.setattr(gaps, "key_terms", reading)
-    assert _gaps(kb_client)["gaps"]
-    (candidates, articles), *_ = read
-    assert len(candidates) == len(COVERED) + len(PROJECTOR)
-    assert any(text.startswith(PROJECTOR[0][1]) for text in candidates)
-    assert any("Restart the print spooler service." in text for text in articles)
-    assert any(text.startswith("Printer queue is stuck") for text in articles)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import sparse  # type: ignore[import-untyped]
 
 from app.services import gaps, gaps_clusters
 from app.services.gaps import article_scores
@@ -20,7 +19,6 @@ from app.services.gaps_cut import (
     uncovered,
 )
 from app.services.gaps_sources import ArticlePassages
-from app.services.gaps_terms import key_terms, with_key_terms
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
@@ -170,7 +168,7 @@ def test_article_scores_centre_without_a_second_pass() -> None:
     shared = np.ones(24, dtype=np.float32) * 2
     tickets = _unit(shared + rng.standard_normal((7, 24)))
     passages = _unit(shared + rng.standard_normal((5, 24)))
-    articles = ArticlePassages(passages, np.array([0, 0, 1, 2, 2]), ["a", "b", "c"], ["", "", ""])
+    articles = ArticlePassages(passages, np.array([0, 0, 1, 2, 2]), ["a", "b", "c"])
     mean = np.concatenate([passages, tickets]).mean(axis=0)
     raw, spread = article_scores(tickets, articles, mean)
     direct = centred(tickets, mean) @ centred(passages, mean).T
@@ -189,38 +187,3 @@ def test_only_the_groups_that_can_make_the_list_are_described(
     assert chosen == [1, 2, 3]  # the second place is tied: both kept, the key decides
     monkeypatch.setattr(gaps, "GAPS_MAX", 10)
     assert len(gaps._top(groups, ranks)) == 5
-
-
-def _one_hot_terms(columns: list[int], width: int) -> sparse.csr_matrix:
-    rows = np.arange(len(columns))
-    return sparse.csr_matrix((np.ones(len(columns)), (rows, columns)), shape=(len(columns), width))
-
-
-def test_key_terms_split_what_the_vectors_call_alike(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Same vectors everywhere: alone they make one group; the mean with the key terms'
-    cosine (1 within a topic, 0.5 across) splits the two topics at a cut of 0.75, also
-    when the groups are built in rounds (more rows than EXACT_MAX)."""
-    vectors = np.tile(_unit(np.ones((1, 8))), (12, 1))
-    terms = _one_hot_terms([0] * 6 + [1] * 6, 5)
-    assert set(cluster(vectors, 0.75).tolist()) == {0}
-    exact = cluster(vectors, 0.75, terms=terms)
-    assert len(set(exact[:6])) == 1 and len(set(exact[6:])) == 1 and exact[0] != exact[6]
-    monkeypatch.setattr(gaps_clusters, "EXACT_MAX", 4)
-    rounds = cluster(vectors, 0.75, terms=terms)
-    assert len(set(rounds[:6])) == 1 and len(set(rounds[6:])) == 1 and rounds[0] != rounds[6]
-    with pytest.raises(ValueError, match="one row per vector"):
-        cluster(vectors, 0.75, terms=terms[:5])
-
-
-def test_key_term_scores_are_averaged_with_the_dense_ones() -> None:
-    articles = ["Drucker druckt nicht", "VPN bricht ab"]
-    tickets = ["Der Drucker druckt nicht mehr", "VPN bricht ständig ab", "Beamer zeigt kein Bild"]
-    terms = key_terms(tickets, articles)
-    assert terms is not None
-    dense = np.full((3, 2), 0.4, dtype=np.float32)
-    mixed = with_key_terms(dense, terms)
-    assert mixed[0, 0] > mixed[0, 1] == pytest.approx(0.2)
-    assert mixed[1, 1] > mixed[1, 0] == pytest.approx(0.2)
-    assert mixed[2].tolist() == pytest.approx([0.2, 0.2])  # no word in common
-    assert with_key_terms(dense, None) is dense
-    assert key_terms(["", " "], ["..."]) is None

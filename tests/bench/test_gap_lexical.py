@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.gap_lexical import detection_scores, lexical_scores, standardised
+from bench.gap_lexical import detection_scores, lexical_scores, mixed_similarity, standardised
 from index.lexical import LexicalIndex
 
 PASSAGES = [
@@ -47,3 +47,17 @@ def test_standardised_scores_are_above_each_articles_mean_in_units_of_their_spre
     # A scale of its own (BM25 shares, cosines) makes no difference once standardised.
     assert standardised(10 * scores + 3) == pytest.approx(found, abs=1e-4)
     assert detection_scores(scores, 10 * scores) == pytest.approx(2 * found, abs=1e-4)
+
+
+def test_the_mixed_similarity_is_the_mean_of_the_dense_and_the_key_term_cosine() -> None:
+    documents = ["Drucker druckt nicht", "VPN bricht ab"]
+    queries = ["Drucker druckt nicht mehr", "VPN bricht ständig ab", "Drucker und VPN"]
+    dense_vectors = np.eye(3, 4, dtype=np.float32)  # three unrelated directions
+    dense_scores = np.array([[0.2, 0.1], [0.0, 0.3], [0.1, 0.1]], dtype=np.float32)
+    scores, vectors = mixed_similarity(queries, documents, dense_scores, dense_vectors)
+    # Dense cosines between the queries are 0, so their dot products are half the lexical.
+    pair = vectors @ vectors.T
+    assert np.diag(pair) == pytest.approx(np.ones(3), abs=1e-5)
+    assert pair[0, 2] > 0 and pair[1, 2] > 0 and pair[0, 1] == pytest.approx(0.0, abs=1e-6)
+    assert pair[0, 2] < 0.5
+    assert scores[0, 0] > 0.5 * dense_scores[0, 0] and scores[0, 1] == pytest.approx(0.05)

@@ -76,7 +76,7 @@ def test_the_detection_sweep_scores_the_shipped_pair_as_the_evaluation_does(
         shipped = evaluate_gaps(
             folder, HashingEmbedder(), remove_fraction=0.2, seed=row["seed"], max_words=100
         )["systems"]
-        assert row["pairs"][f"{DETECTIONS[0]} / {SIMILARITIES[1]}"] == shipped["stellwerk"]
+        assert row["pairs"][f"{DETECTIONS[0]} / {SIMILARITIES[0]}"] == shipped["stellwerk"]
         assert row["tfidf"] == shipped["tfidf"]
     # Ten distinct topics: at seed 0 dense + BM25 finds exactly the removed documents'
     # queries, and the key terms keep their two pairs apart.
