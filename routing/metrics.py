@@ -46,28 +46,21 @@ def expected_calibration_error(
     Bins are closed on the right ((0, 0.1], (0.1, 0.2], ...), the first also holds 0.
     """
     conf = np.asarray(confidence, dtype=np.float64)
-    hits = np.asarray(correct, dtype=np.float64)
     if len(conf) == 0:
         return 0.0
-    index = np.clip(np.ceil(conf * bins).astype(int) - 1, 0, bins - 1)
-    error = 0.0
-    for bin_index in range(bins):
-        members = index == bin_index
-        if members.any():
-            error += members.mean() * abs(hits[members].mean() - conf[members].mean())
-    return float(error)
+    hits = np.asarray(correct, dtype=np.float64)
+    return float(_ece_rows(conf[None, :], hits[None, :], bins)[0])
 
 
 def _ece_rows(conf: Matrix, hits: Matrix, bins: int) -> Matrix:
-    """`expected_calibration_error` of every row of (draws x tickets) arrays at once."""
+    """The ECE of every row of (draws x tickets) arrays at once: a bin's weight times its
+    gap, |mean hit - mean confidence| x members / tickets, is |sum of (hit - confidence)|
+    over its members / tickets."""
     index = np.clip(np.ceil(conf * bins).astype(int) - 1, 0, bins - 1)
     error = np.zeros(conf.shape[0])
     for bin_index in range(bins):
-        members = index == bin_index
-        count = members.sum(axis=1)
-        gap = np.abs(((hits - conf) * members).sum(axis=1))
-        error += np.divide(gap, conf.shape[1], out=np.zeros_like(error), where=count > 0)
-    return error
+        error += np.abs(((hits - conf) * (index == bin_index)).sum(axis=1))
+    return np.asarray(error / conf.shape[1], dtype=np.float64)
 
 
 ECE_DRAWS = 200
