@@ -31,6 +31,12 @@ def _print_summary(result: dict[str, Any]) -> None:
         typer.echo(f"  {system:11} {cells}")
         for language, sub in figures.get("by_language", {}).items():
             typer.echo(f"    {language}: accuracy {sub['accuracy']} (n={sub['n']})")
+    if "over_splits" in result:
+        over = result["over_splits"]
+        typer.echo(f"mean over {len(over['seeds'])} splits (seeds {over['seeds']}):")
+        for system, figures in over["systems"].items():
+            cells = "  ".join(f"{name} {value['mean']}" for name, value in figures.items())
+            typer.echo(f"  {system:11} {cells}")
 
 
 @eval_cli.command("routing")
@@ -64,6 +70,14 @@ def eval_routing(
     test_fraction: Annotated[
         float, typer.Option(help="Share of tickets held out with --split-by-cluster.")
     ] = 0.3,
+    splits: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="With --split-by-cluster: this many splits (seeds --seed, --seed + 1, ...), "
+            "each figure also as the mean over them (`over_splits`).",
+        ),
+    ] = 1,
     charters: Annotated[
         Path | None,
         typer.Option(help="Articles folder: also score routing by its team charters alone."),
@@ -86,6 +100,8 @@ def eval_routing(
             raise DatasetError("--split-by-cluster splits the --train file; give no --test.")
         if not split_by_cluster and test is None:
             raise DatasetError("Give --test FILE (or --split-by-cluster to split --train).")
+        if splits > 1 and not split_by_cluster:
+            raise DatasetError("--splits draws cluster splits: give --split-by-cluster.")
         if train is None and charters is None:
             raise DatasetError("Without --train only charter routing can be scored: --charters.")
         settings = Settings()
@@ -101,6 +117,7 @@ def eval_routing(
                 threshold=cluster_threshold,
                 test_fraction=test_fraction,
                 seed=seed,
+                splits=splits,
                 config=config,
                 charters_folder=charters,
                 by_language=by_language,

@@ -272,3 +272,43 @@ def test_baseline_without_two_splittable_teams_is_uncalibrated() -> None:
     assert probabilities.shape == (2, 3)
     assert abs(probabilities.sum(axis=1) - 1.0).max() < 1e-9
     assert baseline_confidence(teams).startswith("softmax of LinearSVC margins")
+
+
+def test_eval_routing_over_several_cluster_splits(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--splits 3 draws three cluster splits from one encoding, the first of them the
+    single split's report, and every figure's mean over the three beside it."""
+    second = HashingEmbedder(dim=32, model_id="fake-second")
+    monkeypatch.setenv("STELLWERK_ROUTING_SECOND_MODEL", "second")
+    monkeypatch.setattr(
+        "app.components.load_second_model",
+        lambda settings, embedder=None: SecondModel.loaded(second),
+    )
+    data = _jsonl(tmp_path / "all.jsonl", synthetic_tickets(90, seed=11))
+    args = ["eval", "routing", "--train", str(data), "--split-by-cluster", "--json"]
+    single = json.loads(runner.invoke(cli, [*args, "--seed", "4"]).stdout)
+    encoded = second.encoded_documents
+    result = runner.invoke(cli, [*args, "--seed", "4", "--splits", "3"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert second.encoded_documents - encoded == 90  # each ticket once, not once per split
+    over = report.pop("over_splits")
+    assert report["systems"] == single["systems"] and report["test"] == single["test"]
+    assert over["seeds"] == [4, 5, 6]
+    for system in ("stellwerk", "tfidf_svm", "ticket_vote"):
+        for figure in ("accuracy", "macro_f1", "ece"):
+            values = over["systems"][system][figure]
+            assert len(values["per_split"]) == 3
+            assert values["per_split"][0] == report["systems"][system][figure]
+            assert values["mean"] == pytest.approx(sum(values["per_split"]) / 3, abs=1e-4)
+    accuracy = over["systems"]["stellwerk"]["accuracy"]["per_split"]
+    assert len(set(accuracy)) > 1 or len(set(over["tests"])) > 1  # other test tickets
+
+    summary = runner.invoke(cli, [*args[:-1], "--splits", "2"])
+    assert summary.exit_code == 0, summary.output
+    assert "mean over 2 splits (seeds [0, 1]):" in summary.output
+    with_test = ["eval", "routing", "--train", str(data), "--test", str(data)]
+    refused = runner.invoke(cli, [*with_test, "--splits", "2"])
+    assert refused.exit_code == 1
+    assert "--splits draws cluster splits: give --split-by-cluster." in refused.output
