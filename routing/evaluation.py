@@ -166,6 +166,23 @@ def _reports(
     return report
 
 
+def ticket_encoder(
+    model: Embedder, cache: VectorCache | None, config: RoutingConfig, show_progress: bool
+) -> Callable[[Sequence[LabelledTicket]], Vectors]:
+    """Tickets to `model`'s vectors as the router reads them (passages averaged)."""
+
+    def run(tickets: Sequence[LabelledTicket]) -> Vectors:
+        return embed_tickets(
+            model,
+            [t.text for t in tickets],
+            max_words=config.max_words,
+            show_progress=show_progress,
+            cache=cache,
+        )
+
+    return run
+
+
 def evaluate_routing(
     train: Sequence[LabelledTicket],
     test: Sequence[LabelledTicket],
@@ -199,23 +216,9 @@ def evaluate_routing(
         else None
     )
 
-    def encoder(
-        model: Embedder, model_cache: VectorCache | None
-    ) -> Callable[[Sequence[LabelledTicket]], Vectors]:
-        def run(tickets: Sequence[LabelledTicket]) -> Vectors:
-            return embed_tickets(
-                model,
-                [t.text for t in tickets],
-                max_words=config.max_words,
-                show_progress=show_progress,
-                cache=model_cache,
-            )
-
-        return run
-
-    encode = encode or encoder(embedder, cache)
+    encode = encode or ticket_encoder(embedder, cache, config, show_progress)
     if encode_second is None and second is not None:
-        encode_second = encoder(second, second_cache)
+        encode_second = ticket_encoder(second, second_cache, config, show_progress)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     test_vectors = encode(test)
@@ -309,25 +312,15 @@ def evaluate_cluster_split(
     """
     config = config or RoutingConfig()
     cache = VectorCache(cache_dir, embedder.model_id, embedder.dim) if cache_dir else None
-    vectors = embed_tickets(
-        embedder,
-        [t.text for t in tickets],
-        max_words=config.max_words,
-        show_progress=show_progress,
-        cache=cache,
-    )
-    second_vectors = None
+    vectors = ticket_encoder(embedder, cache, config, show_progress)(tickets)
     second_cache = (
         VectorCache(cache_dir, second.model_id, second.dim) if cache_dir and second else None
     )
-    if second is not None:
-        second_vectors = embed_tickets(
-            second,
-            [t.text for t in tickets],
-            max_words=config.max_words,
-            show_progress=show_progress,
-            cache=second_cache,
-        )
+    second_vectors = (
+        ticket_encoder(second, second_cache, config, show_progress)(tickets)
+        if second is not None
+        else None
+    )
     clusters = near_duplicate_clusters(vectors, threshold)
     position = {id(ticket): row for row, ticket in enumerate(tickets)}
 

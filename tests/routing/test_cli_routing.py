@@ -150,15 +150,21 @@ def test_eval_routing_cache_dir_encodes_each_ticket_once(
     assert embedder.encoded_documents == 2 * encoded
 
 
-def test_eval_routing_reads_the_configured_second_model(
-    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _configured_second(monkeypatch: pytest.MonkeyPatch) -> HashingEmbedder:
+    """A fake second model that the CLI's settings load as the router's."""
     second = HashingEmbedder(dim=32, model_id="fake-second")
     monkeypatch.setenv("STELLWERK_ROUTING_SECOND_MODEL", "second")
     monkeypatch.setattr(
         "app.components.load_second_model",
         lambda settings, embedder=None: SecondModel.loaded(second),
     )
+    return second
+
+
+def test_eval_routing_reads_the_configured_second_model(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    second = _configured_second(monkeypatch)
     train = _jsonl(tmp_path / "train.jsonl", synthetic_tickets(60, seed=8))
     test = _jsonl(tmp_path / "test.jsonl", synthetic_tickets(20, seed=9))
     args = ["eval", "routing", "--train", str(train), "--test", str(test), "--json"]
@@ -279,12 +285,7 @@ def test_eval_routing_over_several_cluster_splits(
 ) -> None:
     """--splits 3 draws three cluster splits from one encoding, the first of them the
     single split's report, and every figure's mean over the three beside it."""
-    second = HashingEmbedder(dim=32, model_id="fake-second")
-    monkeypatch.setenv("STELLWERK_ROUTING_SECOND_MODEL", "second")
-    monkeypatch.setattr(
-        "app.components.load_second_model",
-        lambda settings, embedder=None: SecondModel.loaded(second),
-    )
+    second = _configured_second(monkeypatch)
     data = _jsonl(tmp_path / "all.jsonl", synthetic_tickets(90, seed=11))
     args = ["eval", "routing", "--train", str(data), "--split-by-cluster", "--json"]
     single = json.loads(runner.invoke(cli, [*args, "--seed", "4"]).stdout)
