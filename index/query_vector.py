@@ -39,14 +39,19 @@ def blend_roles(question: Vectors, text: Vectors, weight: float = TEXT_ROLE_WEIG
 
 @dataclass(frozen=True)
 class QueryVectors:
-    """A query's question-role vector and the blend that rankings use."""
+    """A query's question-role vector and the blend that rankings use.
+
+    `second` is the query by the search's second model when it was encoded with the rest
+    (a new ticket's, `ingest.ticket_vectors`); None: a search encodes it if it counts.
+    """
 
     question: Vectors
     ranking: Vectors
+    second: Vectors | None = None
 
     @classmethod
-    def of(cls, question: Vectors, text: Vectors) -> QueryVectors:
-        return cls(question=question, ranking=blend_roles(question, text))
+    def of(cls, question: Vectors, text: Vectors, second: Vectors | None = None) -> QueryVectors:
+        return cls(question=question, ranking=blend_roles(question, text), second=second)
 
 
 def query_vectors(embedder: Embedder, text: str) -> QueryVectors:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +20,12 @@ from index.preference import candidates_for, prefer
 from index.query_vector import QueryVectors, query_vectors
 from index.searcher import DocumentHit, FilterValue, Searcher
 from ingest.index_sync import catch_up
-from ingest.ticket_vectors import TicketVectors, encode_new_ticket
+from ingest.ticket_vectors import (
+    TicketVectors,
+    encode_new_ticket,
+    read_by_second,
+    ticket_text,
+)
 
 Filters = Mapping[str, FilterValue]
 
@@ -54,9 +60,6 @@ class LiveIndex:
         self._refresh_seconds = refresh_seconds
         self._last_refresh = time.monotonic()
         self._refresh_lock = threading.Lock()
-        # The last second-model query: /suggest ranks the solutions and the first-level
-        # how-to by the same ticket text, which the second model would encode twice.
-        self._last_second: tuple[str, str, Vectors] | None = None
         # Told how long encoding and searching take ("encode", "search"; the app's metrics).
         self.on_timing: Callable[[str, float], None] | None = None
 
@@ -142,30 +145,49 @@ class LiveIndex:
         terms = {term for group in lexical.weighted_query(query) for term, _ in group}
         return terms, lexical.analyzer.word_variants
 
-    def encode_ticket(self, title: str, description: str, *, max_words: int) -> TicketVectors:
-        """A new ticket as a question and as a document, in one encoder pass."""
+    def encode_ticket(
+        self,
+        title: str,
+        description: str,
+        *,
+        max_words: int,
+        second_document_for: str | None = None,
+    ) -> TicketVectors:
+        """A new ticket as a question and as a document, in one encoder pass; and by the
+        search's second model in one more: as the search's query when it counts
+        (`second_vector`), and as a document when `second_document_for` names that model
+        (the router's, `routing.service.Router.second_wanted`)."""
         started = time.perf_counter()
         vectors = encode_new_ticket(self.embedder, title, description, max_words=max_words)
+        second = self.second_embedder
+        if second is not None:
+            reading = read_by_second(
+                second,
+                title,
+                description,
+                max_words=max_words,
+                question=self._second_counts(ticket_text(title, description)),
+                document=second_document_for == second.model_id,
+            )
+            vectors = replace(vectors, second=reading)
         self._timed("encode", started)
         return vectors
 
-    def second_vector(self, text: str) -> Vectors | None:
-        """The query by the second model, when it counts: a second model, English passages
-        with its vectors, and an English query (by its words). The last text's vector is
-        kept, so one ticket's searches encode it once."""
+    def _second_counts(self, text: str) -> bool:
+        """Whether the second model ranks this query: a second model, English passages
+        with its vectors, and an English query (by its words)."""
         second = self._searcher.second
         if self.second_embedder is None or second is None or not len(second):
+            return False
+        return guess_language(text) == "en"
+
+    def second_vector(self, text: str) -> Vectors | None:
+        """The query by the second model, when it counts (`_second_counts`)."""
+        if self.second_embedder is None or not self._second_counts(text):
             return None
-        if guess_language(text) != "en":
-            return None
-        model_id = self.second_embedder.model_id
-        last = self._last_second  # one read: another request may replace it meanwhile
-        if last is not None and last[0] == model_id and last[1] == text:
-            return last[2]
         started = time.perf_counter()
         vector: Vectors = self.second_embedder.encode_queries([text])[0]
         self._timed("encode", started)
-        self._last_second = (model_id, text, vector)
         return vector
 
     def _ranked(
@@ -177,7 +199,10 @@ class LiveIndex:
         system: System,
     ) -> list[DocumentHit]:
         vector = vectors.ranking if vectors is not None else None
-        second = self.second_vector(text) if system == "hybrid" else None
+        second = None
+        if system == "hybrid":
+            encoded = vectors.second if vectors is not None else None
+            second = encoded if encoded is not None else self.second_vector(text)
         started = time.perf_counter()
         hits = self._searcher.search_documents(
             vector, k, filters, text=text, system=system, second_query=second

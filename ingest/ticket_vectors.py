@@ -47,16 +47,31 @@ def mean_vector(vectors: Vectors) -> Vectors:
 
 
 @dataclass(frozen=True)
+class SecondReading:
+    """A new ticket by a second model, read once for both its users: as the search's query
+    (`question`: the ticket's text, as `index.second_standing` compares it) and as the
+    router's document (`document`: its passages averaged, as `routing.second_model`
+    encodes resolved tickets). Either is None when nobody asked for it."""
+
+    model_id: str
+    max_words: int
+    question: Vectors | None
+    document: Vectors | None
+
+
+@dataclass(frozen=True)
 class TicketVectors:
     """A new ticket read as a question (to search by) and as a document (to route by)."""
 
     question: Vectors
     document: Vectors
+    second: SecondReading | None = None
 
     @property
     def query(self) -> QueryVectors:
         """The vectors searches rank by: both roles blended (index.query_vector)."""
-        return QueryVectors.of(self.question, self.document)
+        second = self.second.question if self.second is not None else None
+        return QueryVectors.of(self.question, self.document, second)
 
 
 def encode_new_ticket(
@@ -71,3 +86,30 @@ def encode_new_ticket(
         ticket_text(title, description), ticket_passage_texts(title, description, max_words)
     )
     return TicketVectors(question=question, document=mean_vector(passages))
+
+
+def read_by_second(
+    second: Embedder,
+    title: str,
+    description: str,
+    *,
+    max_words: int,
+    question: bool,
+    document: bool,
+) -> SecondReading | None:
+    """The ticket by the second model in one call: the two readings run side by side
+    (`index.onnx_embedder`), where two calls would run one after the other."""
+    text = ticket_text(title, description)
+    passages = ticket_passage_texts(title, description, max_words)
+    as_question: Vectors | None = None
+    as_document: Vectors | None = None
+    if question and document:
+        as_question, vectors = second.encode_query_with_documents(text, passages)
+        as_document = mean_vector(vectors)
+    elif question:
+        as_question = second.encode_queries([text])[0]
+    elif document:
+        as_document = mean_vector(second.encode_documents(passages))
+    else:
+        return None
+    return SecondReading(second.model_id, max_words, as_question, as_document)

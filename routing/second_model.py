@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from index.embedder import Embedder, Vectors
-from ingest.ticket_vectors import DEFAULT_MAX_WORDS
+from ingest.ticket_vectors import DEFAULT_MAX_WORDS, SecondReading
 from routing.features import TicketText, embed_tickets, passage_texts
 from routing.vector_cache import VectorCache, ticket_key
 
@@ -82,6 +82,14 @@ class SecondModel:
         cache.retain([ticket_key(passage_texts(t, self.max_words)) for t in tickets])
         return vectors
 
-    def ticket(self, ticket: TicketText) -> Vectors:
-        """A new ticket's vector, encoded as resolved tickets are (never cached)."""
+    def ticket(self, ticket: TicketText, reading: SecondReading | None = None) -> Vectors:
+        """A new ticket's vector, encoded as resolved tickets are (never cached); taken from
+        `reading` when it was read by this model from passages cut alike."""
+        if (
+            reading is not None
+            and reading.document is not None
+            and reading.model_id == self.model_id
+            and reading.max_words == self.max_words
+        ):
+            return reading.document
         return embed_tickets(self.embedder, [ticket], max_words=self.max_words).reshape(-1)

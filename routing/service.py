@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from index.embedder import Embedder, Vectors
+from ingest.ticket_vectors import SecondReading
 from routing.config import RoutingConfig
 from routing.decision import RoutingDecision, decide
 from routing.errors import RoutingError
@@ -193,20 +194,33 @@ class Router:
     def model(self) -> RoutingModel | None:
         return self._model
 
-    def route(self, ticket: TicketText, vector: Vectors) -> RoutingDecision:
+    @property
+    def second_wanted(self) -> str | None:
+        """The second model whose reading of a ticket `route` needs now, or None."""
+        model = self._model
+        if model is None or not model.needs_second_vector or self.second is None:
+            return None
+        return self.second.model_id
+
+    def route(
+        self, ticket: TicketText, vector: Vectors, second: SecondReading | None = None
+    ) -> RoutingDecision:
         """Route with whatever model is serving now; never waits for a training.
 
         `vector` is the ticket embedded by the index model as a document; the second
-        model's vector is encoded here when the serving classifier uses one.
+        model's vector is taken from `second` when that reading fits (`SecondModel.ticket`),
+        else encoded here, when the serving classifier uses one.
         """
         started = time.perf_counter()
         try:
-            return self._route(ticket, vector)
+            return self._route(ticket, vector, second)
         finally:
             if self.on_timing is not None:
                 self.on_timing("route", time.perf_counter() - started)
 
-    def _route(self, ticket: TicketText, vector: Vectors) -> RoutingDecision:
+    def _route(
+        self, ticket: TicketText, vector: Vectors, second: SecondReading | None
+    ) -> RoutingDecision:
         model = self._model  # one read: a concurrent swap cannot mix two models
         if model is None:
             return replace(
@@ -218,7 +232,7 @@ class Router:
         if model.needs_second_vector:
             if self.second is None:  # Router.open refuses such a model; kept for direct use
                 raise RoutingError("The routing classifier needs its second embedding model.")
-            second_vector = self.second.ticket(ticket)
+            second_vector = self.second.ticket(ticket, second)
         return model.route(ticket.lexical, vector, self.config, second_vector)
 
     def _record(self, outcome: str, reason: str | None) -> None:

@@ -196,8 +196,11 @@ def suggest(
     ticket = TicketText(request.title, description)
     text = ticket.lexical
     # One encoder pass: the ticket as a question, and as a document (routed like resolved
-    # tickets); searches rank by the blend of both roles (index.query_vector).
-    vectors = live.encode_ticket(request.title, description, max_words=max_words)
+    # tickets); searches rank by the blend of both roles (index.query_vector). And one by
+    # the second model, for the search and the router at once.
+    vectors = live.encode_ticket(
+        request.title, description, max_words=max_words, second_document_for=router.second_wanted
+    )
 
     # One ranking for the solutions, so articles and tickets compete on the same scale.
     hits = live.search_by_vectors(vectors.query, text, solutions, {"solution": "yes", **seen})
@@ -207,7 +210,7 @@ def suggest(
     charters = _charters(session, visibility)
     staff = visibility is None or visibility.sees_tickets
     decision = decide_escalation(
-        router.route(ticket, vectors.document),
+        router.route(ticket, vectors.document, vectors.second),
         best_how_to(session, live, vectors.query, text, seen),
         min_similarity=first_level_min_similarity,
         visible_teams=None if staff else set(charters),

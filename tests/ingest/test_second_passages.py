@@ -136,12 +136,14 @@ def test_a_document_deleted_while_its_vectors_are_encoded_leaves_every_index(
     assert len(searcher) == 0
 
 
-def test_one_tickets_searches_encode_its_second_query_once(
+def test_a_new_ticket_is_read_by_the_second_model_once_for_searches_and_router(
     factory: sessionmaker[Session],
 ) -> None:
-    """/suggest ranks the solutions and the first-level how-to by the same ticket text."""
+    """/suggest ranks the solutions and the first-level how-to by the ticket's text and
+    routes by its passages: one second-model call gives both."""
     from index.query_vector import query_vectors
     from ingest.live_index import LiveIndex
+    from routing.features import TicketText, embed_tickets
 
     main, second = HashingEmbedder(), HashingEmbedder(dim=16, model_id="second-16")
     ingest_tickets(factory, main, [ENGLISH, GERMAN], max_words=180, second=second)
@@ -152,10 +154,31 @@ def test_one_tickets_searches_encode_its_second_query_once(
         refresh_seconds=60.0,
         second_embedder=second,
     )
-    text = "The printer is offline again since the update"
-    vectors = query_vectors(main, text)
-    first = live.search_by_vectors(vectors, text, 2)
-    assert live.search_by_vectors(vectors, text, 1) == first[:1]
-    assert second.encoded_queries == 1
-    live.search_by_vectors(vectors, "The printer does not print at all", 2)
-    assert second.encoded_queries == 2
+    title, description = "The printer is offline again", "since the update it does not print"
+    queries, documents = second.encoded_queries, second.encoded_documents
+    vectors = live.encode_ticket(title, description, max_words=180, second_document_for="second-16")
+    assert (second.encoded_queries, second.encoded_documents) == (queries + 1, documents + 1)
+    reading = vectors.second
+    assert reading is not None and reading.question is not None and reading.document is not None
+    text = f"{title}\n{description}"
+    np.testing.assert_allclose(reading.question, second.encode_queries([text])[0], atol=1e-6)
+    routed = embed_tickets(second, [TicketText(title, description)], max_words=180)[0]
+    np.testing.assert_allclose(reading.document, routed, atol=1e-6)
+
+    queries = second.encoded_queries
+    first = live.search_by_vectors(vectors.query, text, 2)
+    assert live.search_by_vectors(vectors.query, text, 1) == first[:1]
+    assert second.encoded_queries == queries  # both searches took the ticket's reading
+    live.search_by_vectors(query_vectors(main, text), text, 2)
+    assert second.encoded_queries == queries + 1  # a typed query is read when searched
+
+    # A router that wants no second reading gets none; a German ticket is not searched by it.
+    only_search = live.encode_ticket(title, description, max_words=180)
+    assert only_search.second is not None and only_search.second.document is None
+    german = live.encode_ticket("Der Drucker ist offline", "seit dem Update", max_words=180)
+    assert german.second is None
+    for_router = live.encode_ticket(
+        "Der Drucker ist offline", "seit dem Update", max_words=180, second_document_for="second-16"
+    )
+    assert for_router.second is not None and for_router.second.question is None
+    assert for_router.second.document is not None

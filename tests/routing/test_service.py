@@ -17,6 +17,7 @@ from db.models import Ticket
 from index.embedder import Vectors
 from index.errors import ModelUnavailable
 from ingest.pipeline import ingest_articles, ingest_tickets
+from ingest.ticket_vectors import read_by_second
 from ingest.tickets import ResolvedTicket
 from routing import service, training
 from routing.config import RoutingConfig
@@ -349,9 +350,25 @@ def test_classifier_reads_the_second_model_and_encodes_only_new_tickets(
     assert (decision.stage, decision.team) == ("classifier", "workplace")
     assert fake.encoded_documents == encoded + 1  # the new ticket, one passage
 
+    # A reading of the ticket by this model, made with the search's (/suggest): used as is.
+    assert router.second_wanted == "fake-second"
+    text = TicketText("printer toner", "spooler queue scanner")
+    vector = embed_tickets(embedder, [text])[0]
+    read = read_by_second(
+        fake, text.title, text.description, max_words=180, question=True, document=True
+    )
+    assert read is not None and read.document is not None
+    before = fake.encoded_documents
+    assert router.route(text, vector, read) == decision
+    assert fake.encoded_documents == before
+    # Another model's reading, or passages cut otherwise, are not this model's: encoded here.
+    for unfit in (replace(read, model_id="fake-other"), replace(read, max_words=100)):
+        assert router.route(text, vector, unfit) == decision
+    assert fake.encoded_documents == before + 2
+
     _ingest(factory, embedder, synthetic_tickets(5, seed=3))
     assert router.retrain(factory, embedder)
-    assert fake.encoded_documents == encoded + 1 + 5  # the cache held the 69 others
+    assert fake.encoded_documents == before + 2 + 5  # the cache held the 69 others
     assert len(loads) == 1
 
 
@@ -404,6 +421,7 @@ def test_second_model_dropped_by_cross_validation_is_not_encoded_at_routing(
     assert model.classifier.learner_choice["second_kept"] is False
     assert not model.classifier.uses_second
     assert router.status().second_model_id == "fake-noise"  # trained with it, all the same
+    assert router.second_wanted is None
     encoded = noisy.encoded_documents
     decision = _route(router, embedder, "printer toner", "spooler queue scanner")
     assert (decision.stage, decision.team) == ("classifier", "workplace")
