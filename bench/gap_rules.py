@@ -65,7 +65,56 @@ def ks_merge(coverage: Coverage, covered: npt.NDArray[np.bool_]) -> float:
     return separating_cut(coverage.best[covered], coverage.runner_up[covered])
 
 
+# Covered candidates whose pairs are read by the pair rules (a seeded sample above it).
+PAIR_ROWS = 2000
+
+
+def covered_pairs(
+    vectors: npt.NDArray[np.float32], coverage: Coverage, covered: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]] | None:
+    """Similarities of every pair of covered candidates, and whether the two share their
+    best article; None without both kinds of pair."""
+    rows = np.flatnonzero(covered)
+    if rows.size > PAIR_ROWS:
+        rows = np.sort(np.random.default_rng(0).choice(rows, PAIR_ROWS, replace=False))
+    if rows.size < 3:
+        return None
+    upper = np.triu_indices(rows.size, 1)
+    similarity = (vectors[rows] @ vectors[rows].T).astype(np.float64)[upper]
+    articles = coverage.best_article[rows]
+    same = (articles[:, None] == articles[None, :])[upper]
+    if same.all() or not same.any():
+        return None
+    return similarity, same
+
+
+def pair_rules(vectors: npt.NDArray[np.float32]) -> dict[str, MergeRule]:
+    """Merge cuts read from pairs of covered candidates: two answered by one article are
+    one topic, two answered by different articles are not. `pairs median`: the median
+    similarity of the same-article pairs (a gap's members as close as a typical such pair);
+    `pairs KS`: the point separating same-article from different-article pairs."""
+
+    def median(coverage: Coverage, covered: npt.NDArray[np.bool_]) -> float:
+        pairs = covered_pairs(vectors, coverage, covered)
+        if pairs is None:
+            return cluster_cut(coverage, covered)
+        return float(np.median(pairs[0][pairs[1]]))
+
+    def ks(coverage: Coverage, covered: npt.NDArray[np.bool_]) -> float:
+        pairs = covered_pairs(vectors, coverage, covered)
+        if pairs is None:
+            return cluster_cut(coverage, covered)
+        return separating_cut(pairs[0][pairs[1]], pairs[0][~pairs[1]])
+
+    return {"pairs median": median, "pairs KS": ks}
+
+
 RULES: dict[str, MergeRule] = {"median": cluster_cut, "ks": ks_merge}
+RULE_NAMES = (*RULES, "pairs median", "pairs KS")
+
+
+def rules_for(vectors: npt.NDArray[np.float32]) -> dict[str, MergeRule]:
+    return {**RULES, **pair_rules(vectors)}
 
 
 def ceiling(
@@ -111,12 +160,15 @@ def sweep(
         true_rows = np.flatnonzero(task.truly_uncovered)
         truth = task.removed_answer[true_rows]
         figures = {
-            name: {sys: _figures(task, inp, rule) for sys, inp in systems.items()}
-            for name, rule in RULES.items()
+            name: {
+                sys: _figures(task, inp, rules_for(inp.vectors)[name])
+                for sys, inp in systems.items()
+            }
+            for name in RULE_NAMES
         }
         top = {
             sys: ceiling(
-                inp.vectors[true_rows], truth, [figures[n][sys]["cluster_cut"] for n in RULES]
+                inp.vectors[true_rows], truth, [figures[n][sys]["cluster_cut"] for n in RULE_NAMES]
             )
             for sys, inp in systems.items()
         }
@@ -136,7 +188,7 @@ def summary(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per rule over all rows: the smallest ARI margin (stellwerk - tfidf), how often
     stellwerk is below, level with and above TF-IDF, and stellwerk's worst and mean ARI."""
     out = {}
-    for name in RULES:
+    for name in RULE_NAMES:
         ari = [r["rules"][name]["stellwerk"]["ari"] or 0.0 for r in rows]
         margins = [
             a - (r["rules"][name]["tfidf"]["ari"] or 0.0) for a, r in zip(ari, rows, strict=True)
@@ -294,7 +346,11 @@ def main() -> None:
         _detections_main(args, embedder, settings.chunk_max_words)
         return
     rows: list[dict[str, Any]] = []
-    print("set seed uncovered | " + " | ".join(f"{n} ARI sw / tfidf" for n in RULES) + " | ceiling")
+    print(
+        "set seed uncovered | "
+        + " | ".join(f"{n} ARI sw / tfidf" for n in RULE_NAMES)
+        + " | ceiling"
+    )
     for name in args.sets:
         found = sweep(
             DATA_DIR / "retrieval" / name,
@@ -306,7 +362,7 @@ def main() -> None:
         for row in found:
             cells = [
                 f"{row['rules'][n]['stellwerk']['ari']} / {row['rules'][n]['tfidf']['ari']}"
-                for n in RULES
+                for n in RULE_NAMES
             ]
             top = row["ceiling"]
             print(

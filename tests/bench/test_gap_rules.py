@@ -11,12 +11,14 @@ from app.services.gaps_cut import coverage_of
 from app.services.gaps_eval import evaluate_gaps
 from bench.gap_rules import (
     DETECTIONS,
+    RULE_NAMES,
     RULES,
     SIMILARITIES,
     ceiling,
     detection_summary,
     detection_sweep,
     ks_merge,
+    pair_rules,
     summary,
     sweep,
 )
@@ -32,14 +34,15 @@ def test_the_median_rule_reproduces_the_evaluation_and_each_seed_is_its_own_draw
     assert [row["seed"] for row in rows] == [0, 1]
     shipped = evaluate_gaps(folder, HashingEmbedder(), remove_fraction=0.2, seed=0, max_words=100)
     assert rows[0]["rules"]["median"] == shipped["systems"]
-    assert set(rows[0]["rules"]) == set(RULES) == {"median", "ks"}
+    assert set(RULES) == {"median", "ks"}
+    assert set(rows[0]["rules"]) == set(RULE_NAMES) == {*RULES, "pairs median", "pairs KS"}
     # A different seed removes different documents: other queries are the uncovered ones.
     second = evaluate_gaps(folder, HashingEmbedder(), remove_fraction=0.2, seed=1, max_words=100)
     assert rows[1]["rules"]["median"] == second["systems"]
     # No rule beats the best single cut.
     for row in rows:
         for system, top in row["ceiling"].items():
-            assert all(row["rules"][n][system]["ari"] <= top for n in RULES)
+            assert all(row["rules"][n][system]["ari"] <= top for n in RULE_NAMES)
 
 
 def test_the_ks_rule_is_the_separating_point_of_the_covered_best_and_runner_up() -> None:
@@ -48,6 +51,24 @@ def test_the_ks_rule_is_the_separating_point_of_the_covered_best_and_runner_up()
     assert ks_merge(coverage_of(scores), covered) == pytest.approx(0.5)  # highest runner-up
     # Nothing covered: the shipped rule's answer (the highest best score).
     assert ks_merge(coverage_of(scores), np.zeros(4, dtype=bool)) == pytest.approx(0.9)
+
+
+def test_the_pair_rules_read_pairs_of_covered_candidates_by_their_shared_article() -> None:
+    # Candidates 0-1 share article 0, 2-3 share article 1, 4 is not covered.
+    scores = np.array([[0.9, 0.1], [0.8, 0.2], [0.1, 0.9], [0.2, 0.7], [0.3, 0.3]])
+    angles = np.array([0.0, 0.3, 1.5, 1.2, 0.75])  # pair cosines: cos(angle difference)
+    vectors = np.stack([np.cos(angles), np.sin(angles)], axis=1).astype(np.float32)
+    covered = np.array([True, True, True, True, False])
+    rules = pair_rules(vectors)
+    same = [np.cos(0.3), np.cos(0.3)]  # 0-1 and 2-3
+    assert rules["pairs median"](coverage_of(scores), covered) == pytest.approx(np.median(same))
+    # Different-article pairs are at most cos(0.9): the KS point is the highest of them.
+    assert rules["pairs KS"](coverage_of(scores), covered) == pytest.approx(np.cos(0.9))
+    # Every covered pair under one article: nothing to compare with, the shipped rule.
+    one = np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.1], [0.2, 0.1]])
+    assert rules["pairs median"](coverage_of(one), np.array([True, True, True, False])) == (
+        pytest.approx(0.8)
+    )
 
 
 def test_ceiling_is_the_best_single_cut() -> None:
@@ -59,7 +80,7 @@ def test_ceiling_is_the_best_single_cut() -> None:
 def test_summary_counts_margins_per_rule() -> None:
     def row(sw: float, tf: float) -> dict[str, object]:
         figures = {"stellwerk": {"ari": sw}, "tfidf": {"ari": tf}}
-        return {"rules": {"median": figures, "ks": figures}}
+        return {"rules": dict.fromkeys(RULE_NAMES, figures)}
 
     found = summary([row(0.5, 0.3), row(0.4, 0.4), row(0.2, 0.3)])["median"]
     assert found["below"] == 1 and found["level"] == 1 and found["above"] == 1
