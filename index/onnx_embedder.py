@@ -16,7 +16,14 @@ from typing import Any, Final
 import numpy as np
 
 from index.embedder import ModelSpec, Vectors
-from index.encoder_gate import EncoderGate, Lane, bulk_threads, encode_in_lanes, process_gate
+from index.encoder_gate import (
+    EncoderGate,
+    Lane,
+    bulk_threads,
+    encode_in_lanes,
+    is_short,
+    process_gate,
+)
 from index.models.onnx_export import TABLES_DIR, OnnxModelFiles
 
 ONNX_ENGINES: Final = ("onnx-int8", "onnx")
@@ -55,6 +62,9 @@ class OnnxEmbedder:
         self._side_pool = ThreadPoolExecutor(
             max_workers=max(1, self._threads - 1), thread_name_prefix="onnx-side"
         )
+        # Runs a ticket's documents in the long lane while its question takes the short one
+        # (`encode_query_with_documents`); its threads only ever wait for the long lane.
+        self._long_pool = ThreadPoolExecutor(thread_name_prefix="onnx-long")
         self._dim = int(self._encode_batch(["probe"], self._threads).shape[1])
         # The long lane's session too, now: made on first use it cost the first long ticket
         # seconds (the graph load), and a short request queued behind it waited as long.
@@ -184,11 +194,22 @@ class OnnxEmbedder:
     def encode_query_with_documents(
         self, query: str, documents: Sequence[str]
     ) -> tuple[Vectors, Vectors]:
-        """One call for both (see SentenceTransformerEmbedder.encode_query_with_documents)."""
+        """One call for both (see SentenceTransformerEmbedder.encode_query_with_documents).
+
+        When the documents make the call long work but the question alone is short (a
+        ticket of a few hundred words), the question takes the short lane while the
+        documents take the long one, at the same time: each lane holds the other core, and
+        nobody waits behind the question longer than behind a search of its length. All
+        in one lane, the long lane's one thread would run them one after the other.
+        """
         texts = [self._spec.query_prefix + query]
         texts += [self._spec.document_prefix + text for text in documents]
-        vectors = self._encode(texts)
-        return vectors[0], vectors[1:]
+        if is_short(texts) or not is_short(texts[:1]):
+            vectors = self._encode(texts)
+            return vectors[0], vectors[1:]
+        long_part = self._long_pool.submit(self._encode, texts[1:])
+        question = self._encode(texts[:1])[0]
+        return question, long_part.result()
 
 
 def _shared_tables(files: OnnxModelFiles) -> dict[str, Any]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 
 from index.embedder import Embedder, SentenceTransformerEmbedder, load_embedder
-from index.encoder_gate import bulk_threads
+from index.encoder_gate import EncoderGate, bulk_threads, is_short
 from index.onnx_embedder import OnnxEmbedder
 from tests.paths import MODEL_CACHE
 
@@ -159,3 +163,41 @@ def test_the_split_engine_stores_torch_vectors_and_encodes_requests_in_int8(
     question, as_text = split.encode_query_with_documents(QUERIES[1], [QUERIES[1]])
     ref_question, ref_text = int8_embedder.encode_query_with_documents(QUERIES[1], [QUERIES[1]])
     assert np.allclose(question, ref_question) and np.allclose(as_text, ref_text)
+
+
+class _LanesMeet(EncoderGate):
+    """A gate whose long lane opens only once the short lane has been taken: a call that
+    ran everything in one lane, or one lane after the other, never gets through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.short_taken = threading.Event()
+        self.lanes: list[str] = []
+
+    @contextmanager
+    def turn(self, *, short: bool) -> Iterator[None]:
+        self.lanes.append("short" if short else "long")
+        if short:
+            self.short_taken.set()
+        elif not self.short_taken.wait(timeout=30):
+            raise AssertionError("the long lane ran before the short lane was taken")
+        with super().turn(short=short):
+            yield
+
+
+def test_a_ticket_too_long_for_one_short_pass_runs_its_question_beside_its_passages() -> None:
+    embedder = load_embedder("multilingual-e5-small", cache_dir=MODEL_CACHE, engine="onnx")
+    assert isinstance(embedder, OnnxEmbedder)
+    gate = _LanesMeet()
+    embedder._gate = gate
+    question, passages = embedder.encode_query_with_documents(QUERIES[1], PASSAGES[3:])
+    assert is_short([QUERIES[1]]) and not is_short(PASSAGES[3:])
+    assert set(gate.lanes) == {"short", "long"}
+    assert gate.lanes.count("short") == 1  # the question, once
+    # The same vectors as apart (fp32: a text's vector does not depend on its batch).
+    np.testing.assert_allclose(question, embedder.encode_queries([QUERIES[1]])[0], atol=1e-5)
+    np.testing.assert_allclose(passages, embedder.encode_documents(PASSAGES[3:]), atol=1e-5)
+    # A pair short enough for one pass stays one pass in the short lane.
+    gate.lanes.clear()
+    embedder.encode_query_with_documents(QUERIES[1], PASSAGES[:1])
+    assert gate.lanes == ["short"]
