@@ -159,11 +159,9 @@ def sweep(
         }
         true_rows = np.flatnonzero(task.truly_uncovered)
         truth = task.removed_answer[true_rows]
+        rules = {sys: rules_for(inp.vectors) for sys, inp in systems.items()}
         figures = {
-            name: {
-                sys: _figures(task, inp, rules_for(inp.vectors)[name])
-                for sys, inp in systems.items()
-            }
+            name: {sys: _figures(task, inp, rules[sys][name]) for sys, inp in systems.items()}
             for name in RULE_NAMES
         }
         top = {
