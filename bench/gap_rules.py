@@ -65,6 +65,31 @@ def ks_merge(coverage: Coverage, covered: npt.NDArray[np.bool_]) -> float:
     return separating_cut(coverage.best[covered], coverage.runner_up[covered])
 
 
+def chance_band(n: int, alpha: float = 0.05) -> float:
+    """How far two empirical distribution functions of n values each can lie apart by
+    chance: twice the Dvoretzky-Kiefer-Wolfowitz bound sqrt(ln(2 / alpha) / 2n), each
+    within it of its own distribution with probability 1 - alpha."""
+    return 2.0 * float(np.sqrt(np.log(2.0 / alpha) / (2.0 * n))) if n else float("inf")
+
+
+def separation(high: npt.NDArray[np.floating], low: npt.NDArray[np.floating], cut: float) -> float:
+    """The KS distance at `cut`: share of `low` at or below it minus share of `high`."""
+    return float(np.mean(np.asarray(low) <= cut) - np.mean(np.asarray(high) <= cut))
+
+
+def guarded_ks_merge(coverage: Coverage, covered: npt.NDArray[np.bool_]) -> float:
+    """The KS point where the covered candidates' best and runner-up scores separate by
+    more than chance (`chance_band`), the covered median where they do not."""
+    n = int(np.count_nonzero(covered))
+    if n == 0:
+        return cluster_cut(coverage, covered)
+    high, low = coverage.best[covered], coverage.runner_up[covered]
+    cut = separating_cut(high, low)
+    if separation(high, low, cut) > chance_band(n):
+        return cut
+    return cluster_cut(coverage, covered)
+
+
 # Covered candidates whose pairs are read by the pair rules (a seeded sample above it).
 PAIR_ROWS = 2000
 
@@ -109,7 +134,11 @@ def pair_rules(vectors: npt.NDArray[np.float32]) -> dict[str, MergeRule]:
     return {"pairs median": median, "pairs KS": ks}
 
 
-RULES: dict[str, MergeRule] = {"median": cluster_cut, "ks": ks_merge}
+RULES: dict[str, MergeRule] = {
+    "median": cluster_cut,
+    "ks": ks_merge,
+    "ks guarded": guarded_ks_merge,
+}
 RULE_NAMES = (*RULES, "pairs median", "pairs KS")
 
 

@@ -15,8 +15,10 @@ from bench.gap_rules import (
     RULES,
     SIMILARITIES,
     ceiling,
+    chance_band,
     detection_summary,
     detection_sweep,
+    guarded_ks_merge,
     ks_merge,
     pair_rules,
     summary,
@@ -34,7 +36,7 @@ def test_the_median_rule_reproduces_the_evaluation_and_each_seed_is_its_own_draw
     assert [row["seed"] for row in rows] == [0, 1]
     shipped = evaluate_gaps(folder, HashingEmbedder(), remove_fraction=0.2, seed=0, max_words=100)
     assert rows[0]["rules"]["median"] == shipped["systems"]
-    assert set(RULES) == {"median", "ks"}
+    assert set(RULES) == {"median", "ks", "ks guarded"}
     assert set(rows[0]["rules"]) == set(RULE_NAMES) == {*RULES, "pairs median", "pairs KS"}
     # A different seed removes different documents: other queries are the uncovered ones.
     second = evaluate_gaps(folder, HashingEmbedder(), remove_fraction=0.2, seed=1, max_words=100)
@@ -51,6 +53,29 @@ def test_the_ks_rule_is_the_separating_point_of_the_covered_best_and_runner_up()
     assert ks_merge(coverage_of(scores), covered) == pytest.approx(0.5)  # highest runner-up
     # Nothing covered: the shipped rule's answer (the highest best score).
     assert ks_merge(coverage_of(scores), np.zeros(4, dtype=bool)) == pytest.approx(0.9)
+
+
+def test_the_guarded_ks_rule_takes_the_ks_point_only_beyond_chance() -> None:
+    # Seven covered candidates whose best and runner-up never overlap (D = 1): on seven
+    # values two distribution functions can differ by 1.03 by chance, so the median.
+    rng = np.random.default_rng(0)
+    best = np.linspace(0.6, 0.9, 7)
+    scores = np.column_stack([best, best - 0.5, best - 0.6])
+    covered = np.ones(7, dtype=bool)
+    assert chance_band(7) == pytest.approx(2 * np.sqrt(np.log(40) / 14))
+    assert chance_band(7) > 1.0
+    assert guarded_ks_merge(coverage_of(scores), covered) == pytest.approx(np.median(best))
+    assert ks_merge(coverage_of(scores), covered) == pytest.approx(0.4)  # highest runner-up
+    # Sixty such candidates: the band is 0.35, so the KS point stands.
+    many = rng.uniform(0.6, 0.9, 60)
+    scores = np.column_stack([many, many - 0.5, many - 0.6])
+    covered = np.ones(60, dtype=bool)
+    assert chance_band(60) < 0.4
+    assert guarded_ks_merge(coverage_of(scores), covered) == pytest.approx(many.max() - 0.5)
+    # Nothing covered: the shipped rule's answer.
+    assert guarded_ks_merge(coverage_of(scores), np.zeros(60, dtype=bool)) == pytest.approx(
+        many.max()
+    )
 
 
 def test_the_pair_rules_read_pairs_of_covered_candidates_by_their_shared_article() -> None:
