@@ -25,6 +25,8 @@ COMPOUND_WEIGHT = 0.6
 FUZZY_WEIGHT = 0.6
 MAX_EXPANSIONS = 64
 FORMAT = "stellwerk-bm25-v1"
+if array("i").itemsize != 4 or array("f").itemsize != 4:  # read in place as int32/float32
+    raise ImportError("index.lexical needs 4-byte C int and float arrays")
 
 
 class LexicalIndex:
@@ -38,7 +40,9 @@ class LexicalIndex:
         self.analyzer = analyzer or Analyzer()
         self._term_ids: dict[str, int] = {}
         self._terms: list[str] = []
-        self._postings: list[tuple[array[int], array[int]]] = []
+        # Per term: the rows it occurs in and its frequency in each, appended as passages
+        # come; searches read them in place (`_posting_array`), so each is held once.
+        self._postings: list[tuple[array[int], array[float]]] = []
         self._passage_ids: list[int] = []
         self._row_of: dict[int, int] = {}
         self._lengths: array[float] = array("f")
@@ -51,9 +55,6 @@ class LexicalIndex:
         self._length_cache: npt.NDArray[np.float32] | None = None
         self._id_order_cache: tuple[Ids, npt.NDArray[np.int64]] | None = None
         self._mask_cache: tuple[Ids, npt.NDArray[np.bool_]] | None = None
-        # Posting lists as numpy arrays (rows, term frequencies), made on first use and
-        # dropped when the term gains a posting: searches then skip the conversion.
-        self._posting_arrays: dict[int, tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]] = {}
         # A hybrid search analyses its query twice (search, coverage): remember the last.
         self._last_query: tuple[str, list[list[tuple[str, float]]]] | None = None
         self._last_scores: tuple[str, npt.NDArray[np.float32]] | None = None
@@ -75,7 +76,7 @@ class LexicalIndex:
             term_id = len(self._terms)
             self._term_ids[term] = term_id
             self._terms.append(term)
-            self._postings.append((array("i"), array("i")))
+            self._postings.append((array("i"), array("f")))
             bisect.insort(self._sorted_terms, term)
             bisect.insort(self._sorted_reversed, term[::-1])
         return term_id
@@ -94,9 +95,19 @@ class LexicalIndex:
         for term, frequency in Counter(terms).items():
             term_id = self._term_id(term)
             rows, frequencies = self._postings[term_id]
-            self._posting_arrays.pop(term_id, None)
-            rows.append(row)
-            frequencies.append(frequency)
+            try:
+                rows.append(row)
+                frequencies.append(frequency)
+            except BufferError:
+                # A view of the list outlived its search (held by a traceback, say): the
+                # list moves to a fresh copy and the view keeps the old one.
+                rows, frequencies = array("i", rows), array("f", frequencies)
+                if len(rows) > len(frequencies):
+                    frequencies.append(frequency)
+                else:
+                    rows.append(row)
+                    frequencies.append(frequency)
+                self._postings[term_id] = (rows, frequencies)
         self._invalidate()
 
     def add_many(self, items: Iterable[tuple[int, str]]) -> None:
@@ -174,12 +185,10 @@ class LexicalIndex:
         return mask
 
     def _posting_array(self, term_id: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
-        cached = self._posting_arrays.get(term_id)
-        if cached is None:
-            rows, frequencies = self._postings[term_id]
-            cached = (np.array(rows, dtype=np.int32), np.array(frequencies, dtype=np.float32))
-            self._posting_arrays[term_id] = cached
-        return cached
+        """A term's rows and frequencies as numpy views of its lists (no copy): a cache of
+        copies would hold every searched term's postings twice."""
+        rows, frequencies = self._postings[term_id]
+        return np.frombuffer(rows, dtype=np.int32), np.frombuffer(frequencies, dtype=np.float32)
 
     def _with_prefix(self, stem: str) -> list[str]:
         start = bisect.bisect_left(self._sorted_terms, stem)
@@ -371,14 +380,13 @@ class LexicalIndex:
         live_rows = [row for row in range(len(self._passage_ids)) if self._alive[row]]
         new_row = {old: new for new, old in enumerate(live_rows)}
         for term_id, (rows, frequencies) in enumerate(self._postings):
-            kept_rows, kept_frequencies = array("i"), array("i")
+            kept_rows, kept_frequencies = array("i"), array("f")
             for row, frequency in zip(rows, frequencies, strict=True):
                 mapped = new_row.get(row)
                 if mapped is not None:
                     kept_rows.append(mapped)
                     kept_frequencies.append(frequency)
             self._postings[term_id] = (kept_rows, kept_frequencies)
-        self._posting_arrays.clear()
         self._passage_ids = [self._passage_ids[row] for row in live_rows]
         self._row_of = {pid: row for row, pid in enumerate(self._passage_ids)}
         self._lengths = array("f", (self._lengths[row] for row in live_rows))
@@ -417,7 +425,7 @@ class LexicalIndex:
             terms = joined.split("\n") if joined else []
             pointers = data["pointers"]
             rows_flat = data["rows"]
-            frequencies_flat = data["frequencies"]
+            frequencies_flat = data["frequencies"].astype(np.float32)
             passage_ids: Sequence[int] = data["passage_ids"].tolist()
             lengths = data["lengths"]
         index = cls(analyzer)
@@ -426,7 +434,7 @@ class LexicalIndex:
         index._postings = [
             (
                 array("i", rows_flat[pointers[t] : pointers[t + 1]].tobytes()),
-                array("i", frequencies_flat[pointers[t] : pointers[t + 1]].tobytes()),
+                array("f", frequencies_flat[pointers[t] : pointers[t + 1]].tobytes()),
             )
             for t in range(len(terms))
         ]

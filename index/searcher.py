@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from index.second_standing import SecondVectors
 FilterValue = str | Sequence[str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PassageMeta:
     """What a search needs to know about one passage, besides its vector."""
 
@@ -150,6 +151,9 @@ class Searcher:
         self.weights = weights or FusionWeights()
         self._meta: dict[int, PassageMeta] = {}
         self._facets = FacetIndex()
+        # Passages share a handful of facet combinations (kind, team, language, audience):
+        # each combination is held once, not once per passage (about 360 bytes each).
+        self._facet_pool: dict[tuple[tuple[str, str], ...], Mapping[str, str]] = {}
         self._languages = LanguageCentroids(index.dim)
         self._second: SecondVectors | None = None
         self._lock = threading.RLock()
@@ -189,11 +193,19 @@ class Searcher:
     def meta(self, passage_id: int) -> PassageMeta | None:
         return self._meta.get(passage_id)
 
+    def _shared(self, meta: PassageMeta) -> PassageMeta:
+        """The same metadata with its facets as the one read-only mapping of their values."""
+        key = tuple(sorted(meta.facets.items()))
+        facets = self._facet_pool.get(key)
+        if facets is None:
+            facets = self._facet_pool[key] = MappingProxyType(dict(key))
+        return PassageMeta(meta.passage_id, meta.doc_key, facets)
+
     def set_metadata(self, metas: Iterable[PassageMeta]) -> None:
         """Attach metadata for passages already in the index (after loading a snapshot)."""
         with self._lock:
             counted = []
-            for meta in metas:
+            for meta in map(self._shared, metas):
                 before = self._meta.get(meta.passage_id)
                 if before is not None and _language(before) != _language(meta):
                     vector = self._index.vectors(np.array([meta.passage_id], dtype=np.int64))
@@ -221,7 +233,7 @@ class Searcher:
                 doc_of = {m.passage_id: m.doc_key for m in metas}
                 self._second.add({pid: (doc_of[pid], v) for pid, v in second.items()})
             keep = [m.passage_id not in self._meta for m in metas]
-            fresh = [m for m, new in zip(metas, keep, strict=True) if new]
+            fresh = [self._shared(m) for m, new in zip(metas, keep, strict=True) if new]
             if len(fresh) != len(metas):
                 vectors = vectors[np.array(keep)]
             ids = np.array([m.passage_id for m in fresh], dtype=np.int64)

@@ -202,3 +202,16 @@ def test_tokens_are_the_normalised_words_and_identifiers_of_a_text() -> None:
         "auf",
         "srv-01.corp",
     ]
+
+
+def test_a_posting_list_still_read_elsewhere_does_not_block_adding() -> None:
+    """Searches read posting lists in place; a view that outlives its search (held by a
+    traceback, say) must not make the next add of that term fail."""
+    index = LexicalIndex()
+    index.add(1, "vpn client drops")
+    held = index._posting_array(index._term_ids[index.analyzer.document_terms("vpn")[0]])
+    index.add(2, "vpn tunnel slow")
+    assert {pid for pid, _ in index.search("vpn", 5)} == {1, 2}
+    assert list(held[0]) == [0]
+    index.add(3, "vpn again")
+    assert {pid for pid, _ in index.search("vpn", 5)} == {1, 2, 3}
