@@ -8,6 +8,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,17 @@ MAX_EXPANSIONS = 64
 FORMAT = "stellwerk-bm25-v1"
 if array("i").itemsize != 4 or array("f").itemsize != 4:  # read in place as int32/float32
     raise ImportError("index.lexical needs 4-byte C int and float arrays")
+
+
+def _appended(values: array[Any], value: float) -> array[Any]:
+    """`values` with `value` appended; a copy if a view of `values` outlived its search
+    (held by a traceback, say), which forbids resizing it."""
+    try:
+        values.append(value)
+    except BufferError:
+        values = array(values.typecode, values)
+        values.append(value)
+    return values
 
 
 class LexicalIndex:
@@ -95,19 +107,7 @@ class LexicalIndex:
         for term, frequency in Counter(terms).items():
             term_id = self._term_id(term)
             rows, frequencies = self._postings[term_id]
-            try:
-                rows.append(row)
-                frequencies.append(frequency)
-            except BufferError:
-                # A view of the list outlived its search (held by a traceback, say): the
-                # list moves to a fresh copy and the view keeps the old one.
-                rows, frequencies = array("i", rows), array("f", frequencies)
-                if len(rows) > len(frequencies):
-                    frequencies.append(frequency)
-                else:
-                    rows.append(row)
-                    frequencies.append(frequency)
-                self._postings[term_id] = (rows, frequencies)
+            self._postings[term_id] = (_appended(rows, row), _appended(frequencies, frequency))
         self._invalidate()
 
     def add_many(self, items: Iterable[tuple[int, str]]) -> None:
